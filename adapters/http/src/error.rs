@@ -1,0 +1,157 @@
+//! The one place where errors become HTTP answers: `{"error": {code, message, field?}}`.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use confab_ports::{AuthFailure, Error};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An error answer. Every non-2xx response of the API has this body.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<&'static str>,
+    pub retry_after_secs: Option<u64>,
+}
+
+/// The error body on the wire.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code, e.g. `validation_failed`.
+    pub code: &'static str,
+    /// Human text, safe to show.
+    pub message: String,
+    /// The offending field, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// The generic answer for a status that reached the edge without our body (axum's own
+    /// 404/405/413 rejections, a timeout, a panic).
+    pub fn for_status(status: StatusCode) -> Self {
+        let (code, message) = match status.as_u16() {
+            400 => ("bad_request", "the request is malformed"),
+            401 => ("unauthorized", "authentication required"),
+            404 => ("not_found", "no such route"),
+            405 => (
+                "method_not_allowed",
+                "this method is not allowed on this route",
+            ),
+            408 => ("request_timeout", "the request took too long"),
+            413 => ("payload_too_large", "the request body is over the limit"),
+            415 => (
+                "unsupported_media_type",
+                "the body must be sent with Content-Type: application/json",
+            ),
+            429 => ("rate_limited", "too many requests"),
+            503 => ("unavailable", "the service is unavailable; retry later"),
+            s if s >= 500 => ("internal", "internal error"),
+            _ => ("bad_request", "the request could not be handled"),
+        };
+        Self::new(status, code, message)
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Unauthorized(AuthFailure::InvalidCredentials) => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "unknown login or wrong password",
+            ),
+            Error::Unauthorized(AuthFailure::InvalidToken) => {
+                Self::unauthorized("missing, invalid, expired or revoked token")
+            }
+            Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
+            Error::NotFound(what) => Self::not_found(format!("{what} not found")),
+            Error::Conflict { field } => {
+                let mut err = Self::new(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    format!("{field} is already taken"),
+                );
+                err.field = Some(field);
+                err
+            }
+            Error::Gone(m) => Self::new(StatusCode::GONE, "gone", m),
+            Error::Invalid(invalid) => {
+                let mut err = Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    invalid.to_string(),
+                );
+                err.field = Some(invalid.field);
+                err
+            }
+            Error::BadRequest(m) => Self::bad_request(m),
+            Error::RateLimited { retry_after } => {
+                let mut err = Self::for_status(StatusCode::TOO_MANY_REQUESTS);
+                // Round up: coming back a fraction of a second early would be refused again.
+                err.retry_after_secs = Some(retry_after.as_secs() + 1);
+                err
+            }
+            Error::Unavailable(cause) => {
+                tracing::warn!(%cause, "backend unavailable");
+                Self::for_status(StatusCode::SERVICE_UNAVAILABLE)
+            }
+            Error::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                Self::for_status(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                field: self.field,
+            },
+        };
+        let mut res = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        res
+    }
+}
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,51 @@
+//! The HTTP edge: axum routes for the REST API, health, metrics and OpenAPI.
+//!
+//! Handlers only translate: wire types in, a use case from `confab-ports`, wire types out.
+//! Errors are mapped to statuses once, in [`error`]. Only this crate knows JSON and HTTP.
+#![forbid(unsafe_code)]
+
+mod error;
+mod extract;
+mod metrics;
+mod middleware;
+mod openapi;
+mod routes;
+mod wire;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use confab_ports::service::Accounts;
+use confab_ports::store::Health;
+
+pub use metrics::install_recorder;
+pub use routes::router;
+
+/// Settings of the HTTP edge.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Largest request body accepted (API: 64 KiB).
+    pub body_limit: usize,
+    /// A request taking longer than this is answered with 503 and abandoned.
+    pub request_timeout: Duration,
+    /// Take the client address from the last `X-Forwarded-For` entry (behind a load balancer).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: 64 * 1024,
+            request_timeout: Duration::from_secs(30),
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// What handlers can reach: use cases and health, never a store or a driver.
+#[derive(Clone)]
+pub struct AppState {
+    pub accounts: Accounts,
+    pub health: Arc<dyn Health>,
+    pub config: HttpConfig,
+}

@@ -1,0 +1,64 @@
+//! Cross-cutting request handling: our error body on every error, and the request budget.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{bearer, client_ip};
+
+/// Gives every error answer our JSON body. axum and tower-http answer some errors themselves
+/// (unknown route, wrong method, body too large, timeout) in plain text or with no body; this
+/// rewrites those, keeping their status and headers (`Allow`, `Retry-After`).
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    let (mut parts, _) = res.into_parts();
+    let fresh = ApiError::for_status(status).into_response();
+    let (fresh_parts, body) = fresh.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in &fresh_parts.headers {
+        parts.headers.insert(name, value.clone());
+    }
+    Response::from_parts(parts, body)
+}
+
+/// Answers a panic with a plain 500 in our format; the panic itself goes to the log.
+pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    let detail = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = detail, "request handler panicked");
+    let mut res =
+        ApiError::for_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Spends one request from the caller's budget (per user with a valid token, else per
+/// address); over budget → 429 with `Retry-After`. Health and metrics are not counted.
+pub async fn throttle(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let ip = client_ip(&parts, state.config.trust_forwarded_for);
+    if let Err(e) = state.accounts.admit_request(bearer(&parts), &ip).await {
+        return ApiError::from(e).into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
+}

@@ -1,0 +1,66 @@
+//! `/auth/*`: register, login, refresh, logout.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use crate::AppState;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ClientIp};
+use crate::wire::{AuthResponse, LoginRequest, LogoutRequest, RefreshRequest, RegisterRequest};
+
+/// Create an account; answers with the account and a token pair.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, body = AuthResponse),
+        (status = 400, body = ErrorBody), (status = 409, description = "username or email taken", body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+    ))]
+pub async fn register(
+    State(s): State<AppState>,
+    ApiJson(req): ApiJson<RegisterRequest>,
+) -> ApiResult<(StatusCode, Json<AuthResponse>)> {
+    let done = s.accounts.register(req.into_registration()).await?;
+    Ok((StatusCode::CREATED, Json(done.into())))
+}
+
+/// Log in with username or email; 401 `invalid_credentials` for an unknown login and a wrong
+/// password alike; 429 after too many failures.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = AuthResponse),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
+    ))]
+pub async fn login(
+    State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Json<AuthResponse>> {
+    let done = s.accounts.login(&req.login, &req.password, &ip).await?;
+    Ok(Json(done.into()))
+}
+
+/// Trade a refresh token for a new pair. Presenting a used token revokes its whole login.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 200, body = AuthResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn refresh(
+    State(s): State<AppState>,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> ApiResult<Json<AuthResponse>> {
+    Ok(Json(s.accounts.refresh(&req.refresh_token).await?.into()))
+}
+
+/// End the login a refresh token belongs to (its access tokens stop working too).
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    request_body = LogoutRequest,
+    responses((status = 204), (status = 400, body = ErrorBody)))]
+pub async fn logout(
+    State(s): State<AppState>,
+    ApiJson(req): ApiJson<LogoutRequest>,
+) -> ApiResult<StatusCode> {
+    s.accounts.logout(&req.refresh_token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

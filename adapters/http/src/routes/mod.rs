@@ -1,0 +1,63 @@
+//! The router: every route, its layers, and the OpenAPI document built from the same list.
+
+mod auth;
+mod ops;
+mod users;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::{Extension, Router, middleware as mw};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiError;
+use crate::openapi::ApiDoc;
+use crate::{AppState, metrics, middleware};
+
+/// Builds the whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let config = state.config.clone();
+    let (routes, doc) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(users::me, users::update_me))
+        .routes(routes!(users::user))
+        .routes(routes!(users::find_users))
+        .routes(routes!(users::grant_role, users::revoke_role))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(ops::openapi))
+        .split_for_parts();
+
+    routes
+        .layer(mw::from_fn_with_state(state.clone(), middleware::throttle))
+        .layer(mw::from_fn(metrics::track))
+        .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
+        .layer(Extension(Arc::new(doc)))
+        .layer(Extension(metrics::install_recorder()))
+        .layer(
+            ServiceBuilder::new()
+                .layer(CatchPanicLayer::custom(middleware::panic_response))
+                .layer(mw::from_fn(middleware::json_errors))
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http())
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    config.request_timeout,
+                )),
+        )
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .with_state(state)
+}

@@ -1,0 +1,49 @@
+//! Health, readiness, metrics and the OpenAPI document.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::{Extension, Json};
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::error::{ApiResult, ErrorBody};
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "`{\"status\":\"ok\"}`")))]
+pub async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// The database answers; 503 otherwise.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "`{\"status\":\"ok\"}`"), (status = 503, body = ErrorBody)))]
+pub async fn readyz(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+    s.health.ping().await?;
+    Ok(Json(json!({"status": "ok"})))
+}
+
+/// Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+pub async fn metrics(Extension(handle): Extension<PrometheusHandle>) -> impl IntoResponse {
+    handle.run_upkeep();
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        handle.render(),
+    )
+}
+
+/// This document: OpenAPI 3.1, generated from the routes.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "OpenAPI 3.1 document")))]
+pub async fn openapi(
+    Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>,
+) -> impl IntoResponse {
+    Json(doc.as_ref().clone())
+}

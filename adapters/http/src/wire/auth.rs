@@ -1,0 +1,99 @@
+use confab_ports::service::{Authenticated, IssuedTokens, Registration};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::UserBody;
+
+/// `POST /auth/register`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// 3–32 of `[a-z0-9_.-]`; upper case is folded.
+    pub username: String,
+    /// 8–256 characters.
+    pub password: String,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    /// ISO 3166-1 alpha-2, e.g. `DE`.
+    pub country: Option<String>,
+    /// One-time code for servers that verify emails. Accepted so that clients may send it;
+    /// this server does not verify emails yet, so it is not read.
+    #[allow(dead_code)]
+    pub otp: Option<String>,
+}
+
+impl RegisterRequest {
+    pub fn into_registration(self) -> Registration {
+        Registration {
+            username: self.username,
+            password: self.password,
+            email: self.email,
+            display_name: self.display_name,
+            country: self.country,
+        }
+    }
+}
+
+/// `POST /auth/login`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Username or email.
+    pub login: String,
+    pub password: String,
+    /// One-time code for accounts with two-factor login (not yet enabled on this server).
+    #[allow(dead_code)]
+    pub otp: Option<String>,
+}
+
+/// `POST /auth/refresh`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// `POST /auth/logout`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutRequest {
+    pub refresh_token: String,
+}
+
+/// A token pair.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokensBody {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+impl From<IssuedTokens> for TokensBody {
+    fn from(t: IssuedTokens) -> Self {
+        Self {
+            access_token: t.access_token,
+            refresh_token: t.refresh_token,
+            token_type: "Bearer",
+            expires_in: t.expires_in,
+        }
+    }
+}
+
+/// The answer to register, login and refresh.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthResponse {
+    pub user: UserBody,
+    pub tokens: TokensBody,
+}
+
+impl From<Authenticated> for AuthResponse {
+    fn from(a: Authenticated) -> Self {
+        Self {
+            user: UserBody::from(&a.user),
+            tokens: a.tokens.into(),
+        }
+    }
+}

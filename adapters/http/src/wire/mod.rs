@@ -1,0 +1,21 @@
+//! Wire types: the JSON the API speaks. Domain types are never serialized directly; they are
+//! converted here, at the edge.
+
+mod auth;
+mod time;
+mod users;
+
+pub use auth::{AuthResponse, LoginRequest, LogoutRequest, RefreshRequest, RegisterRequest};
+pub use time::rfc3339_ms;
+pub use users::{MeBody, PatchMeRequest, UserBody, UserQuery, UsersBody};
+
+use serde::{Deserialize, Deserializer};
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}

@@ -1,0 +1,119 @@
+use confab_domain::User;
+use confab_ports::service::{ProfilePatch, UserLookup};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{double_option, rfc3339_ms};
+use crate::error::ApiError;
+
+/// A user as others see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserBody {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub country: Option<String>,
+    /// `[]` or `["admin"]`.
+    pub roles: Vec<&'static str>,
+    /// RFC 3339, UTC, milliseconds.
+    pub created_at: String,
+}
+
+impl From<&User> for UserBody {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.as_uuid(),
+            username: u.username.as_str().to_owned(),
+            display_name: u.display_name.as_ref().map(|d| d.as_str().to_owned()),
+            country: u.country.as_ref().map(|c| c.as_str().to_owned()),
+            roles: u.roles().into_iter().map(|r| r.as_str()).collect(),
+            created_at: rfc3339_ms(u.created_at),
+        }
+    }
+}
+
+/// The caller's own account: a user plus what only its owner sees.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeBody {
+    #[serde(flatten)]
+    pub user: UserBody,
+    pub email: Option<String>,
+    /// Whether login asks for a one-time code.
+    pub two_factor: bool,
+}
+
+impl From<&User> for MeBody {
+    fn from(u: &User) -> Self {
+        Self {
+            user: UserBody::from(u),
+            email: u.email.as_ref().map(|e| e.as_str().to_owned()),
+            two_factor: u.two_factor,
+        }
+    }
+}
+
+/// `{users: [...]}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsersBody {
+    pub users: Vec<UserBody>,
+}
+
+/// `PATCH /users/me`: absent fields stay, `null` clears.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchMeRequest {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub display_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub country: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    /// One-time code for an email change. Accepted so that clients may send it; this server
+    /// does not verify emails yet, so it is not read.
+    #[allow(dead_code)]
+    pub otp: Option<String>,
+    pub two_factor: Option<bool>,
+}
+
+impl From<PatchMeRequest> for ProfilePatch {
+    fn from(p: PatchMeRequest) -> Self {
+        Self {
+            display_name: p.display_name,
+            country: p.country,
+            email: p.email,
+            two_factor: p.two_factor,
+        }
+    }
+}
+
+/// `GET /users` query: `q` (prefix) or `email` (exact), and `limit`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UserQuery {
+    /// Username or display-name prefix.
+    pub q: Option<String>,
+    /// Exact email; not combined with `q`.
+    pub email: Option<String>,
+    /// 1–50, default 20.
+    pub limit: Option<i64>,
+}
+
+impl TryFrom<UserQuery> for UserLookup {
+    type Error = ApiError;
+
+    fn try_from(query: UserQuery) -> Result<Self, ApiError> {
+        let UserQuery { q, email, limit } = query;
+        match (q, email) {
+            (Some(_), Some(_)) => Err(ApiError::bad_request("use either q or email, not both")),
+            (None, Some(email)) => Ok(UserLookup::Email(email)),
+            (q, None) => Ok(UserLookup::Prefix {
+                q: q.unwrap_or_default(),
+                limit,
+            }),
+        }
+    }
+}

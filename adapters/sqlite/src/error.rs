@@ -1,0 +1,49 @@
+//! Driver errors, mapped into `confab_ports::Error` once, here.
+
+use confab_ports::Error;
+use rusqlite::ErrorCode;
+
+/// The database could not be opened or migrated at start-up.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct OpenError(pub String);
+
+/// What a store operation can fail with inside this adapter.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StoreError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    /// A rule's answer (not found, conflict…) decided inside the transaction.
+    #[error(transparent)]
+    Port(#[from] Error),
+    #[error("the writer thread has stopped")]
+    WriterGone,
+    #[error("the transaction could not commit: {0}")]
+    Commit(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Port(e) => e,
+            StoreError::Sqlite(e) => match e.sqlite_error_code() {
+                Some(
+                    ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::DiskFull
+                    | ErrorCode::SystemIoFailure
+                    | ErrorCode::ReadOnly,
+                ) => Error::Unavailable(e.to_string()),
+                _ => Error::Internal(e.to_string()),
+            },
+            StoreError::WriterGone | StoreError::Commit(_) => Error::Unavailable(e.to_string()),
+            StoreError::Internal(m) => Error::Internal(m),
+        }
+    }
+}
+
+/// Result inside the adapter.
+pub(crate) type StoreResult<T> = Result<T, StoreError>;

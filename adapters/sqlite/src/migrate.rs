@@ -1,0 +1,33 @@
+//! Embedded migrations, tracked by `PRAGMA user_version`: migration N runs once, in order.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_accounts.sql")];
+
+/// Applies every migration newer than the database, each in its own transaction. Refuses a
+/// database written by a newer confab rather than guess at a schema it does not know.
+pub(crate) fn run(conn: &mut Connection) -> Result<(), String> {
+    let current: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    let known = MIGRATIONS.len() as i64;
+    if current > known {
+        return Err(format!(
+            "its schema version {current} is newer than this confab knows ({known}); upgrade confab"
+        ));
+    }
+    for (version, sql) in (1..)
+        .zip(MIGRATIONS)
+        .skip(usize::try_from(current).unwrap_or(0))
+    {
+        let mut apply = || -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", version)?;
+            tx.commit()
+        };
+        apply().map_err(|e| format!("migration {version} failed: {e}"))?;
+        tracing::info!(version, "applied SQLite migration");
+    }
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! `Sessions` on SQLite: logins and their refresh-token families.
+
+use async_trait::async_trait;
+use confab_domain::{SessionId, Timestamp, UserId};
+use confab_ports::Result;
+use confab_ports::store::{NewSession, Principal, Rotation, Sessions};
+use confab_ports::tokens::TokenHash;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::SqliteStore;
+use crate::error::StoreResult;
+use crate::rows::{millis, uuid_at};
+
+fn insert_token(
+    conn: &Connection,
+    hash: &TokenHash,
+    session: &str,
+    expires_at: Timestamp,
+) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES (?1, ?2, ?3)",
+        params![hash.0, session, millis(expires_at)],
+    )?;
+    Ok(())
+}
+
+fn revoke(conn: &Connection, session: &str, now: Timestamp) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        params![session, millis(now)],
+    )?;
+    Ok(())
+}
+
+struct Presented {
+    session_id: SessionId,
+    user_id: UserId,
+    expires_at: i64,
+    used: bool,
+    revoked: bool,
+}
+
+fn find_token(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<Presented>> {
+    Ok(conn
+        .query_row(
+            "SELECT r.session_id, s.user_id, r.expires_at, r.used_at IS NOT NULL, s.revoked_at IS NOT NULL
+             FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
+             WHERE r.token_hash = ?1",
+            [&hash.0],
+            |row| {
+                Ok(Presented {
+                    session_id: SessionId::from_uuid(uuid_at(row, 0)?),
+                    user_id: UserId::from_uuid(uuid_at(row, 1)?),
+                    expires_at: row.get(2)?,
+                    used: row.get(3)?,
+                    revoked: row.get(4)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+fn rotate(
+    conn: &Connection,
+    presented: &TokenHash,
+    next: &TokenHash,
+    next_expires_at: Timestamp,
+    now: Timestamp,
+) -> StoreResult<Rotation> {
+    let Some(p) = find_token(conn, presented)? else {
+        return Ok(Rotation::Rejected);
+    };
+    let session = p.session_id.to_string();
+    if p.revoked {
+        return Ok(Rotation::Rejected);
+    }
+    if p.used {
+        revoke(conn, &session, now)?;
+        return Ok(Rotation::Reused);
+    }
+    if p.expires_at <= millis(now) {
+        return Ok(Rotation::Rejected);
+    }
+    conn.execute(
+        "UPDATE refresh_tokens SET used_at = ?2 WHERE token_hash = ?1",
+        params![presented.0, millis(now)],
+    )?;
+    insert_token(conn, next, &session, next_expires_at)?;
+    Ok(Rotation::Rotated {
+        session_id: p.session_id,
+        user_id: p.user_id,
+    })
+}
+
+#[async_trait]
+impl Sessions for SqliteStore {
+    async fn start_session(&self, s: NewSession) -> Result<()> {
+        Ok(self
+            .writer
+            .write(move |conn| {
+                let id = s.id.to_string();
+                conn.execute(
+                    "INSERT INTO sessions (id, user_id, created_at) VALUES (?1, ?2, ?3)",
+                    params![id, s.user_id.to_string(), millis(s.now)],
+                )?;
+                insert_token(conn, &s.refresh_hash, &id, s.refresh_expires_at)
+            })
+            .await?)
+    }
+
+    async fn rotate_refresh(
+        &self,
+        presented: TokenHash,
+        next: TokenHash,
+        next_expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<Rotation> {
+        Ok(self
+            .writer
+            .write(move |conn| rotate(conn, &presented, &next, next_expires_at, now))
+            .await?)
+    }
+
+    async fn end_session(&self, presented: TokenHash, now: Timestamp) -> Result<()> {
+        Ok(self
+            .writer
+            .write(move |conn| match find_token(conn, &presented)? {
+                Some(p) => revoke(conn, &p.session_id.to_string(), now),
+                None => Ok(()),
+            })
+            .await?)
+    }
+
+    async fn principal(&self, session_id: SessionId, user_id: UserId) -> Result<Option<Principal>> {
+        Ok(self
+            .readers
+            .read(move |conn| {
+                let is_admin: Option<bool> = conn
+                    .query_row(
+                        "SELECT u.is_admin FROM sessions s JOIN users u ON u.id = s.user_id
+                         WHERE s.id = ?1 AND s.user_id = ?2 AND s.revoked_at IS NULL",
+                        params![session_id.to_string(), user_id.to_string()],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                Ok(is_admin.map(|is_admin| Principal {
+                    user_id,
+                    session_id,
+                    is_admin,
+                }))
+            })
+            .await?)
+    }
+}

@@ -1,0 +1,235 @@
+//! `Users` on SQLite.
+
+use async_trait::async_trait;
+use confab_domain::{Email, Timestamp, User, UserId, Username};
+use confab_ports::hasher::PasswordHash;
+use confab_ports::store::{Credentials, NewUser, ProfileChange, Users};
+use confab_ports::{Error, Result};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::SqliteStore;
+use crate::error::StoreResult;
+use crate::rows::{USER_COLUMNS, millis, user_from_row};
+
+pub(crate) fn load_user(conn: &Connection, id: UserId) -> StoreResult<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
+    Ok(conn
+        .query_row(&sql, [id.to_string()], user_from_row)
+        .optional()?)
+}
+
+fn taken(
+    conn: &Connection,
+    column: &str,
+    value: &str,
+    except: Option<UserId>,
+) -> StoreResult<bool> {
+    let sql = format!("SELECT 1 FROM users WHERE {column} = ?1 AND id IS NOT ?2");
+    let except = except.map(|id| id.to_string());
+    Ok(conn
+        .query_row(&sql, params![value, except], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+fn insert_user(conn: &Connection, u: &NewUser) -> StoreResult<()> {
+    // The writer is the only writer, so this check cannot race with another insert.
+    if taken(conn, "username", u.username.as_str(), None)? {
+        return Err(Error::Conflict { field: "username" }.into());
+    }
+    if let Some(email) = &u.email {
+        if taken(conn, "email", email.as_str(), None)? {
+            return Err(Error::Conflict { field: "email" }.into());
+        }
+    }
+    conn.execute(
+        "INSERT INTO users (id, username, display_name, email, country, password_hash, is_admin, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            u.id.to_string(),
+            u.username.as_str(),
+            u.display_name.as_ref().map(|d| d.as_str()),
+            u.email.as_ref().map(|e| e.as_str()),
+            u.country.as_ref().map(|c| c.as_str()),
+            u.password_hash.0,
+            u.is_admin,
+            millis(u.created_at),
+        ],
+    )?;
+    Ok(())
+}
+
+fn apply_change(conn: &Connection, id: UserId, change: ProfileChange) -> StoreResult<User> {
+    let mut user = load_user(conn, id)?.ok_or(Error::NotFound("user"))?;
+    if let Some(Some(email)) = &change.email {
+        if taken(conn, "email", email.as_str(), Some(id))? {
+            return Err(Error::Conflict { field: "email" }.into());
+        }
+    }
+    if let Some(v) = change.display_name {
+        user.display_name = v;
+    }
+    if let Some(v) = change.country {
+        user.country = v;
+    }
+    if let Some(v) = change.email {
+        user.email = v;
+    }
+    if let Some(v) = change.two_factor {
+        user.two_factor = v;
+    }
+    conn.execute(
+        "UPDATE users SET display_name = ?2, country = ?3, email = ?4, two_factor = ?5 WHERE id = ?1",
+        params![
+            id.to_string(),
+            user.display_name.as_ref().map(|d| d.as_str()),
+            user.country.as_ref().map(|c| c.as_str()),
+            user.email.as_ref().map(|e| e.as_str()),
+            user.two_factor,
+        ],
+    )?;
+    Ok(user)
+}
+
+/// Escapes `%`, `_` and the escape character itself for a `LIKE … ESCAPE '\'` pattern.
+fn like_prefix(prefix: &str) -> String {
+    let mut p = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+#[async_trait]
+impl Users for SqliteStore {
+    async fn create_user(&self, user: NewUser) -> Result<User> {
+        Ok(self
+            .writer
+            .write(move |conn| {
+                insert_user(conn, &user)?;
+                load_user(conn, user.id)?.ok_or_else(|| Error::NotFound("user").into())
+            })
+            .await?)
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
+        Ok(self.readers.read(move |conn| load_user(conn, id)).await?)
+    }
+
+    async fn credentials_by_login(&self, login: &str) -> Result<Option<Credentials>> {
+        let login = login.to_lowercase();
+        Ok(self
+            .readers
+            .read(move |conn| {
+                let sql = format!(
+                    "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?1 OR email = ?1"
+                );
+                Ok(conn
+                    .query_row(&sql, [login], |row| {
+                        Ok(Credentials {
+                            user: user_from_row(row)?,
+                            password_hash: PasswordHash(row.get(8)?),
+                        })
+                    })
+                    .optional()?)
+            })
+            .await?)
+    }
+
+    async fn user_by_username(&self, username: &Username) -> Result<Option<User>> {
+        self.user_where("username", username.as_str().to_owned())
+            .await
+    }
+
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
+        self.user_where("email", email.as_str().to_owned()).await
+    }
+
+    async fn search_users(&self, prefix: &str, limit: u32) -> Result<Vec<User>> {
+        let pattern = like_prefix(prefix);
+        Ok(self
+            .readers
+            .read(move |conn| {
+                let sql = format!(
+                    "SELECT {USER_COLUMNS} FROM users
+                     WHERE username LIKE ?1 ESCAPE '\\' OR display_name LIKE ?1 ESCAPE '\\'
+                     ORDER BY username LIMIT ?2"
+                );
+                let mut stmt = conn.prepare_cached(&sql)?;
+                let users = stmt
+                    .query_map(params![pattern, limit], user_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(users)
+            })
+            .await?)
+    }
+
+    async fn update_profile(&self, id: UserId, change: ProfileChange) -> Result<User> {
+        Ok(self
+            .writer
+            .write(move |conn| apply_change(conn, id, change))
+            .await?)
+    }
+
+    async fn set_admin(&self, id: UserId, admin: bool) -> Result<()> {
+        Ok(self
+            .writer
+            .write(move |conn| {
+                let n = conn.execute(
+                    "UPDATE users SET is_admin = ?2 WHERE id = ?1",
+                    params![id.to_string(), admin],
+                )?;
+                if n == 0 {
+                    return Err(Error::NotFound("user").into());
+                }
+                Ok(())
+            })
+            .await?)
+    }
+
+    async fn replace_password(&self, id: UserId, hash: PasswordHash, now: Timestamp) -> Result<()> {
+        Ok(self
+            .writer
+            .write(move |conn| {
+                let n = conn.execute(
+                    "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+                    params![id.to_string(), hash.0],
+                )?;
+                if n == 0 {
+                    return Err(Error::NotFound("user").into());
+                }
+                conn.execute(
+                    "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+                    params![id.to_string(), millis(now)],
+                )?;
+                Ok(())
+            })
+            .await?)
+    }
+}
+
+impl SqliteStore {
+    async fn user_where(&self, column: &'static str, value: String) -> Result<Option<User>> {
+        Ok(self
+            .readers
+            .read(move |conn| {
+                let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1");
+                Ok(conn.query_row(&sql, [value], user_from_row).optional()?)
+            })
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_prefix;
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(like_prefix("a%b_c\\"), "a\\%b\\_c\\\\%");
+    }
+}

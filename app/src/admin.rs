@@ -1,0 +1,98 @@
+//! The `user` subcommands: account chores for operators, through the same use cases as the API.
+
+use std::io::BufRead;
+
+use confab_ports::service::{Accounts, Registration};
+
+use crate::config::{ServeArgs, StoreArgs, UserCommand};
+use crate::{StartError, wiring};
+
+/// Runs one `user …` subcommand and prints what it did.
+pub(crate) async fn run(cmd: UserCommand) -> Result<(), StartError> {
+    match cmd {
+        UserCommand::Create {
+            store,
+            username,
+            email,
+            display_name,
+            country,
+            admin,
+            password,
+        } => {
+            let accounts = accounts(store).await?;
+            let password = password_or_stdin(password)?;
+            let reg = Registration {
+                username,
+                password,
+                email,
+                display_name,
+                country,
+            };
+            let user = accounts.admin_create_user(reg, admin).await.map_err(fail)?;
+            let role = if admin { " (admin)" } else { "" };
+            println!("created user {} {}{role}", user.username, user.id);
+        }
+        UserCommand::GrantAdmin { store, username } => {
+            let user = accounts(store)
+                .await?
+                .admin_set_admin(&username, true)
+                .await
+                .map_err(fail)?;
+            println!("{} is now an admin", user.username);
+        }
+        UserCommand::RevokeAdmin { store, username } => {
+            let user = accounts(store)
+                .await?
+                .admin_set_admin(&username, false)
+                .await
+                .map_err(fail)?;
+            println!("{} is no longer an admin", user.username);
+        }
+        UserCommand::ResetPassword {
+            store,
+            username,
+            password,
+        } => {
+            let accounts = accounts(store).await?;
+            let password = password_or_stdin(password)?;
+            let user = accounts
+                .admin_reset_password(&username, &password)
+                .await
+                .map_err(fail)?;
+            println!(
+                "reset the password of {}; every login of theirs was ended",
+                user.username
+            );
+        }
+    }
+    Ok(())
+}
+
+fn fail(e: confab_ports::Error) -> StartError {
+    StartError(e.to_string())
+}
+
+async fn accounts(store: StoreArgs) -> Result<Accounts, StartError> {
+    let mut args = ServeArgs::try_from_flags(std::iter::empty::<String>())
+        .map_err(|e| StartError(format!("bad settings in the environment: {e}")))?;
+    args.store = store;
+    Ok(Accounts::new(wiring::ports(&args).await?))
+}
+
+fn password_or_stdin(password: Option<String>) -> Result<String, StartError> {
+    if let Some(p) = password {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| StartError(format!("cannot read the password from stdin: {e}")))?;
+    let line = line.trim_end_matches(['\r', '\n']).to_owned();
+    if line.is_empty() {
+        return Err(StartError(
+            "no password: pass --password, set CONFAB_NEW_PASSWORD, or write it on stdin".into(),
+        ));
+    }
+    Ok(line)
+}

@@ -1,0 +1,294 @@
+//! Command line and environment: every setting is a flag and a `CONFAB_*` variable (flag wins),
+//! with the names API.md fixes. Parsing only; checks that need the world happen at start.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// confab: a real-time chat server in one binary.
+#[derive(Debug, Parser)]
+#[command(
+    name = "confab",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// With no subcommand, confab serves.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default when no subcommand is given).
+    Serve(ServeArgs),
+    /// Manage accounts without SQL: create users, grant or revoke admin, reset passwords.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Apply database migrations and exit (serve also does this at start).
+    Migrate(StoreArgs),
+}
+
+/// Operator tasks on accounts.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password comes from --password, CONFAB_NEW_PASSWORD, or one line on stdin.
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// ISO 3166-1 alpha-2 code, e.g. DE.
+        #[arg(long)]
+        country: Option<String>,
+        /// Make the new user a server admin.
+        #[arg(long)]
+        admin: bool,
+        #[arg(long, env = "CONFAB_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Grant the server role `admin`.
+    GrantAdmin {
+        #[command(flatten)]
+        store: StoreArgs,
+        username: String,
+    },
+    /// Revoke the server role `admin`.
+    RevokeAdmin {
+        #[command(flatten)]
+        store: StoreArgs,
+        username: String,
+    },
+    /// Set a new password and end every login of the user. The password comes from
+    /// --password, CONFAB_NEW_PASSWORD, or one line on stdin.
+    ResetPassword {
+        #[command(flatten)]
+        store: StoreArgs,
+        username: String,
+        #[arg(long, env = "CONFAB_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Where the data lives, and how to log: shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Database: sqlite://PATH (relative to the working directory, or sqlite:///absolute/path).
+    #[arg(
+        long,
+        env = "CONFAB_DATABASE_URL",
+        default_value = "sqlite://confab.db"
+    )]
+    pub database_url: String,
+    /// Log format.
+    #[arg(long, env = "CONFAB_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// Settings of the server.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on.
+    #[arg(long, env = "CONFAB_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Redis for fan-out and limits shared by several instances (none: in-process).
+    #[arg(long, env = "CONFAB_REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Secret for signing access tokens, at least 32 bytes. Default: generated on first start
+    /// and kept in the database, so every instance and every restart shares it.
+    #[arg(long, env = "CONFAB_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of access tokens (e.g. 15m, 1h).
+    #[arg(long, env = "CONFAB_ACCESS_TOKEN_TTL", default_value = "15m", value_parser = parse_duration)]
+    pub access_token_ttl: Duration,
+    /// Lifetime of refresh tokens (e.g. 30d).
+    #[arg(long, env = "CONFAB_REFRESH_TOKEN_TTL", default_value = "30d", value_parser = parse_duration)]
+    pub refresh_token_ttl: Duration,
+    /// Failed logins allowed per account within --login-failure-window.
+    #[arg(long, env = "CONFAB_LOGIN_FAILURES_PER_ACCOUNT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_failures_per_account: u32,
+    /// Failed logins allowed per client address within --login-failure-window.
+    #[arg(long, env = "CONFAB_LOGIN_FAILURES_PER_IP", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_failures_per_ip: u32,
+    /// The window for the failed-login limits.
+    #[arg(long, env = "CONFAB_LOGIN_FAILURE_WINDOW", default_value = "10m", value_parser = parse_duration)]
+    pub login_failure_window: Duration,
+    /// Requests a user (or an anonymous address) may make in a burst.
+    #[arg(long, env = "CONFAB_REQUEST_BURST", default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
+    pub request_burst: u32,
+    /// Sustained requests per second per user (or anonymous address) after the burst.
+    #[arg(long, env = "CONFAB_REQUESTS_PER_SECOND", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub requests_per_second: u32,
+    /// Largest request body in bytes.
+    #[arg(long, env = "CONFAB_BODY_LIMIT", default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1024..=16_777_216))]
+    pub body_limit: u64,
+    /// Longest a request may take before it is answered 503.
+    #[arg(long, env = "CONFAB_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// Take client addresses from X-Forwarded-For (only behind a proxy that sets it).
+    #[arg(long, env = "CONFAB_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+}
+
+/// Parses `90`, `90s`, `500ms`, `15m`, `24h`, `30d`.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (digits, unit) = raw.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration such as 90s, 15m, 24h or 30d"))?;
+    let secs = |mult: u64| {
+        n.checked_mul(mult)
+            .map(Duration::from_secs)
+            .ok_or_else(|| format!("{raw:?} is too long"))
+    };
+    let d = match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "" | "s" => secs(1),
+        "m" => secs(60),
+        "h" => secs(3600),
+        "d" => secs(86_400),
+        _ => Err(format!("{raw:?} has an unknown unit; use ms, s, m, h or d")),
+    }?;
+    if d.is_zero() {
+        return Err("a duration must be longer than zero".into());
+    }
+    Ok(d)
+}
+
+/// A parsed `--database-url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+}
+
+impl DatabaseUrl {
+    /// Parses `sqlite://PATH`; names PostgreSQL as not yet available rather than misreading it.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if let Some(path) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() || path.contains('\0') {
+                return Err(
+                    "the database URL sqlite:// needs a file path, e.g. sqlite://confab.db".into(),
+                );
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Err("PostgreSQL is not supported by this build yet; use sqlite://PATH".into());
+        }
+        Err("cannot parse the database URL: expected sqlite://PATH".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(
+            parse_duration("30d").unwrap(),
+            Duration::from_secs(30 * 86_400)
+        );
+        for bad in [
+            "",
+            "m",
+            "-5s",
+            "5 weeks",
+            "1.5h",
+            "0s",
+            "99999999999999999999d",
+            "5x",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn database_urls_parse() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://confab.db").unwrap(),
+            DatabaseUrl::Sqlite("confab.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/confab.db").unwrap(),
+            DatabaseUrl::Sqlite("/var/lib/confab.db".into())
+        );
+        for bad in ["", "sqlite://", "mysql://x", "confab.db", "http://x"] {
+            assert!(DatabaseUrl::parse(bad).is_err(), "{bad:?}");
+        }
+        let pg = DatabaseUrl::parse("postgres://u:secret@h/db").unwrap_err();
+        assert!(!pg.contains("secret"));
+    }
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}
+
+/// Parses server settings alone, as if given on the command line after `confab serve`
+/// (environment variables apply as usual).
+#[derive(Debug, Parser)]
+#[command(name = "confab")]
+struct ServeOnly {
+    #[command(flatten)]
+    args: ServeArgs,
+}
+
+impl ServeArgs {
+    /// Settings from these flags, the environment and the defaults.
+    pub fn try_from_flags<I, T>(flags: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let argv = std::iter::once(std::ffi::OsString::from("confab"))
+            .chain(flags.into_iter().map(Into::into));
+        ServeOnly::try_parse_from(argv).map(|s| s.args)
+    }
+}
+
+impl Cli {
+    /// The log format the chosen subcommand asks for.
+    pub fn log_format(&self) -> LogFormat {
+        match &self.command {
+            Some(Command::Serve(a)) => a.store.log_format,
+            Some(Command::Migrate(s)) => s.log_format,
+            Some(Command::User(
+                UserCommand::Create { store, .. }
+                | UserCommand::GrantAdmin { store, .. }
+                | UserCommand::RevokeAdmin { store, .. }
+                | UserCommand::ResetPassword { store, .. },
+            )) => store.log_format,
+            None => self.serve.store.log_format,
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! The confab binary as a library: configuration, wiring of adapters to ports, and the server's
+//! run loop. `main.rs` only parses the command line and reports errors; tests start the very
+//! same server through [`build`] and [`serve`] on `127.0.0.1:0`.
+#![forbid(unsafe_code)]
+
+mod admin;
+pub mod config;
+mod logging;
+mod wiring;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use config::{Cli, Command, ServeArgs};
+pub use logging::init_logging;
+
+/// Start-up failed; the text is one line for the operator.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartError(pub String);
+
+/// A server ready to accept connections.
+pub struct App {
+    router: Router,
+}
+
+/// Opens the database (running migrations), settles the signing secret and builds the router.
+pub async fn build(args: &ServeArgs) -> Result<App, StartError> {
+    if args.redis_url.is_some() {
+        return Err(StartError(
+            "Redis (--redis-url) is not supported by this build yet; leave it unset for in-process fan-out and limits".into(),
+        ));
+    }
+    let ports = wiring::ports(args).await?;
+    Ok(App {
+        router: wiring::router(ports, args),
+    })
+}
+
+/// Serves until `shutdown` completes, then finishes in-flight requests and returns.
+pub async fn serve(
+    app: App,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.router
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Binds the configured address; a clear error when it is taken or invalid.
+pub async fn bind(listen: &str) -> Result<TcpListener, StartError> {
+    TcpListener::bind(listen)
+        .await
+        .map_err(|e| StartError(format!("cannot listen on {listen}: {e}")))
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Runs what the command line asks for.
+pub async fn run(cli: Cli) -> Result<(), StartError> {
+    match cli.command {
+        None => run_server(cli.serve).await,
+        Some(Command::Serve(args)) => run_server(args).await,
+        Some(Command::User(cmd)) => admin::run(cmd).await,
+        Some(Command::Migrate(store)) => {
+            wiring::open_store(&store.database_url).await?;
+            println!("migrations are up to date");
+            Ok(())
+        }
+    }
+}
+
+async fn run_server(args: ServeArgs) -> Result<(), StartError> {
+    let app = build(&args).await?;
+    let listener = bind(&args.listen).await?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError(format!("cannot listen on {}: {e}", args.listen)))?;
+    tracing::info!(%addr, database = %args.store.database_url, "confab is listening");
+    serve(app, listener, shutdown_signal())
+        .await
+        .map_err(|e| StartError(format!("server failed: {e}")))
+}

@@ -1,0 +1,88 @@
+//! Email addresses: a pragmatic check (one `@`, a dotted domain, no spaces), stored lower case.
+
+use crate::{Invalid, has_control_chars};
+
+/// An email address, lower-cased so that uniqueness ignores case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    /// Longest address SMTP can carry (RFC 5321 path limit minus the angle brackets).
+    pub const MAX: usize = 254;
+
+    /// Parses an address. Full RFC 5322 syntax is not the goal: the address is proven by a
+    /// one-time code sent to it, so this only refuses what can never be delivered.
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let invalid = || Invalid::new("email", "must be an email address such as ada@example.com");
+        if raw.is_empty() || raw.chars().count() > Self::MAX {
+            return Err(invalid());
+        }
+        if raw.chars().any(char::is_whitespace) || has_control_chars(raw) {
+            return Err(invalid());
+        }
+        let (local, domain) = raw.rsplit_once('@').ok_or_else(invalid)?;
+        if local.is_empty() || local.len() > 64 || local.contains('@') {
+            return Err(invalid());
+        }
+        let labels_ok = domain.contains('.')
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            });
+        if !labels_ok {
+            return Err(invalid());
+        }
+        Ok(Self(raw.to_lowercase()))
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Wraps an address read back from storage.
+    pub fn from_trusted(s: String) -> Self {
+        Self(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_lower_cased() {
+        assert_eq!(
+            Email::parse("Ada@Example.COM").unwrap().as_str(),
+            "ada@example.com"
+        );
+    }
+
+    #[test]
+    fn plus_and_dots_in_the_local_part_are_fine() {
+        assert!(Email::parse("ada.l+chat@mail.example.org").is_ok());
+    }
+
+    #[test]
+    fn malformed_addresses_are_rejected() {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "ada@@example.com",
+            "ada @example.com",
+            "ada@exa mple.com",
+            "ada@example..com",
+            "ada@-example.com",
+            "ada\0@example.com",
+            "'; drop table users;--@x.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+}

@@ -1,0 +1,57 @@
+//! The use-case error: what went wrong, in terms a transport can map to a status once.
+
+use std::time::Duration;
+
+/// Why a request could not be authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// Missing, malformed, expired, revoked or tampered token (401 `unauthorized`).
+    InvalidToken,
+    /// Unknown login or wrong password, deliberately indistinguishable (401 `invalid_credentials`).
+    InvalidCredentials,
+}
+
+/// Every failure a use case can report. Each variant's doc names the HTTP status it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// 401: see [`AuthFailure`].
+    #[error("not authenticated")]
+    Unauthorized(AuthFailure),
+    /// 403: authenticated, but the role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: does not exist, or the caller may not know that it does.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 409: a uniqueness rule; the field names what is taken.
+    #[error("{field} is already taken")]
+    Conflict { field: &'static str },
+    /// 410: writing to something closed or expired.
+    #[error("{0}")]
+    Gone(String),
+    /// 422: well-formed but against a rule.
+    #[error(transparent)]
+    Invalid(#[from] confab_domain::Invalid),
+    /// 400: the request's shape is wrong in a way the transport could not see.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 429: come back after `retry_after`.
+    #[error("too many requests")]
+    RateLimited { retry_after: Duration },
+    /// 503: a backend (database, bus) is unreachable; retrying later may work.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// 500: a bug or an unexpected backend answer. The text is for logs, never for clients.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Result of a use case or port call.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Shorthand for a validation error on `field`.
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::Invalid(confab_domain::Invalid::new(field, reason))
+    }
+}

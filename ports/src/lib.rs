@@ -1,0 +1,31 @@
+//! What the core needs from the world, and the use cases written once over it.
+//!
+//! Traits here are implemented by `adapters/*`; the use cases in [`service`] orchestrate them:
+//! validate input with the `domain` rules, call one atomic store operation, return typed results.
+//! Nothing in this crate knows HTTP, JSON, SQL or a particular crypto library.
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod error;
+pub mod hasher;
+pub mod local;
+pub mod rate_limit;
+pub mod service;
+pub mod store;
+pub mod tokens;
+
+pub use error::{AuthFailure, Error, Result};
+
+use std::sync::Arc;
+
+/// Every port the use cases need, built once by the binary and shared.
+#[derive(Clone)]
+pub struct Ports {
+    pub users: Arc<dyn store::Users>,
+    pub sessions: Arc<dyn store::Sessions>,
+    pub health: Arc<dyn store::Health>,
+    pub clock: Arc<dyn clock::Clock>,
+    pub hasher: Arc<dyn hasher::PasswordHasher>,
+    pub tokens: Arc<dyn tokens::TokenIssuer>,
+    pub limiter: Arc<dyn rate_limit::RateLimiter>,
+}

@@ -1,0 +1,42 @@
+//! Throttling as a port: in-process now, shared (Redis) when several instances run.
+
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// The budgets the server keeps. Each adapter is configured with a quota per bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bucket {
+    /// Failed logins against one account.
+    LoginFailuresPerAccount,
+    /// Failed logins from one client address.
+    LoginFailuresPerIp,
+    /// Requests of one authenticated user.
+    RequestsPerUser,
+    /// Requests of one anonymous client address.
+    RequestsPerIp,
+}
+
+/// The budget is spent; come back after this long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exhausted {
+    pub retry_after: Duration,
+}
+
+/// Counts spending against per-key budgets.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Spends one unit of `key`'s budget in `bucket`, or says when one will be available.
+    async fn hit(&self, bucket: Bucket, key: &str) -> Result<(), Exhausted>;
+
+    /// Whether one unit is available, without spending it.
+    async fn peek(&self, bucket: Bucket, key: &str) -> Result<(), Exhausted>;
+}
+
+impl From<Exhausted> for crate::Error {
+    fn from(e: Exhausted) -> Self {
+        crate::Error::RateLimited {
+            retry_after: e.retry_after,
+        }
+    }
+}

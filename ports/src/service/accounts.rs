@@ -1,0 +1,199 @@
+//! Register, log in, refresh, log out.
+
+use confab_domain::{Country, DisplayName, Email, Password, SessionId, User, UserId, Username};
+
+use crate::rate_limit::Bucket;
+use crate::store::{NewSession, NewUser, Rotation};
+use crate::{AuthFailure, Error, Ports, Result};
+
+/// Account use cases. Cheap to clone; shared by every transport.
+#[derive(Clone)]
+pub struct Accounts {
+    pub(crate) ports: Ports,
+}
+
+/// A registration as a client sends it; validated here, once, for every transport.
+#[derive(Debug, Clone, Default)]
+pub struct Registration {
+    pub username: String,
+    pub password: String,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub country: Option<String>,
+}
+
+/// A token pair for the client.
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+/// The answer to register, login and refresh.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub user: User,
+    pub tokens: IssuedTokens,
+}
+
+/// Rate-limit keys are bounded so that a hostile 5,000-character login cannot bloat the limiter.
+const MAX_KEY_LEN: usize = 256;
+
+fn limiter_key(raw: &str) -> String {
+    raw.trim()
+        .to_lowercase()
+        .chars()
+        .take(MAX_KEY_LEN)
+        .collect()
+}
+
+impl Accounts {
+    /// Builds the use cases over the given ports.
+    pub fn new(ports: Ports) -> Self {
+        Self { ports }
+    }
+
+    /// Validates a registration into the account to create, hashing its password.
+    pub(crate) async fn new_user(&self, reg: Registration, is_admin: bool) -> Result<NewUser> {
+        let username = Username::parse(&reg.username)?;
+        let password = Password::parse(&reg.password)?;
+        let email = reg.email.as_deref().map(Email::parse).transpose()?;
+        let display_name = reg
+            .display_name
+            .as_deref()
+            .map(DisplayName::parse)
+            .transpose()?;
+        let country = reg.country.as_deref().map(Country::parse).transpose()?;
+        let password_hash = self.ports.hasher.hash(password).await?;
+        Ok(NewUser {
+            id: UserId::new(),
+            username,
+            display_name,
+            email,
+            country,
+            password_hash,
+            is_admin,
+            created_at: self.ports.clock.now(),
+        })
+    }
+
+    /// Creates an account and logs it in.
+    pub async fn register(&self, reg: Registration) -> Result<Authenticated> {
+        let new_user = self.new_user(reg, false).await?;
+        let user = self.ports.users.create_user(new_user).await?;
+        self.start_login(user).await
+    }
+
+    /// Logs in by username or email. Unknown account and wrong password answer alike, in
+    /// about the same time; failures count against the account and the client address.
+    pub async fn login(
+        &self,
+        login: &str,
+        password: &str,
+        client_ip: &str,
+    ) -> Result<Authenticated> {
+        let account_key = limiter_key(login);
+        let ip_key = limiter_key(client_ip);
+        let limiter = &self.ports.limiter;
+        limiter.peek(Bucket::LoginFailuresPerIp, &ip_key).await?;
+        limiter
+            .peek(Bucket::LoginFailuresPerAccount, &account_key)
+            .await?;
+
+        let found = self.ports.users.credentials_by_login(login.trim()).await?;
+        let (user, hash) = match found {
+            Some(c) => (Some(c.user), Some(c.password_hash)),
+            None => (None, None),
+        };
+        let ok = self
+            .ports
+            .hasher
+            .verify(Password::presented(password), hash)
+            .await?;
+        match user {
+            Some(user) if ok => self.start_login(user).await,
+            _ => {
+                // Spend both budgets; the answer is the same whichever one runs out first.
+                let _ = limiter.hit(Bucket::LoginFailuresPerIp, &ip_key).await;
+                let _ = limiter
+                    .hit(Bucket::LoginFailuresPerAccount, &account_key)
+                    .await;
+                Err(Error::Unauthorized(AuthFailure::InvalidCredentials))
+            }
+        }
+    }
+
+    /// Trades a live refresh token for a new pair. A token presented twice revokes its login.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Authenticated> {
+        let now = self.ports.clock.now();
+        let presented = self.ports.tokens.hash_refresh(refresh_token);
+        let next = self.ports.tokens.new_refresh();
+        let expires_at = now + self.ports.tokens.refresh_ttl();
+        let rotation = self
+            .ports
+            .sessions
+            .rotate_refresh(presented, next.hash, expires_at, now)
+            .await?;
+        let (session_id, user_id) = match rotation {
+            Rotation::Rotated {
+                session_id,
+                user_id,
+            } => (session_id, user_id),
+            Rotation::Reused => {
+                tracing::warn!("refresh token reused: its login was revoked");
+                return Err(Error::Unauthorized(AuthFailure::InvalidToken));
+            }
+            Rotation::Rejected => return Err(Error::Unauthorized(AuthFailure::InvalidToken)),
+        };
+        let user = self
+            .ports
+            .users
+            .user_by_id(user_id)
+            .await?
+            .ok_or(Error::Unauthorized(AuthFailure::InvalidToken))?;
+        let access = self.ports.tokens.issue_access(user.id, session_id, now);
+        Ok(Authenticated {
+            user,
+            tokens: IssuedTokens {
+                access_token: access.token,
+                refresh_token: next.token,
+                expires_in: access.expires_in,
+            },
+        })
+    }
+
+    /// Ends the login a refresh token belongs to. Unknown tokens are not an error: the
+    /// client's goal, being logged out, holds either way.
+    pub async fn logout(&self, refresh_token: &str) -> Result<()> {
+        let now = self.ports.clock.now();
+        let presented = self.ports.tokens.hash_refresh(refresh_token);
+        self.ports.sessions.end_session(presented, now).await
+    }
+
+    async fn start_login(&self, user: User) -> Result<Authenticated> {
+        let now = self.ports.clock.now();
+        let session_id = SessionId::new();
+        let refresh = self.ports.tokens.new_refresh();
+        self.ports
+            .sessions
+            .start_session(NewSession {
+                id: session_id,
+                user_id: user.id,
+                refresh_hash: refresh.hash,
+                refresh_expires_at: now + self.ports.tokens.refresh_ttl(),
+                now,
+            })
+            .await?;
+        let access = self.ports.tokens.issue_access(user.id, session_id, now);
+        Ok(Authenticated {
+            user,
+            tokens: IssuedTokens {
+                access_token: access.token,
+                refresh_token: refresh.token,
+                expires_in: access.expires_in,
+            },
+        })
+    }
+}

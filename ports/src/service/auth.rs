@@ -1,0 +1,46 @@
+//! Who is calling, and whether they may call again so soon.
+
+use crate::rate_limit::Bucket;
+use crate::service::Accounts;
+use crate::store::Principal;
+use crate::{AuthFailure, Error, Result};
+
+impl Accounts {
+    /// The caller behind an access token. The login behind it must still be live, so logout,
+    /// refresh-token reuse and a password reset end access at once, not at token expiry.
+    pub async fn authenticate(&self, access_token: &str) -> Result<Principal> {
+        let now = self.ports.clock.now();
+        let claims = self
+            .ports
+            .tokens
+            .verify_access(access_token, now)
+            .map_err(Error::Unauthorized)?;
+        self.ports
+            .sessions
+            .principal(claims.session_id, claims.user_id)
+            .await?
+            .ok_or(Error::Unauthorized(AuthFailure::InvalidToken))
+    }
+
+    /// Spends one request from the caller's budget: per user when the access token is valid
+    /// (checked without the database, so throttling stays cheap), per client address otherwise.
+    pub async fn admit_request(&self, access_token: Option<&str>, client_ip: &str) -> Result<()> {
+        let now = self.ports.clock.now();
+        let user = access_token.and_then(|t| self.ports.tokens.verify_access(t, now).ok());
+        match user {
+            Some(claims) => {
+                self.ports
+                    .limiter
+                    .hit(Bucket::RequestsPerUser, &claims.user_id.to_string())
+                    .await?
+            }
+            None => {
+                self.ports
+                    .limiter
+                    .hit(Bucket::RequestsPerIp, client_ip)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,12 @@
+//! Use cases, written once over the ports and called by every transport (HTTP, WebSocket, CLI).
+
+mod accounts;
+mod admin;
+mod auth;
+mod profile;
+
+pub use accounts::{Accounts, Authenticated, IssuedTokens, Registration};
+pub use profile::{ProfilePatch, USER_SEARCH_DEFAULT, USER_SEARCH_MAX, UserLookup, page_limit};
+
+#[cfg(test)]
+mod tests;

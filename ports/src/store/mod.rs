@@ -1,0 +1,13 @@
+//! The store, split by aggregate. Each method is one atomic operation shaped like its use case:
+//! the adapter opens one transaction, loads what the rule needs, writes and commits. A method
+//! that answers `Ok` for a write MUST have made it durable first.
+//!
+//! Every method MAY return `Error::Unavailable` when the database cannot be reached.
+
+mod health;
+mod sessions;
+mod users;
+
+pub use health::Health;
+pub use sessions::{NewSession, Principal, Rotation, Sessions};
+pub use users::{Credentials, NewUser, ProfileChange, Users};
