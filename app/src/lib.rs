@@ -25,6 +25,14 @@ pub struct StartError(pub String);
 /// A server ready to accept connections.
 pub struct App {
     router: Router,
+    accounts: confab_ports::service::Accounts,
+}
+
+impl App {
+    /// The account use cases, for operator tasks beside the API (the CLI's, and tests').
+    pub fn accounts(&self) -> &confab_ports::service::Accounts {
+        &self.accounts
+    }
 }
 
 /// Opens the database (running migrations), settles the signing secret and builds the router.
@@ -36,6 +44,7 @@ pub async fn build(args: &ServeArgs) -> Result<App, StartError> {
     }
     let ports = wiring::ports(args).await?;
     Ok(App {
+        accounts: confab_ports::service::Accounts::new(ports.clone()),
         router: wiring::router(ports, args),
     })
 }

@@ -49,6 +49,22 @@ pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response<
     res
 }
 
+/// Refuses a body whose declared length is over the limit before reading any of it, so a
+/// client that sent `Expect: 100-continue` learns of the 413 without uploading the body.
+/// Bodies without a declared length are cut off at the same limit when they are read.
+pub async fn reject_oversized(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = u64::try_from(state.config.body_limit).unwrap_or(u64::MAX);
+    if declared.is_some_and(|len| len > limit) {
+        return ApiError::for_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE).into_response();
+    }
+    next.run(req).await
+}
+
 /// Spends one request from the caller's budget (per user with a valid token, else per
 /// address); over budget → 429 with `Retry-After`. Health and metrics are not counted.
 pub async fn throttle(State(state): State<AppState>, req: Request, next: Next) -> Response {

@@ -11,3 +11,10 @@ mod users;
 pub use health::Health;
 pub use sessions::{NewSession, Principal, Rotation, Sessions};
 pub use users::{Credentials, NewUser, ProfileChange, Users};
+
+#[cfg(test)]
+pub use health::MockHealth;
+#[cfg(test)]
+pub use sessions::MockSessions;
+#[cfg(test)]
+pub use users::MockUsers;

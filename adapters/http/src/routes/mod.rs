@@ -42,6 +42,10 @@ pub fn router(state: AppState) -> Router {
 
     routes
         .layer(mw::from_fn_with_state(state.clone(), middleware::throttle))
+        .layer(mw::from_fn_with_state(
+            state.clone(),
+            middleware::reject_oversized,
+        ))
         .layer(mw::from_fn(metrics::track))
         .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
         .layer(Extension(Arc::new(doc)))

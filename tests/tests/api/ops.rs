@@ -1,0 +1,99 @@
+//! Health, readiness, metrics, and the OpenAPI document (which must describe every route).
+
+use confab_tests::{Body, TestServer};
+use reqwest::Method;
+use serde_json::json;
+
+async fn healthz_and_readyz_answer_ok(s: &TestServer) {
+    for path in ["/healthz", "/readyz"] {
+        let r = s.call(Method::GET, path, None, Body::None).await;
+        r.expect(200);
+        assert_eq!(r.json, json!({"status": "ok"}));
+    }
+}
+
+async fn metrics_count_requests_by_route_and_status(s: &TestServer) {
+    s.register("alice").await;
+    s.get("/users/me", None).await.expect(401);
+    let r = s.call(Method::GET, "/metrics", None, Body::None).await;
+    r.expect(200);
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert!(
+        r.text.lines().any(|l| l.starts_with("http_requests_total")
+            && l.contains("route=\"/api/v1/auth/register\"")
+            && l.contains("status=\"201\"")),
+        "{}",
+        r.text
+    );
+    assert!(r.text.lines().any(|l| l.starts_with("http_requests_total")
+        && l.contains("route=\"/api/v1/users/me\"")
+        && l.contains("status=\"401\"")));
+    assert!(r.text.contains("http_request_duration_seconds_bucket"));
+}
+
+/// The operations this server serves, from API.md (accounts and operations so far).
+const EXPECTED: &[(&str, &str)] = &[
+    ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/refresh"),
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/users/me"),
+    ("PATCH", "/api/v1/users/me"),
+    ("GET", "/api/v1/users/{id}"),
+    ("GET", "/api/v1/users"),
+    ("PUT", "/api/v1/users/{id}/roles/{role}"),
+    ("DELETE", "/api/v1/users/{id}/roles/{role}"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("GET", "/api/v1/openapi.json"),
+];
+
+async fn openapi_describes_every_route_and_every_described_route_is_served(s: &TestServer) {
+    let r = s
+        .call(Method::GET, "/api/v1/openapi.json", None, Body::None)
+        .await;
+    r.expect(200);
+    assert!(r.json["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = r.json["paths"].as_object().unwrap();
+    for (method, path) in EXPECTED {
+        assert!(
+            paths
+                .get(*path)
+                .and_then(|p| p.get(method.to_lowercase()))
+                .is_some(),
+            "{method} {path} is not documented"
+        );
+    }
+    // Everything documented is routed: no request to it ends in the router's fallback.
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            let Ok(m) = method.to_uppercase().parse::<Method>() else {
+                continue;
+            };
+            let concrete = path
+                .replace("{id}", "00000000-0000-7000-8000-000000000000")
+                .replace("{role}", "admin");
+            let r = s.call(m.clone(), &concrete, None, Body::None).await;
+            assert_ne!(r.status, 405, "{m} {path}");
+            assert_ne!(r.json["error"]["message"], "no such route", "{m} {path}");
+        }
+    }
+    assert!(r.json["components"]["schemas"].get("ErrorBody").is_some());
+    assert!(
+        r.json["components"]["securitySchemes"]
+            .get("bearer")
+            .is_some()
+    );
+}
+
+confab_tests::store_tests!(
+    healthz_and_readyz_answer_ok,
+    metrics_count_requests_by_route_and_status,
+    openapi_describes_every_route_and_every_described_route_is_served,
+);
