@@ -53,12 +53,12 @@ fn quotas(args: &ServeArgs) -> Quotas {
 
 /// Builds every port from the settings.
 pub(crate) async fn ports(args: &ServeArgs) -> Result<Ports, StartError> {
-    if let Some(secret) = &args.jwt_secret {
-        if secret.len() < MIN_SECRET_LEN {
-            return Err(StartError(format!(
-                "the JWT secret (--jwt-secret / CONFAB_JWT_SECRET) must be at least {MIN_SECRET_LEN} bytes"
-            )));
-        }
+    if let Some(secret) = &args.jwt_secret
+        && secret.len() < MIN_SECRET_LEN
+    {
+        return Err(StartError(format!(
+            "the JWT secret (--jwt-secret / CONFAB_JWT_SECRET) must be at least {MIN_SECRET_LEN} bytes"
+        )));
     }
     let store = open_store(&args.store.database_url).await?;
     let secret = match &args.jwt_secret {

@@ -31,6 +31,10 @@ pub trait RateLimiter: Send + Sync {
 
     /// Whether one unit is available, without spending it.
     async fn peek(&self, bucket: Bucket, key: &str) -> Result<(), Exhausted>;
+
+    /// Gives back one unit spent by `hit` (never above the budget): an attempt that turned out
+    /// not to count.
+    async fn refund(&self, bucket: Bucket, key: &str);
 }
 
 impl From<Exhausted> for crate::Error {

@@ -162,6 +162,26 @@ impl TestServer {
             .await
     }
 
+    /// `POST` raw bytes to a full path, declared as JSON whatever they are.
+    pub async fn post_raw_json(&self, path: &str, bytes: impl Into<Vec<u8>>) -> Resp {
+        let body = Body::Raw {
+            content_type: Some("application/json"),
+            bytes: bytes.into(),
+        };
+        self.call(Method::POST, path, None, body).await
+    }
+
+    /// A login attempt with a wrong password; asserts the 401.
+    pub async fn fail_login(&self, login: &str) {
+        self.post(
+            "/auth/login",
+            None,
+            json!({"login": login, "password": "wrong password"}),
+        )
+        .await
+        .expect_error(401, "invalid_credentials");
+    }
+
     /// Registers `username` (password `correct horse battery`) and returns its session.
     pub async fn register(&self, username: &str) -> Session {
         self.register_with(json!({"username": username, "password": "correct horse battery"}))

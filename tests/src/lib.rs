@@ -128,11 +128,14 @@ impl Drop for TestServer {
     }
 }
 
-/// Instantiates each named `async fn(&TestServer)` of the calling module once per store, as
-/// `sqlite::<name>` (and, when the PostgreSQL store lands, `postgres::<name>`).
+/// Instantiates test cases once per store, in a module named after the store, so a failure
+/// reads `auth::sqlite::<name>` (and, when the PostgreSQL store lands, `auth::postgres::<name>`).
+///
+/// Cases before the `;` are `async fn(&TestServer)` and get a fresh default server. Cases after
+/// `own_server:` are `async fn(Store)` and start their own (custom settings, restarts).
 #[macro_export]
 macro_rules! store_tests {
-    ($($name:ident),* $(,)?) => {
+    ($($name:ident),* $(,)? $(; own_server: $($own:ident),+ $(,)?)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,6 +144,12 @@ macro_rules! store_tests {
                     super::$name(&server).await;
                 }
             )*
+            $($(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $own() {
+                    super::$own($crate::Store::Sqlite).await;
+                }
+            )+)?
         }
     };
 }

@@ -105,16 +105,15 @@ impl FromRequestParts<AppState> for Caller {
 /// the load balancer in front.
 pub fn client_ip(parts: &Parts, trust_forwarded_for: bool) -> String {
     if trust_forwarded_for {
-        let forwarded = parts
+        let mut hops = parts
             .headers
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .last();
-        if let Some(ip) = forwarded {
+            .filter(|s| !s.is_empty());
+        if let Some(ip) = hops.next_back() {
             return ip.to_owned();
         }
     }

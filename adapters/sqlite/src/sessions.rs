@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::SqliteStore;
 use crate::error::StoreResult;
 use crate::rows::{millis, uuid_at};
+use crate::users::load_user;
 
 fn insert_token(
     conn: &Connection,
@@ -85,10 +86,13 @@ fn rotate(
         "UPDATE refresh_tokens SET used_at = ?2 WHERE token_hash = ?1",
         params![presented.0, millis(now)],
     )?;
+    let Some(user) = load_user(conn, p.user_id)? else {
+        return Ok(Rotation::Rejected);
+    };
     insert_token(conn, next, &session, next_expires_at)?;
     Ok(Rotation::Rotated {
         session_id: p.session_id,
-        user_id: p.user_id,
+        user,
     })
 }
 

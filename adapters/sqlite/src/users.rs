@@ -37,10 +37,10 @@ fn insert_user(conn: &Connection, u: &NewUser) -> StoreResult<()> {
     if taken(conn, "username", u.username.as_str(), None)? {
         return Err(Error::Conflict { field: "username" }.into());
     }
-    if let Some(email) = &u.email {
-        if taken(conn, "email", email.as_str(), None)? {
-            return Err(Error::Conflict { field: "email" }.into());
-        }
+    if let Some(email) = &u.email
+        && taken(conn, "email", email.as_str(), None)?
+    {
+        return Err(Error::Conflict { field: "email" }.into());
     }
     conn.execute(
         "INSERT INTO users (id, username, display_name, email, country, password_hash, is_admin, created_at)
@@ -61,10 +61,10 @@ fn insert_user(conn: &Connection, u: &NewUser) -> StoreResult<()> {
 
 fn apply_change(conn: &Connection, id: UserId, change: ProfileChange) -> StoreResult<User> {
     let mut user = load_user(conn, id)?.ok_or(Error::NotFound("user"))?;
-    if let Some(Some(email)) = &change.email {
-        if taken(conn, "email", email.as_str(), Some(id))? {
-            return Err(Error::Conflict { field: "email" }.into());
-        }
+    if let Some(Some(email)) = &change.email
+        && taken(conn, "email", email.as_str(), Some(id))?
+    {
+        return Err(Error::Conflict { field: "email" }.into());
     }
     if let Some(v) = change.display_name {
         user.display_name = v;

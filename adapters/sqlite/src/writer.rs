@@ -121,3 +121,74 @@ fn in_savepoint(conn: &Connection, work: Work) -> StoreResult<Boxed> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn open(path: &std::path::Path) -> Connection {
+        let conn = Connection::open(path).unwrap();
+        crate::configure(&conn).unwrap();
+        conn.execute_batch("CREATE TABLE IF NOT EXISTS t (n INTEGER PRIMARY KEY)")
+            .unwrap();
+        conn
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writes_commit_in_groups_and_a_failure_spoils_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let writer = Arc::new(Writer::start(open(&path)).unwrap());
+        let tasks: Vec<_> = (0..300i64)
+            .map(|n| {
+                let writer = writer.clone();
+                tokio::spawn(async move {
+                    writer
+                        .write(move |c| {
+                            c.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+                            if n % 7 == 0 {
+                                // Fails after writing: its insert must be rolled back alone.
+                                return Err(StoreError::Internal("refused".into()));
+                            }
+                            Ok(n)
+                        })
+                        .await
+                })
+            })
+            .collect();
+        let mut acknowledged = Vec::new();
+        for t in tasks {
+            if let Ok(n) = t.await.unwrap() {
+                acknowledged.push(n);
+            }
+        }
+        drop(writer);
+        // Every acknowledged write is in the file, read by a fresh connection; no failed one is.
+        let conn = open(&path);
+        let mut stored: Vec<i64> = conn
+            .prepare("SELECT n FROM t ORDER BY n")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        acknowledged.sort_unstable();
+        stored.sort_unstable();
+        assert_eq!(stored, acknowledged);
+        assert_eq!(stored.len(), 300 - (0..300).filter(|n| n % 7 == 0).count());
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_does_not_stop_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Writer::start(open(&dir.path().join("w.db"))).unwrap();
+        let r: StoreResult<()> = writer.write(|_| panic!("bug in a store operation")).await;
+        assert!(matches!(r, Err(StoreError::Internal(_))));
+        let n = writer
+            .write(|c| Ok(c.execute("INSERT INTO t (n) VALUES (1)", [])?))
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+}

@@ -133,6 +133,14 @@ impl RateLimiter for LocalRateLimiter {
     async fn peek(&self, bucket: Bucket, key: &str) -> Result<(), Exhausted> {
         self.take(bucket, key, false)
     }
+
+    async fn refund(&self, bucket: Bucket, key: &str) {
+        let burst = f64::from(self.quotas.get(bucket).burst);
+        let mut levels = self.levels.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(level) = levels.get_mut(&(bucket, key.to_owned())) {
+            level.tokens = (level.tokens + 1.0).min(burst);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -181,6 +189,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_refund_gives_back_one_unit_but_never_more_than_the_burst() {
+        let l = limiter(2, 600);
+        l.hit(Bucket::LoginFailuresPerIp, "a").await.unwrap();
+        l.hit(Bucket::LoginFailuresPerIp, "a").await.unwrap();
+        assert!(l.peek(Bucket::LoginFailuresPerIp, "a").await.is_err());
+        l.refund(Bucket::LoginFailuresPerIp, "a").await;
+        l.hit(Bucket::LoginFailuresPerIp, "a").await.unwrap();
+        for _ in 0..5 {
+            l.refund(Bucket::LoginFailuresPerIp, "a").await;
+        }
+        l.hit(Bucket::LoginFailuresPerIp, "a").await.unwrap();
+        l.hit(Bucket::LoginFailuresPerIp, "a").await.unwrap();
+        assert!(l.hit(Bucket::LoginFailuresPerIp, "a").await.is_err());
+    }
+
+    #[tokio::test]
     async fn keys_and_buckets_are_independent() {
         let l = limiter(1, 600);
         l.hit(Bucket::RequestsPerIp, "a").await.unwrap();
@@ -191,10 +215,16 @@ mod tests {
 
     #[tokio::test]
     async fn budget_refills_over_time() {
-        let l = limiter(1, 1);
+        let l = LocalRateLimiter::new(Quotas {
+            requests_per_ip: Quota {
+                burst: 1,
+                per: Duration::from_millis(100),
+            },
+            ..Quotas::default()
+        });
         l.hit(Bucket::RequestsPerIp, "a").await.unwrap();
         assert!(l.hit(Bucket::RequestsPerIp, "a").await.is_err());
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+        tokio::time::sleep(Duration::from_millis(120)).await;
         l.hit(Bucket::RequestsPerIp, "a").await.unwrap();
     }
 }

@@ -41,7 +41,7 @@ pub struct Authenticated {
 /// Rate-limit keys are bounded so that a hostile 5,000-character login cannot bloat the limiter.
 const MAX_KEY_LEN: usize = 256;
 
-fn limiter_key(raw: &str) -> String {
+pub(crate) fn limiter_key(raw: &str) -> String {
     raw.trim()
         .to_lowercase()
         .chars()
@@ -87,41 +87,68 @@ impl Accounts {
     }
 
     /// Logs in by username or email. Unknown account and wrong password answer alike, in
-    /// about the same time; failures count against the account and the client address.
+    /// about the same time. Every attempt spends from the account's and the address's failure
+    /// budgets *before* the password is checked, so parallel guesses cannot outrun the count;
+    /// a successful attempt gets its units back.
     pub async fn login(
         &self,
         login: &str,
         password: &str,
         client_ip: &str,
     ) -> Result<Authenticated> {
-        let account_key = limiter_key(login);
+        let found = self.ports.users.credentials_by_login(login.trim()).await?;
+        // One budget per account, however it is named (username or email); unknown logins
+        // get one per spelling, which is all an attacker can vary for them.
+        let account_key = match &found {
+            Some(c) => c.user.id.to_string(),
+            None => limiter_key(login),
+        };
         let ip_key = limiter_key(client_ip);
         let limiter = &self.ports.limiter;
-        limiter.peek(Bucket::LoginFailuresPerIp, &ip_key).await?;
-        limiter
-            .peek(Bucket::LoginFailuresPerAccount, &account_key)
-            .await?;
+        limiter.hit(Bucket::LoginFailuresPerIp, &ip_key).await?;
+        if let Err(e) = limiter
+            .hit(Bucket::LoginFailuresPerAccount, &account_key)
+            .await
+        {
+            limiter.refund(Bucket::LoginFailuresPerIp, &ip_key).await;
+            return Err(e.into());
+        }
 
-        let found = self.ports.users.credentials_by_login(login.trim()).await?;
         let (user, hash) = match found {
             Some(c) => (Some(c.user), Some(c.password_hash)),
             None => (None, None),
         };
-        let ok = self
-            .ports
-            .hasher
-            .verify(Password::presented(password), hash)
-            .await?;
-        match user {
-            Some(user) if ok => self.start_login(user).await,
-            _ => {
-                // Spend both budgets; the answer is the same whichever one runs out first.
-                let _ = limiter.hit(Bucket::LoginFailuresPerIp, &ip_key).await;
-                let _ = limiter
-                    .hit(Bucket::LoginFailuresPerAccount, &account_key)
-                    .await;
-                Err(Error::Unauthorized(AuthFailure::InvalidCredentials))
+        // No stored password is longer than the rule allows; skip hashing a hostile megabyte.
+        let plausible = password.chars().count() <= Password::MAX;
+        let ok = if plausible {
+            let verified = self
+                .ports
+                .hasher
+                .verify(Password::presented(password), hash)
+                .await;
+            match verified {
+                Ok(ok) => ok,
+                Err(e) => {
+                    // A fault of ours is not a failed attempt of theirs.
+                    limiter.refund(Bucket::LoginFailuresPerIp, &ip_key).await;
+                    limiter
+                        .refund(Bucket::LoginFailuresPerAccount, &account_key)
+                        .await;
+                    return Err(e);
+                }
             }
+        } else {
+            false
+        };
+        match user {
+            Some(user) if ok => {
+                limiter.refund(Bucket::LoginFailuresPerIp, &ip_key).await;
+                limiter
+                    .refund(Bucket::LoginFailuresPerAccount, &account_key)
+                    .await;
+                self.start_login(user).await
+            }
+            _ => Err(Error::Unauthorized(AuthFailure::InvalidCredentials)),
         }
     }
 
@@ -136,23 +163,14 @@ impl Accounts {
             .sessions
             .rotate_refresh(presented, next.hash, expires_at, now)
             .await?;
-        let (session_id, user_id) = match rotation {
-            Rotation::Rotated {
-                session_id,
-                user_id,
-            } => (session_id, user_id),
+        let (session_id, user) = match rotation {
+            Rotation::Rotated { session_id, user } => (session_id, user),
             Rotation::Reused => {
                 tracing::warn!("refresh token reused: its login was revoked");
                 return Err(Error::Unauthorized(AuthFailure::InvalidToken));
             }
             Rotation::Rejected => return Err(Error::Unauthorized(AuthFailure::InvalidToken)),
         };
-        let user = self
-            .ports
-            .users
-            .user_by_id(user_id)
-            .await?
-            .ok_or(Error::Unauthorized(AuthFailure::InvalidToken))?;
         let access = self.ports.tokens.issue_access(user.id, session_id, now);
         Ok(Authenticated {
             user,

@@ -21,8 +21,9 @@ impl Accounts {
 
     /// Sets a new password and ends every login of the account.
     pub async fn admin_reset_password(&self, username: &str, password: &str) -> Result<User> {
+        let password = Password::parse(password)?;
         let user = self.by_username(username).await?;
-        let hash = self.ports.hasher.hash(Password::parse(password)?).await?;
+        let hash = self.ports.hasher.hash(password).await?;
         let now = self.ports.clock.now();
         self.ports
             .users

@@ -2,6 +2,7 @@
 
 use crate::rate_limit::Bucket;
 use crate::service::Accounts;
+use crate::service::accounts::limiter_key;
 use crate::store::Principal;
 use crate::{AuthFailure, Error, Result};
 
@@ -37,7 +38,7 @@ impl Accounts {
             None => {
                 self.ports
                     .limiter
-                    .hit(Bucket::RequestsPerIp, client_ip)
+                    .hit(Bucket::RequestsPerIp, &limiter_key(client_ip))
                     .await?
             }
         }

@@ -69,7 +69,7 @@ impl Accounts {
             display_name: parse_opt(patch.display_name, DisplayName::parse)?,
             country: parse_opt(patch.country, Country::parse)?,
             email: parse_opt(patch.email, Email::parse)?,
-            two_factor: None,
+            two_factor: patch.two_factor,
         };
         self.ports
             .users

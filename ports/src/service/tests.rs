@@ -188,20 +188,24 @@ fn expect_no_side_effects(m: &mut Mocks) {
 enum Spend {
     Peek(Bucket, String),
     Hit(Bucket, String),
+    Refund(Bucket, String),
+}
+
+impl Spend {
+    fn key(&self) -> &str {
+        match self {
+            Spend::Peek(_, key) | Spend::Hit(_, key) | Spend::Refund(_, key) => key,
+        }
+    }
 }
 
 type SpendLog = Arc<Mutex<Vec<Spend>>>;
 
-/// A limiter that records every call; `peek`s of `exhausted` (if any) answer `Exhausted`,
-/// everything else has budget left.
+/// A limiter that records every call, in order; `peek`s and `hit`s of `exhausted` (if any)
+/// answer `Exhausted`, everything else has budget left.
 fn recording_limiter(limiter: &mut MockRateLimiter, exhausted: Option<Bucket>) -> SpendLog {
     let log = SpendLog::default();
-    let peeks = Arc::clone(&log);
-    limiter.expect_peek().returning(move |bucket, key| {
-        peeks
-            .lock()
-            .unwrap()
-            .push(Spend::Peek(bucket, key.to_owned()));
+    let answer = move |bucket| {
         if Some(bucket) == exhausted {
             Err(Exhausted {
                 retry_after: RETRY_AFTER,
@@ -209,13 +213,28 @@ fn recording_limiter(limiter: &mut MockRateLimiter, exhausted: Option<Bucket>) -
         } else {
             Ok(())
         }
+    };
+    let peeks = Arc::clone(&log);
+    limiter.expect_peek().returning(move |bucket, key| {
+        peeks
+            .lock()
+            .unwrap()
+            .push(Spend::Peek(bucket, key.to_owned()));
+        answer(bucket)
     });
     let hits = Arc::clone(&log);
     limiter.expect_hit().returning(move |bucket, key| {
         hits.lock()
             .unwrap()
             .push(Spend::Hit(bucket, key.to_owned()));
-        Ok(())
+        answer(bucket)
+    });
+    let refunds = Arc::clone(&log);
+    limiter.expect_refund().returning(move |bucket, key| {
+        refunds
+            .lock()
+            .unwrap()
+            .push(Spend::Refund(bucket, key.to_owned()));
     });
     log
 }
@@ -460,20 +479,25 @@ async fn register_passes_a_hasher_failure_through_without_storing() {
 
 const IP: &str = "203.0.113.7";
 
-/// A stored account `alice` whose password is "right password".
-fn expect_alice_credentials(users: &mut MockUsers) -> User {
-    let alice = user_named("alice");
-    let found = alice.clone();
+/// Expects one lookup of `login`, answering `user` with the hash of "right password".
+fn expect_credentials(users: &mut MockUsers, login: &'static str, user: &User) {
+    let found = user.clone();
     users
         .expect_credentials_by_login()
         .times(1)
-        .withf(|login| login == "alice")
+        .withf(move |got| got == login)
         .returning(move |_| {
             Ok(Some(Credentials {
                 user: found.clone(),
                 password_hash: phc("$argon2id$alice"),
             }))
         });
+}
+
+/// A stored account `alice` whose password is "right password".
+fn expect_alice_credentials(users: &mut MockUsers) -> User {
+    let alice = user_named("alice");
+    expect_credentials(users, "alice", &alice);
     alice
 }
 
@@ -485,86 +509,123 @@ fn expect_verify(hasher: &mut MockPasswordHasher, password: &'static str, ok: bo
         .returning(move |_, _| Ok(ok));
 }
 
+/// What a failed attempt does to the limiter: one unit of each budget spent, none given back.
 fn login_failures(account: &str, ip: &str) -> Vec<Spend> {
     vec![
-        Spend::Peek(Bucket::LoginFailuresPerIp, ip.to_owned()),
-        Spend::Peek(Bucket::LoginFailuresPerAccount, account.to_owned()),
         Spend::Hit(Bucket::LoginFailuresPerIp, ip.to_owned()),
         Spend::Hit(Bucket::LoginFailuresPerAccount, account.to_owned()),
     ]
 }
 
+/// What a successful attempt does to the limiter: both units spent, then both given back.
+fn login_success(account: &str, ip: &str) -> Vec<Spend> {
+    vec![
+        Spend::Hit(Bucket::LoginFailuresPerIp, ip.to_owned()),
+        Spend::Hit(Bucket::LoginFailuresPerAccount, account.to_owned()),
+        Spend::Refund(Bucket::LoginFailuresPerIp, ip.to_owned()),
+        Spend::Refund(Bucket::LoginFailuresPerAccount, account.to_owned()),
+    ]
+}
+
 #[tokio::test]
-async fn login_peeks_both_failure_budgets_before_looking_up_the_account() {
+async fn login_spends_both_budgets_after_the_lookup_and_before_verifying() {
     let mut m = Mocks::default();
     let mut seq = Sequence::new();
+    m.users
+        .expect_credentials_by_login()
+        .times(1)
+        .in_sequence(&mut seq)
+        .withf(|login| login == "nobody")
+        .returning(|_| Ok(None));
     m.limiter
-        .expect_peek()
+        .expect_hit()
         .times(1)
         .in_sequence(&mut seq)
         .withf(|bucket, key| *bucket == Bucket::LoginFailuresPerIp && key == IP)
         .returning(|_, _| Ok(()));
     m.limiter
-        .expect_peek()
+        .expect_hit()
         .times(1)
         .in_sequence(&mut seq)
-        .withf(|bucket, key| *bucket == Bucket::LoginFailuresPerAccount && key == "alice")
+        .withf(|bucket, key| *bucket == Bucket::LoginFailuresPerAccount && key == "nobody")
         .returning(|_, _| Ok(()));
-    m.users
-        .expect_credentials_by_login()
-        .times(1)
-        .in_sequence(&mut seq)
-        .returning(|_| Ok(None));
     m.hasher
         .expect_verify()
         .times(1)
         .in_sequence(&mut seq)
         .returning(|_, _| Ok(false));
-    m.limiter.expect_hit().times(2).returning(|_, _| Ok(()));
+    m.limiter.expect_peek().never();
+    m.limiter.expect_refund().never();
 
-    let res = m.accounts().login("alice", "whatever", IP).await;
+    let res = m.accounts().login("nobody", "whatever", IP).await;
     assert_unauthorized(res, AuthFailure::InvalidCredentials);
 }
 
 #[tokio::test]
-async fn login_with_exhausted_ip_budget_is_rate_limited_without_touching_the_store() {
+async fn login_with_exhausted_ip_budget_is_rate_limited_without_spending_the_account_budget() {
     let mut m = Mocks::default();
     let log = recording_limiter(&mut m.limiter, Some(Bucket::LoginFailuresPerIp));
-    m.users.expect_credentials_by_login().never();
+    expect_alice_credentials(&mut m.users);
     m.hasher.expect_verify().never();
     m.sessions.expect_start_session().never();
 
+    // Even the right password: a spent budget is not a password oracle.
     let res = m.accounts().login("alice", "right password", IP).await;
 
     assert_rate_limited(res, RETRY_AFTER);
     assert_eq!(
         spends(&log),
-        vec![Spend::Peek(Bucket::LoginFailuresPerIp, IP.into())]
+        vec![Spend::Hit(Bucket::LoginFailuresPerIp, IP.into())]
     );
 }
 
 #[tokio::test]
-async fn login_with_exhausted_account_budget_is_rate_limited_without_touching_the_store() {
+async fn login_refunds_the_ip_unit_when_the_account_budget_is_exhausted() {
     let mut m = Mocks::default();
     let log = recording_limiter(&mut m.limiter, Some(Bucket::LoginFailuresPerAccount));
-    m.users.expect_credentials_by_login().never();
+    let alice = expect_alice_credentials(&mut m.users);
     m.hasher.expect_verify().never();
     m.sessions.expect_start_session().never();
 
+    // Even the right password: a spent budget is not a password oracle.
     let res = m.accounts().login("alice", "right password", IP).await;
 
     assert_rate_limited(res, RETRY_AFTER);
     assert_eq!(
         spends(&log),
         vec![
-            Spend::Peek(Bucket::LoginFailuresPerIp, IP.into()),
-            Spend::Peek(Bucket::LoginFailuresPerAccount, "alice".into()),
+            Spend::Hit(Bucket::LoginFailuresPerIp, IP.into()),
+            Spend::Hit(Bucket::LoginFailuresPerAccount, alice.id.to_string()),
+            Spend::Refund(Bucket::LoginFailuresPerIp, IP.into()),
         ]
     );
 }
 
 #[tokio::test]
-async fn login_with_unknown_login_verifies_against_no_hash_and_spends_both_failure_budgets() {
+async fn login_with_exhausted_account_budget_of_an_unknown_login_is_rate_limited_too() {
+    let mut m = Mocks::default();
+    let log = recording_limiter(&mut m.limiter, Some(Bucket::LoginFailuresPerAccount));
+    m.users
+        .expect_credentials_by_login()
+        .times(1)
+        .returning(|_| Ok(None));
+    m.hasher.expect_verify().never();
+
+    let res = m.accounts().login("nobody", "some password", IP).await;
+
+    assert_rate_limited(res, RETRY_AFTER);
+    assert_eq!(
+        spends(&log),
+        vec![
+            Spend::Hit(Bucket::LoginFailuresPerIp, IP.into()),
+            Spend::Hit(Bucket::LoginFailuresPerAccount, "nobody".into()),
+            Spend::Refund(Bucket::LoginFailuresPerIp, IP.into()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn login_with_unknown_login_verifies_against_no_hash_and_keeps_both_units_spent() {
     let mut m = Mocks::default();
     let log = recording_limiter(&mut m.limiter, None);
     m.users
@@ -605,10 +666,10 @@ async fn login_with_unknown_login_is_refused_even_if_the_hasher_says_yes() {
 }
 
 #[tokio::test]
-async fn login_with_wrong_password_spends_both_failure_budgets() {
+async fn login_with_wrong_password_keeps_both_units_spent() {
     let mut m = Mocks::default();
     let log = recording_limiter(&mut m.limiter, None);
-    expect_alice_credentials(&mut m.users);
+    let alice = expect_alice_credentials(&mut m.users);
     expect_verify(&mut m.hasher, "wrong password", false);
     m.sessions.expect_start_session().never();
     m.tokens.expect_issue_access().never();
@@ -616,27 +677,79 @@ async fn login_with_wrong_password_spends_both_failure_budgets() {
     let res = m.accounts().login("alice", "wrong password", IP).await;
 
     assert_unauthorized(res, AuthFailure::InvalidCredentials);
-    assert_eq!(spends(&log), login_failures("alice", IP));
+    assert_eq!(spends(&log), login_failures(&alice.id.to_string(), IP));
 }
 
 #[tokio::test]
-async fn login_failure_answers_invalid_credentials_even_when_the_failure_hit_runs_out() {
+async fn login_refunds_both_units_when_the_hasher_fails() {
     let mut m = Mocks::default();
-    m.limiter.expect_peek().returning(|_, _| Ok(()));
-    m.limiter.expect_hit().times(2).returning(|_, _| {
-        Err(Exhausted {
-            retry_after: RETRY_AFTER,
-        })
-    });
-    expect_alice_credentials(&mut m.users);
-    expect_verify(&mut m.hasher, "wrong password", false);
+    let log = recording_limiter(&mut m.limiter, None);
+    let alice = expect_alice_credentials(&mut m.users);
+    m.hasher
+        .expect_verify()
+        .times(1)
+        .returning(|_, _| Err(Error::Internal("hasher broke".into())));
+    m.sessions.expect_start_session().never();
 
-    let res = m.accounts().login("alice", "wrong password", IP).await;
-    assert_unauthorized(res, AuthFailure::InvalidCredentials);
+    let res = m.accounts().login("alice", "correct horse", IP).await;
+
+    assert!(matches!(res, Err(Error::Internal(_))), "{res:?}");
+    assert_eq!(spends(&log), login_success(&alice.id.to_string(), IP));
 }
 
 #[tokio::test]
-async fn login_with_right_password_starts_a_session_and_spends_no_failure_budget() {
+async fn login_with_a_password_over_256_characters_fails_without_hashing() {
+    // Characters, not bytes, and whether or not the account exists.
+    for password in ["x".repeat(257), "é".repeat(257), "x".repeat(1_000_000)] {
+        for known in [true, false] {
+            let mut m = Mocks::default();
+            let log = recording_limiter(&mut m.limiter, None);
+            let account_key = if known {
+                expect_alice_credentials(&mut m.users).id.to_string()
+            } else {
+                m.users
+                    .expect_credentials_by_login()
+                    .times(1)
+                    .returning(|_| Ok(None));
+                "alice".to_owned()
+            };
+            m.hasher.expect_verify().never();
+            m.sessions.expect_start_session().never();
+
+            let res = m.accounts().login("alice", &password, IP).await;
+
+            assert_unauthorized(res, AuthFailure::InvalidCredentials);
+            assert_eq!(spends(&log), login_failures(&account_key, IP));
+        }
+    }
+}
+
+#[tokio::test]
+async fn login_with_a_password_of_exactly_256_characters_is_verified() {
+    let mut m = Mocks::default();
+    let log = recording_limiter(&mut m.limiter, None);
+    let alice = expect_alice_credentials(&mut m.users);
+    m.hasher
+        .expect_verify()
+        .times(1)
+        .withf(|p, _| p.expose() == "é".repeat(256))
+        .returning(|_, _| Ok(true));
+    capture_start_session(&mut m.sessions);
+    expect_new_refresh(&mut m.tokens);
+    expect_issue_access(&mut m.tokens);
+
+    let out = m
+        .accounts()
+        .login("alice", &"é".repeat(256), IP)
+        .await
+        .unwrap();
+
+    assert_eq!(out.user, alice);
+    assert_eq!(spends(&log), login_success(&alice.id.to_string(), IP));
+}
+
+#[tokio::test]
+async fn login_with_right_password_starts_a_session_and_refunds_both_units() {
     let mut m = Mocks::default();
     let log = recording_limiter(&mut m.limiter, None);
     let alice = expect_alice_credentials(&mut m.users);
@@ -660,13 +773,7 @@ async fn login_with_right_password_starts_a_session_and_spends_no_failure_budget
     assert_eq!(out.tokens.access_token, access_for(alice.id, session.id));
     assert_eq!(out.tokens.refresh_token, NEW_REFRESH);
     assert_eq!(out.tokens.expires_in, ACCESS_EXPIRES_IN);
-    assert_eq!(
-        spends(&log),
-        vec![
-            Spend::Peek(Bucket::LoginFailuresPerIp, IP.into()),
-            Spend::Peek(Bucket::LoginFailuresPerAccount, "alice".into()),
-        ]
-    );
+    assert_eq!(spends(&log), login_success(&alice.id.to_string(), IP));
 }
 
 #[tokio::test]
@@ -684,7 +791,32 @@ async fn login_does_not_validate_the_presented_password_as_a_new_one() {
 }
 
 #[tokio::test]
-async fn login_limiter_keys_are_trimmed_and_lower_cased_and_the_store_gets_the_trimmed_login() {
+async fn login_budget_of_an_existing_account_is_keyed_by_its_id_whatever_the_login_spelling() {
+    let alice = user_named("alice");
+    for (login, looked_up) in [
+        ("alice", "alice"),
+        (" ALICE ", "ALICE"),
+        ("Ada@Example.COM", "Ada@Example.COM"),
+        ("\tada@example.com  ", "ada@example.com"),
+    ] {
+        let mut m = Mocks::default();
+        let log = recording_limiter(&mut m.limiter, None);
+        expect_credentials(&mut m.users, looked_up, &alice);
+        expect_verify(&mut m.hasher, "wrong password", false);
+
+        let res = m.accounts().login(login, "wrong password", IP).await;
+
+        assert_unauthorized(res, AuthFailure::InvalidCredentials);
+        assert_eq!(
+            spends(&log),
+            login_failures(&alice.id.to_string(), IP),
+            "login {login:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn login_limiter_keys_of_an_unknown_login_are_trimmed_and_lower_cased() {
     let mut m = Mocks::default();
     let log = recording_limiter(&mut m.limiter, None);
     m.users
@@ -710,10 +842,26 @@ async fn login_limiter_keys_are_trimmed_and_lower_cased_and_the_store_gets_the_t
 }
 
 #[tokio::test]
-async fn login_limiter_key_of_a_5000_character_login_is_at_most_256_characters() {
-    for (login, expected) in [
-        ("A".repeat(5000), "a".repeat(256)),
-        (format!("   {}", "É".repeat(5000)), "é".repeat(256)),
+async fn login_limiter_keys_of_5000_character_logins_and_ips_are_at_most_256_characters() {
+    for (login, ip, account_key, ip_key) in [
+        (
+            "A".repeat(5000),
+            IP.to_owned(),
+            "a".repeat(256),
+            IP.to_owned(),
+        ),
+        (
+            format!("   {}", "É".repeat(5000)),
+            IP.to_owned(),
+            "é".repeat(256),
+            IP.to_owned(),
+        ),
+        (
+            "nobody".to_owned(),
+            format!(" {}", "F".repeat(5000)),
+            "nobody".to_owned(),
+            "f".repeat(256),
+        ),
     ] {
         let mut m = Mocks::default();
         let log = recording_limiter(&mut m.limiter, None);
@@ -726,20 +874,20 @@ async fn login_limiter_key_of_a_5000_character_login_is_at_most_256_characters()
             .times(1)
             .returning(|_, _| Ok(false));
 
-        let res = m.accounts().login(&login, "whatever", IP).await;
+        let res = m.accounts().login(&login, "whatever", &ip).await;
 
         assert_unauthorized(res, AuthFailure::InvalidCredentials);
         let log = spends(&log);
-        assert_eq!(log, login_failures(&expected, IP));
+        assert_eq!(log, login_failures(&account_key, &ip_key));
         for spend in log {
-            let (Spend::Peek(_, key) | Spend::Hit(_, key)) = spend;
+            let key = spend.key();
             assert!(key.chars().count() <= 256, "key of {} chars", key.len());
         }
     }
 }
 
 #[tokio::test]
-async fn login_passes_a_store_outage_through_without_spending_failure_budgets() {
+async fn login_passes_a_store_outage_through_before_touching_the_limiter() {
     let mut m = Mocks::default();
     let log = recording_limiter(&mut m.limiter, None);
     m.users
@@ -751,13 +899,7 @@ async fn login_passes_a_store_outage_through_without_spending_failure_budgets() 
     let res = m.accounts().login("alice", "right password", IP).await;
 
     assert!(matches!(res, Err(Error::Unavailable(_))), "{res:?}");
-    assert_eq!(
-        spends(&log),
-        vec![
-            Spend::Peek(Bucket::LoginFailuresPerIp, IP.into()),
-            Spend::Peek(Bucket::LoginFailuresPerAccount, "alice".into()),
-        ]
-    );
+    assert_eq!(spends(&log), Vec::new());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -775,7 +917,7 @@ fn expect_rotation(sessions: &mut MockSessions, presented: &'static str, rotatio
                 && *next_expires_at == NOW + REFRESH_TTL
                 && *now == NOW
         })
-        .returning(move |_, _, _, _| Ok(rotation));
+        .returning(move |_, _, _, _| Ok(rotation.clone()));
 }
 
 #[tokio::test]
@@ -791,15 +933,9 @@ async fn refresh_of_a_live_token_rotates_it_and_issues_a_new_pair_for_its_user()
         "old-refresh",
         Rotation::Rotated {
             session_id,
-            user_id: alice.id,
+            user: alice.clone(),
         },
     );
-    let found = alice.clone();
-    m.users
-        .expect_user_by_id()
-        .times(1)
-        .withf(move |id| *id == found.id)
-        .returning(move |_| Ok(Some(found.clone())));
     m.sessions.expect_start_session().never();
 
     let out = m.accounts().refresh("old-refresh").await.unwrap();
@@ -808,6 +944,31 @@ async fn refresh_of_a_live_token_rotates_it_and_issues_a_new_pair_for_its_user()
     assert_eq!(out.tokens.access_token, access_for(alice.id, session_id));
     assert_eq!(out.tokens.refresh_token, NEW_REFRESH);
     assert_eq!(out.tokens.expires_in, ACCESS_EXPIRES_IN);
+}
+
+#[tokio::test]
+async fn refresh_never_looks_the_user_up_again_after_the_rotation() {
+    // The user comes with the rotation, read in its transaction: nothing may fail in between.
+    let mut m = Mocks::default();
+    let mut bob = user_named("bob");
+    bob.is_admin = true;
+    expect_hash_refresh(&mut m.tokens);
+    expect_new_refresh(&mut m.tokens);
+    expect_issue_access(&mut m.tokens);
+    expect_rotation(
+        &mut m.sessions,
+        "old-refresh",
+        Rotation::Rotated {
+            session_id: SessionId::new(),
+            user: bob.clone(),
+        },
+    );
+    m.users.expect_user_by_id().never();
+    m.users.expect_user_by_username().never();
+    m.users.expect_credentials_by_login().never();
+
+    let out = m.accounts().refresh("old-refresh").await.unwrap();
+    assert_eq!(out.user, bob);
 }
 
 async fn refresh_is_refused_when(rotation: Rotation) {
@@ -833,23 +994,18 @@ async fn refresh_of_a_rejected_token_is_unauthorized_invalid_token() {
 }
 
 #[tokio::test]
-async fn refresh_rotated_for_a_user_that_is_gone_is_unauthorized_invalid_token() {
+async fn refresh_passes_a_store_outage_through_without_issuing_tokens() {
     let mut m = Mocks::default();
     expect_hash_refresh(&mut m.tokens);
     expect_new_refresh(&mut m.tokens);
-    expect_rotation(
-        &mut m.sessions,
-        "old-refresh",
-        Rotation::Rotated {
-            session_id: SessionId::new(),
-            user_id: UserId::new(),
-        },
-    );
-    m.users.expect_user_by_id().times(1).returning(|_| Ok(None));
+    m.sessions
+        .expect_rotate_refresh()
+        .times(1)
+        .returning(|_, _, _, _| Err(Error::Unavailable("db down".into())));
     m.tokens.expect_issue_access().never();
 
     let res = m.accounts().refresh("old-refresh").await;
-    assert_unauthorized(res, AuthFailure::InvalidToken);
+    assert!(matches!(res, Err(Error::Unavailable(_))), "{res:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1050,6 +1206,42 @@ async fn admit_request_with_an_exhausted_ip_budget_is_rate_limited_with_its_retr
     assert_rate_limited(res, RETRY_AFTER);
 }
 
+#[tokio::test]
+async fn admit_request_ip_key_is_trimmed_and_lower_cased() {
+    let mut m = Mocks::default();
+    let log = recording_limiter(&mut m.limiter, None);
+
+    m.accounts()
+        .admit_request(None, " 2001:DB8::1\t")
+        .await
+        .unwrap();
+
+    assert_eq!(
+        spends(&log),
+        vec![Spend::Hit(Bucket::RequestsPerIp, "2001:db8::1".into())]
+    );
+}
+
+#[tokio::test]
+async fn admit_request_ip_key_of_a_5000_character_client_ip_is_at_most_256_characters() {
+    for (ip, expected) in [
+        ("F".repeat(5000), "f".repeat(256)),
+        (format!("  {}", "É".repeat(5000)), "é".repeat(256)),
+    ] {
+        let mut m = Mocks::default();
+        let log = recording_limiter(&mut m.limiter, None);
+
+        m.accounts().admit_request(None, &ip).await.unwrap();
+
+        let log = spends(&log);
+        assert_eq!(log, vec![Spend::Hit(Bucket::RequestsPerIp, expected)]);
+        for spend in log {
+            let key = spend.key();
+            assert!(key.chars().count() <= 256, "key of {} chars", key.len());
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // me, user
 // ---------------------------------------------------------------------------------------------
@@ -1187,11 +1379,17 @@ async fn update_me_with_values_passes_them_normalised() {
 }
 
 #[tokio::test]
-async fn update_me_turning_two_factor_off_changes_nothing_about_two_factor() {
-    // Two-factor cannot be on, so "off" is accepted and not passed to the store.
+async fn update_me_turning_two_factor_off_passes_it_to_the_store() {
     let mut m = Mocks::default();
     let me = caller(false);
-    expect_update(&mut m.users, &me, ProfileChange::default());
+    expect_update(
+        &mut m.users,
+        &me,
+        ProfileChange {
+            two_factor: Some(false),
+            ..ProfileChange::default()
+        },
+    );
 
     let patch = ProfilePatch {
         two_factor: Some(false),
@@ -1648,12 +1846,35 @@ async fn admin_reset_password_hashes_the_new_password_then_replaces_it() {
 }
 
 #[tokio::test]
-async fn admin_reset_password_with_an_invalid_password_is_invalid_password_without_replacing() {
+async fn admin_reset_password_with_an_invalid_password_is_invalid_password_without_a_store_call() {
+    // The password is checked first: whether the user exists, or the username is even valid,
+    // does not matter.
+    for (username, password) in [
+        ("alice", "short".to_owned()),
+        ("ghost", "short".to_owned()),
+        ("ghost", "x".repeat(257)),
+        ("no such name!", String::new()),
+    ] {
+        let mut m = Mocks::default();
+        m.users.expect_user_by_username().never();
+        m.hasher.expect_hash().never();
+        m.users.expect_replace_password().never();
+
+        let res = m.accounts().admin_reset_password(username, &password).await;
+        assert_invalid(res, "password");
+    }
+}
+
+#[tokio::test]
+async fn admin_reset_password_with_an_invalid_username_is_invalid_username_without_a_store_call() {
     let mut m = Mocks::default();
-    expect_by_username(&mut m.users, "alice", Some(user_named("alice")));
+    m.users.expect_user_by_username().never();
     m.hasher.expect_hash().never();
     m.users.expect_replace_password().never();
 
-    let res = m.accounts().admin_reset_password("alice", "short").await;
-    assert_invalid(res, "password");
+    let res = m
+        .accounts()
+        .admin_reset_password("no such name!", "a brand new password")
+        .await;
+    assert_invalid(res, "username");
 }

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use confab_domain::{SessionId, Timestamp, UserId};
+use confab_domain::{SessionId, Timestamp, User, UserId};
 
 use crate::Result;
 use crate::tokens::TokenHash;
@@ -15,13 +15,12 @@ pub struct NewSession {
 }
 
 /// What presenting a refresh token did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
-    /// The token was live: it is now used, and the new one replaces it.
-    Rotated {
-        session_id: SessionId,
-        user_id: UserId,
-    },
+    /// The token was live: it is now used, and the new one replaces it. The user is read in
+    /// the same transaction, so nothing can fail between the rotation and the answer (a failure
+    /// there would leave the client with a used token, and its retry would look like reuse).
+    Rotated { session_id: SessionId, user: User },
     /// The token had been used before: the whole login is now revoked.
     Reused,
     /// Unknown, expired, or its login was revoked.
@@ -44,7 +43,8 @@ pub trait Sessions: Send + Sync {
     /// Records a new login and its first refresh token.
     async fn start_session(&self, session: NewSession) -> Result<()>;
 
-    /// Presents a refresh token and, if it is live, replaces it with `next`, atomically.
+    /// Presents a refresh token and, if it is live, replaces it with `next` and returns the
+    /// login's user, atomically. A token whose user no longer exists is `Rejected`.
     /// MUST revoke the whole login and return `Rotation::Reused` when the token was already
     /// used, so that a stolen token is worthless once either party uses it twice.
     async fn rotate_refresh(

@@ -163,13 +163,7 @@ async fn unknown_login_and_wrong_password_answer_alike(s: &TestServer) {
 async fn five_failed_logins_lock_the_account_with_retry_after(s: &TestServer) {
     s.register("erin").await;
     for _ in 0..5 {
-        s.post(
-            "/auth/login",
-            None,
-            json!({"login": "erin", "password": "wrong password"}),
-        )
-        .await
-        .expect_error(401, "invalid_credentials");
+        s.fail_login("erin").await;
     }
     // Even the right password is refused now, and the answer says when to come back.
     let r = s
@@ -185,6 +179,53 @@ async fn five_failed_logins_lock_the_account_with_retry_after(s: &TestServer) {
     // Other accounts are not affected.
     s.register("frank").await;
     s.login("frank", "correct horse battery").await;
+}
+
+async fn the_failure_budget_is_per_account_whatever_the_spelling(s: &TestServer) {
+    s.register_with(json!({"username": "carol", "password": "correct horse battery", "email": "carol@example.com"}))
+        .await;
+    for login in [
+        "carol",
+        "CAROL",
+        "carol@example.com",
+        "Carol@Example.com",
+        "carol",
+    ] {
+        s.fail_login(login).await;
+    }
+    s.post(
+        "/auth/login",
+        None,
+        json!({"login": "carol@example.com", "password": "correct horse battery"}),
+    )
+    .await
+    .expect_error(429, "rate_limited");
+}
+
+async fn successful_logins_do_not_spend_the_failure_budget(s: &TestServer) {
+    s.register("dora").await;
+    for _ in 0..12 {
+        s.login("dora", "correct horse battery").await;
+    }
+    for _ in 0..4 {
+        s.fail_login("dora").await;
+    }
+    s.login("dora", "correct horse battery").await;
+}
+
+async fn parallel_guesses_cannot_outrun_the_failure_budget(s: &TestServer) {
+    s.register("eve").await;
+    let guesses = (0..20).map(|i| {
+        s.post(
+            "/auth/login",
+            None,
+            json!({"login": "eve", "password": format!("guess number {i}")}),
+        )
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let checked = answers.iter().filter(|r| r.status == 401).count();
+    let refused = answers.iter().filter(|r| r.status == 429).count();
+    assert_eq!((checked, refused), (5, 15));
 }
 
 async fn two_logins_are_independent_sessions(s: &TestServer) {
@@ -306,34 +347,6 @@ async fn logout_ends_the_login_and_is_idempotent(s: &TestServer) {
         .expect_error(401, "unauthorized");
 }
 
-confab_tests::store_tests!(
-    register_answers_201_with_user_and_tokens,
-    usernames_and_emails_are_unique_without_regard_to_case,
-    invalid_registrations_are_422_naming_the_field,
-    login_works_by_username_or_email_in_any_case,
-    unknown_login_and_wrong_password_answer_alike,
-    five_failed_logins_lock_the_account_with_retry_after,
-    two_logins_are_independent_sessions,
-    refresh_rotates_the_pair,
-    a_reused_refresh_token_revokes_the_whole_login,
-    unknown_refresh_tokens_are_401,
-    logout_ends_the_login_and_is_idempotent,
-);
-
-/// Tests that need their own server settings or a restart, for every store.
-macro_rules! per_store {
-    ($($name:ident),*) => {
-        mod custom_sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Store::Sqlite).await;
-                }
-            )*
-        }
-    };
-}
-
 async fn acknowledged_accounts_and_the_secret_survive_a_restart(store: Store) {
     let s = TestServer::start(store).await;
     let me = s.register("kate").await;
@@ -358,13 +371,7 @@ async fn acknowledged_accounts_and_the_secret_survive_a_restart(store: Store) {
 async fn failed_logins_from_one_address_are_limited(store: Store) {
     let s = TestServer::start_with(store, &["--login-failures-per-ip", "3"]).await;
     for name in ["lara", "mike", "nina"] {
-        s.post(
-            "/auth/login",
-            None,
-            json!({"login": name, "password": "wrong password"}),
-        )
-        .await
-        .expect_error(401, "invalid_credentials");
+        s.fail_login(name).await;
     }
     let r = s
         .post(
@@ -377,7 +384,22 @@ async fn failed_logins_from_one_address_are_limited(store: Store) {
     assert!(r.headers.contains_key("retry-after"));
 }
 
-per_store!(
-    acknowledged_accounts_and_the_secret_survive_a_restart,
-    failed_logins_from_one_address_are_limited
+confab_tests::store_tests!(
+    register_answers_201_with_user_and_tokens,
+    usernames_and_emails_are_unique_without_regard_to_case,
+    invalid_registrations_are_422_naming_the_field,
+    login_works_by_username_or_email_in_any_case,
+    unknown_login_and_wrong_password_answer_alike,
+    five_failed_logins_lock_the_account_with_retry_after,
+    the_failure_budget_is_per_account_whatever_the_spelling,
+    successful_logins_do_not_spend_the_failure_budget,
+    parallel_guesses_cannot_outrun_the_failure_budget,
+    two_logins_are_independent_sessions,
+    refresh_rotates_the_pair,
+    a_reused_refresh_token_revokes_the_whole_login,
+    unknown_refresh_tokens_are_401,
+    logout_ends_the_login_and_is_idempotent,
+    ;
+    own_server: acknowledged_accounts_and_the_secret_survive_a_restart,
+    failed_logins_from_one_address_are_limited,
 );
