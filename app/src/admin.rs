@@ -37,7 +37,7 @@ pub(crate) async fn run(cmd: UserCommand) -> Result<(), StartError> {
                 .await?
                 .admin_set_admin(&username, true)
                 .await
-                .map_err(fail)?;
+                .map_err(fail_for(&username))?;
             println!("{} is now an admin", user.username);
         }
         UserCommand::RevokeAdmin { store, username } => {
@@ -45,7 +45,7 @@ pub(crate) async fn run(cmd: UserCommand) -> Result<(), StartError> {
                 .await?
                 .admin_set_admin(&username, false)
                 .await
-                .map_err(fail)?;
+                .map_err(fail_for(&username))?;
             println!("{} is no longer an admin", user.username);
         }
         UserCommand::ResetPassword {
@@ -58,7 +58,7 @@ pub(crate) async fn run(cmd: UserCommand) -> Result<(), StartError> {
             let user = accounts
                 .admin_reset_password(&username, &password)
                 .await
-                .map_err(fail)?;
+                .map_err(fail_for(&username))?;
             println!(
                 "reset the password of {}; every login of theirs was ended",
                 user.username
@@ -70,6 +70,14 @@ pub(crate) async fn run(cmd: UserCommand) -> Result<(), StartError> {
 
 fn fail(e: confab_ports::Error) -> StartError {
     StartError(e.to_string())
+}
+
+/// Like [`fail`], naming the user an operator asked for when there is none.
+fn fail_for(username: &str) -> impl Fn(confab_ports::Error) -> StartError + '_ {
+    move |e| match e {
+        confab_ports::Error::NotFound(_) => StartError(format!("user {username:?} not found")),
+        other => fail(other),
+    }
 }
 
 async fn accounts(store: StoreArgs) -> Result<Accounts, StartError> {

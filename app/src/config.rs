@@ -100,6 +100,10 @@ pub struct StoreArgs {
     /// Log format.
     #[arg(long, env = "CONFAB_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// How long a database operation waits for a lock (e.g. held by another process) before
+    /// the request is answered 503.
+    #[arg(long, env = "CONFAB_DATABASE_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub database_timeout: Duration,
 }
 
 /// Settings of the server.
@@ -144,6 +148,9 @@ pub struct ServeArgs {
     /// Longest a request may take before it is answered 503.
     #[arg(long, env = "CONFAB_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
+    /// After SIGINT/SIGTERM, how long in-flight requests may take before the server exits anyway.
+    #[arg(long, env = "CONFAB_SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
     /// Take client addresses from X-Forwarded-For (only behind a proxy that sets it).
     #[arg(long, env = "CONFAB_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
@@ -154,9 +161,12 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();
     let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
     let (digits, unit) = raw.split_at(split);
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("{raw:?} is not a duration such as 90s, 15m, 24h or 30d"))?;
+    if digits.is_empty() {
+        return Err(format!(
+            "{raw:?} is not a duration such as 90s, 15m, 24h or 30d"
+        ));
+    }
+    let n: u64 = digits.parse().map_err(|_| format!("{raw:?} is too long"))?;
     let secs = |mult: u64| {
         n.checked_mul(mult)
             .map(Duration::from_secs)
@@ -185,6 +195,9 @@ pub enum DatabaseUrl {
 impl DatabaseUrl {
     /// Parses `sqlite://PATH`; names PostgreSQL as not yet available rather than misreading it.
     pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.trim().is_empty() {
+            return Err("the database URL is empty; expected sqlite://PATH".into());
+        }
         if let Some(path) = raw
             .strip_prefix("sqlite://")
             .or_else(|| raw.strip_prefix("sqlite:"))
@@ -192,6 +205,15 @@ impl DatabaseUrl {
             if path.is_empty() || path.contains('\0') {
                 return Err(
                     "the database URL sqlite:// needs a file path, e.g. sqlite://confab.db".into(),
+                );
+            }
+            if path.contains('?') {
+                return Err("the database URL sqlite://PATH takes no query parameters".into());
+            }
+            if path == ":memory:" || path.starts_with("file:") {
+                // Each connection of the pool would see its own, empty, in-memory database.
+                return Err(
+                    "an in-memory SQLite database is not supported; give a file path".into(),
                 );
             }
             return Ok(Self::Sqlite(PathBuf::from(path)));
@@ -240,7 +262,17 @@ mod tests {
             DatabaseUrl::parse("sqlite:///var/lib/confab.db").unwrap(),
             DatabaseUrl::Sqlite("/var/lib/confab.db".into())
         );
-        for bad in ["", "sqlite://", "mysql://x", "confab.db", "http://x"] {
+        for bad in [
+            "",
+            "sqlite://",
+            "mysql://x",
+            "confab.db",
+            "http://x",
+            "sqlite://x.db?mode=rwc",
+            "sqlite://:memory:",
+            "sqlite::memory:",
+            "   ",
+        ] {
             assert!(DatabaseUrl::parse(bad).is_err(), "{bad:?}");
         }
         let pg = DatabaseUrl::parse("postgres://u:secret@h/db").unwrap_err();

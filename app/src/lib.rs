@@ -6,10 +6,10 @@
 mod admin;
 pub mod config;
 mod logging;
+mod server;
 mod wiring;
 
 use std::future::Future;
-use std::net::SocketAddr;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -25,6 +25,7 @@ pub struct StartError(pub String);
 /// A server ready to accept connections.
 pub struct App {
     router: Router,
+    shutdown_grace: std::time::Duration,
     accounts: confab_ports::service::Accounts,
 }
 
@@ -44,24 +45,20 @@ pub async fn build(args: &ServeArgs) -> Result<App, StartError> {
     }
     let ports = wiring::ports(args).await?;
     Ok(App {
+        shutdown_grace: args.shutdown_grace,
         accounts: confab_ports::service::Accounts::new(ports.clone()),
         router: wiring::router(ports, args),
     })
 }
 
-/// Serves until `shutdown` completes, then finishes in-flight requests and returns.
+/// Serves until `shutdown` completes, then lets in-flight requests finish (for at most
+/// `--shutdown-grace`) and returns.
 pub async fn serve(
     app: App,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.router
-            .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    server::serve(app.router, listener, shutdown, app.shutdown_grace).await
 }
 
 /// Binds the configured address; a clear error when it is taken or invalid.
@@ -101,7 +98,7 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
         Some(Command::Serve(args)) => run_server(args).await,
         Some(Command::User(cmd)) => admin::run(cmd).await,
         Some(Command::Migrate(store)) => {
-            wiring::open_store(&store.database_url).await?;
+            wiring::open_store(&store).await?;
             println!("migrations are up to date");
             Ok(())
         }
@@ -109,8 +106,9 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
 }
 
 async fn run_server(args: ServeArgs) -> Result<(), StartError> {
-    let app = build(&args).await?;
+    // Bind first: a taken port should be reported before the database is created or migrated.
     let listener = bind(&args.listen).await?;
+    let app = build(&args).await?;
     let addr = listener
         .local_addr()
         .map_err(|e| StartError(format!("cannot listen on {}: {e}", args.listen)))?;

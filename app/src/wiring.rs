@@ -1,23 +1,25 @@
 //! Picks the adapters for the configuration and plugs them into the ports.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use confab_crypto::{Argon2Hasher, JwtIssuer, MIN_SECRET_LEN, generate_secret};
 use confab_http::{AppState, HttpConfig};
 use confab_ports::Ports;
 use confab_ports::clock::SystemClock;
-use confab_ports::local::{LocalRateLimiter, Quota, Quotas};
+use confab_ports::local::{LocalRateLimiter, Quotas, Rate, Window};
 use confab_ports::service::Accounts;
 use confab_ports::store::Health;
 use confab_sqlite::SqliteStore;
 
 use crate::StartError;
-use crate::config::{DatabaseUrl, ServeArgs};
+use crate::config::{DatabaseUrl, ServeArgs, StoreArgs, parse_duration};
 
-/// Opens the store named by the URL, running migrations.
-pub(crate) async fn open_store(url: &str) -> Result<Arc<SqliteStore>, StartError> {
-    let DatabaseUrl::Sqlite(path) = DatabaseUrl::parse(url).map_err(StartError)?;
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+/// Opens the store the settings name, running migrations.
+pub(crate) async fn open_store(args: &StoreArgs) -> Result<Arc<SqliteStore>, StartError> {
+    let DatabaseUrl::Sqlite(path) = DatabaseUrl::parse(&args.database_url).map_err(StartError)?;
+    let timeout = args.database_timeout;
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, timeout))
         .await
         .map_err(|e| StartError(format!("opening the database failed: {e}")))?
         .map_err(|e| StartError(e.to_string()))?;
@@ -29,30 +31,53 @@ fn to_time(d: std::time::Duration) -> time::Duration {
 }
 
 fn quotas(args: &ServeArgs) -> Quotas {
-    let window = args.login_failure_window;
-    let requests = Quota {
+    let requests = Rate {
         burst: args.request_burst,
         // The burst refills at the sustained rate: `burst` units every burst/rate seconds.
-        per: std::time::Duration::from_secs_f64(
+        per: Duration::from_secs_f64(
             f64::from(args.request_burst) / f64::from(args.requests_per_second),
         ),
     };
     Quotas {
-        login_failures_per_account: Quota {
-            burst: args.login_failures_per_account,
-            per: window,
+        login_failures_per_account: Window {
+            limit: args.login_failures_per_account,
+            window: args.login_failure_window,
         },
-        login_failures_per_ip: Quota {
-            burst: args.login_failures_per_ip,
-            per: window,
+        login_failures_per_ip: Window {
+            limit: args.login_failures_per_ip,
+            window: args.login_failure_window,
         },
         requests_per_user: requests,
         requests_per_ip: requests,
     }
 }
 
+/// A setting's flag, how to read it, and its largest sensible value.
+type Bound = (&'static str, fn(&ServeArgs) -> Duration, &'static str);
+
+/// Longest settings that still make sense; beyond them date arithmetic could overflow.
+const BOUNDS: [Bound; 6] = [
+    ("--access-token-ttl", |a| a.access_token_ttl, "1d"),
+    ("--refresh-token-ttl", |a| a.refresh_token_ttl, "3650d"),
+    ("--login-failure-window", |a| a.login_failure_window, "1d"),
+    ("--request-timeout", |a| a.request_timeout, "1h"),
+    ("--shutdown-grace", |a| a.shutdown_grace, "1h"),
+    ("--database-timeout", |a| a.store.database_timeout, "10m"),
+];
+
+fn check_bounds(args: &ServeArgs) -> Result<(), StartError> {
+    for (flag, get, max) in BOUNDS {
+        let limit = parse_duration(max).map_err(StartError)?;
+        if get(args) > limit {
+            return Err(StartError(format!("{flag} may be at most {max}")));
+        }
+    }
+    Ok(())
+}
+
 /// Builds every port from the settings.
 pub(crate) async fn ports(args: &ServeArgs) -> Result<Ports, StartError> {
+    check_bounds(args)?;
     if let Some(secret) = &args.jwt_secret
         && secret.len() < MIN_SECRET_LEN
     {
@@ -60,7 +85,7 @@ pub(crate) async fn ports(args: &ServeArgs) -> Result<Ports, StartError> {
             "the JWT secret (--jwt-secret / CONFAB_JWT_SECRET) must be at least {MIN_SECRET_LEN} bytes"
         )));
     }
-    let store = open_store(&args.store.database_url).await?;
+    let store = open_store(&args.store).await?;
     let secret = match &args.jwt_secret {
         Some(s) => s.as_bytes().to_vec(),
         None => store

@@ -71,3 +71,19 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn accepted_codes_are_two_upper_case_ascii_letters(s in "\\PC{0,4}") {
+            if let Ok(c) = Country::parse(&s) {
+                prop_assert_eq!(c.as_str().len(), 2);
+                prop_assert!(c.as_str().bytes().all(|b| b.is_ascii_uppercase()));
+            }
+        }
+    }
+}

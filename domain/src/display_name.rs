@@ -69,3 +69,21 @@ mod tests {
         assert!(DisplayName::parse("bell\u{7}").is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn accepted_names_are_trimmed_bounded_and_printable(s in "\\PC{0,80}|[ \\t\\u{0}-\\u{1f}a-z]{0,80}") {
+            if let Ok(d) = DisplayName::parse(&s) {
+                let n = d.as_str().chars().count();
+                prop_assert!((1..=DisplayName::MAX).contains(&n));
+                prop_assert_eq!(d.as_str().trim(), d.as_str());
+                prop_assert!(!d.as_str().chars().any(char::is_control));
+            }
+        }
+    }
+}

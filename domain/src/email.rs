@@ -86,3 +86,27 @@ mod tests {
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(250))).is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn accepted_addresses_are_lower_case_bounded_and_have_one_at(s in "\\PC{0,300}") {
+            if let Ok(e) = Email::parse(&s) {
+                prop_assert!(e.as_str().chars().count() <= Email::MAX);
+                prop_assert_eq!(e.as_str().matches('@').count(), 1);
+                prop_assert_eq!(e.as_str().to_lowercase(), e.as_str());
+                prop_assert!(!e.as_str().chars().any(char::is_whitespace));
+            }
+        }
+
+        #[test]
+        fn simple_addresses_are_accepted(local in "[a-z0-9.+_-]{1,20}", domain in "[a-z0-9]{1,20}\\.[a-z]{2,6}") {
+            let address = format!("{}@{}", local, domain);
+            prop_assert!(Email::parse(&address).is_ok());
+        }
+    }
+}

@@ -73,3 +73,23 @@ mod tests {
         assert!(!format!("{p:?}").contains("hunter"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_rule_is_exactly_the_character_count(s in "\\PC{0,300}") {
+            let n = s.chars().count();
+            prop_assert_eq!(Password::parse(&s).is_ok(), (8..=256).contains(&n));
+        }
+
+        #[test]
+        fn an_accepted_password_is_kept_verbatim(s in "\\PC{8,64}") {
+            let p = Password::parse(&s).unwrap();
+            prop_assert_eq!(p.expose(), s.as_str());
+        }
+    }
+}

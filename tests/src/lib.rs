@@ -31,6 +31,8 @@ pub struct TestServer {
     pub store: Store,
     dir: TempDir,
     flags: Vec<String>,
+    /// Whether the server was given [`TEST_SECRET`]; without it, it generates and keeps its own.
+    fixed_secret: bool,
     accounts: confab_ports::service::Accounts,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
@@ -46,19 +48,24 @@ impl TestServer {
     pub async fn start_with(store: Store, flags: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let flags = flags.iter().map(|s| (*s).to_owned()).collect();
-        Self::start_in(store, dir, flags).await
+        Self::start_in(store, dir, flags, true).await
     }
 
-    async fn start_in(store: Store, dir: TempDir, flags: Vec<String>) -> Self {
+    /// A server started as the README's quick start does: no secret given, so it generates
+    /// one on first start and keeps it in the database.
+    pub async fn start_with_generated_secret(store: Store) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(store, dir, Vec::new(), false).await
+    }
+
+    async fn start_in(store: Store, dir: TempDir, flags: Vec<String>, fixed_secret: bool) -> Self {
         let database_url = match store {
-            Store::Sqlite => format!("sqlite://{}", dir.path().join("confab.db").display()),
+            Store::Sqlite => format!("sqlite://{}", sqlite_path(&dir).display()),
         };
-        let mut all = vec![
-            "--database-url".to_owned(),
-            database_url,
-            "--jwt-secret".to_owned(),
-            TEST_SECRET.to_owned(),
-        ];
+        let mut all = vec!["--database-url".to_owned(), database_url];
+        if fixed_secret {
+            all.extend(["--jwt-secret".to_owned(), TEST_SECRET.to_owned()]);
+        }
         all.extend(flags.iter().cloned());
         let args = confab::ServeArgs::try_from_flags(&all).expect("test flags parse");
         let app = confab::build(&args).await.expect("server builds");
@@ -80,6 +87,7 @@ impl TestServer {
             store,
             dir,
             flags,
+            fixed_secret,
             accounts,
             shutdown: Some(tx),
             task: Some(task),
@@ -92,7 +100,12 @@ impl TestServer {
         self.stop().await;
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
         let flags = std::mem::take(&mut self.flags);
-        Self::start_in(self.store, dir, flags).await
+        Self::start_in(self.store, dir, flags, self.fixed_secret).await
+    }
+
+    /// The SQLite file of a server on [`Store::Sqlite`].
+    pub fn sqlite_path(&self) -> std::path::PathBuf {
+        sqlite_path(&self.dir)
     }
 
     async fn stop(&mut self) {
@@ -126,6 +139,10 @@ impl Drop for TestServer {
             let _ = tx.send(());
         }
     }
+}
+
+fn sqlite_path(dir: &TempDir) -> std::path::PathBuf {
+    dir.path().join("confab.db")
 }
 
 /// Instantiates test cases once per store, in a module named after the store, so a failure

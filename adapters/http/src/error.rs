@@ -69,7 +69,6 @@ impl ApiError {
                 "method_not_allowed",
                 "this method is not allowed on this route",
             ),
-            408 => ("request_timeout", "the request took too long"),
             413 => ("payload_too_large", "the request body is over the limit"),
             415 => (
                 "unsupported_media_type",
@@ -155,3 +154,77 @@ impl IntoResponse for ApiError {
 
 /// Result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    async fn body_of(e: Error) -> (StatusCode, String, Option<String>) {
+        let res = ApiError::from(e).into_response();
+        let status = res.status();
+        let retry = res
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap_or_default().to_owned());
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, String::from_utf8(bytes.to_vec()).unwrap(), retry)
+    }
+
+    #[tokio::test]
+    async fn internal_and_unavailable_answers_never_carry_their_cause() {
+        let cause = "no such table: users (SELECT password_hash FROM users)";
+        let (status, body, _) = body_of(Error::Internal(cause.into())).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            body,
+            r#"{"error":{"code":"internal","message":"internal error"}}"#
+        );
+        let (status, body, _) = body_of(Error::Unavailable(cause.into())).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains(r#""code":"unavailable""#) && !body.contains("table"));
+    }
+
+    #[tokio::test]
+    async fn every_variant_has_its_status_and_code() {
+        let cases = [
+            (
+                Error::Unauthorized(AuthFailure::InvalidToken),
+                401,
+                "unauthorized",
+            ),
+            (
+                Error::Unauthorized(AuthFailure::InvalidCredentials),
+                401,
+                "invalid_credentials",
+            ),
+            (Error::Forbidden("no".into()), 403, "forbidden"),
+            (Error::NotFound("user"), 404, "not_found"),
+            (Error::Conflict { field: "email" }, 409, "conflict"),
+            (Error::Gone("closed".into()), 410, "gone"),
+            (
+                Error::invalid("username", "too short"),
+                422,
+                "validation_failed",
+            ),
+            (Error::BadRequest("shape".into()), 400, "bad_request"),
+        ];
+        for (e, status, code) in cases {
+            let (got, body, _) = body_of(e).await;
+            assert_eq!(got.as_u16(), status, "{body}");
+            assert!(body.contains(&format!(r#""code":"{code}""#)), "{body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn rate_limited_rounds_retry_after_up() {
+        let (status, _, retry) = body_of(Error::RateLimited {
+            retry_after: Duration::from_millis(1500),
+        })
+        .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(retry.as_deref(), Some("2"));
+    }
+}

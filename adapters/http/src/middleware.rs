@@ -2,9 +2,12 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -42,15 +45,23 @@ pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response<
         .or_else(|| err.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
     tracing::error!(panic = detail, "request handler panicked");
-    let mut res =
-        ApiError::for_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR).into_response();
+    let mut res = ApiError::for_status(StatusCode::INTERNAL_SERVER_ERROR).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
 
-/// Refuses a body whose declared length is over the limit before reading any of it, so a
-/// client that sent `Expect: 100-continue` learns of the 413 without uploading the body.
+/// Most of an oversized body read (and thrown away) so that the client sees the 413.
+const DRAIN_CAP: u64 = 16 * 1024 * 1024;
+/// Longest time spent draining an oversized body.
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Refuses a body whose declared length is over the limit, without handing it to a handler.
+///
+/// A client that sent `Expect: 100-continue` has not sent the body yet: it gets the 413 at once.
+/// Any other client is still uploading; answering now would reset the connection under it and it
+/// would see a broken pipe instead of the 413. So the body is read and thrown away first (up to
+/// [`DRAIN_CAP`] bytes and [`DRAIN_TIME`]), then the 413 goes out with `Connection: close`.
 /// Bodies without a declared length are cut off at the same limit when they are read.
 pub async fn reject_oversized(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let declared = req
@@ -59,10 +70,24 @@ pub async fn reject_oversized(State(state): State<AppState>, req: Request, next:
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let limit = u64::try_from(state.config.body_limit).unwrap_or(u64::MAX);
-    if declared.is_some_and(|len| len > limit) {
-        return ApiError::for_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE).into_response();
+    let Some(len) = declared.filter(|len| *len > limit) else {
+        return next.run(req).await;
+    };
+    let expects_continue = req
+        .headers()
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let mut res = ApiError::for_status(StatusCode::PAYLOAD_TOO_LARGE).into_response();
+    if !expects_continue && len <= DRAIN_CAP {
+        let mut body = req.into_body().into_data_stream();
+        let _ = tokio::time::timeout(DRAIN_TIME, async {
+            while let Some(Ok(_)) = body.next().await {}
+        })
+        .await;
     }
-    next.run(req).await
+    res.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    res
 }
 
 /// Spends one request from the caller's budget (per user with a valid token, else per

@@ -28,6 +28,9 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Port(e) => e,
+            StoreError::Sqlite(e) if unique_violation(&e).is_some() => Error::Conflict {
+                field: unique_violation(&e).unwrap_or("value"),
+            },
             StoreError::Sqlite(e) => match e.sqlite_error_code() {
                 Some(
                     ErrorCode::DatabaseBusy
@@ -43,6 +46,25 @@ impl From<StoreError> for Error {
             StoreError::Internal(m) => Error::Internal(m),
         }
     }
+}
+
+/// The field named by a UNIQUE constraint failure (`UNIQUE constraint failed: users.email`).
+/// Inside the writer such checks are made first, so this answers for writes from another
+/// process (an operator's CLI command racing the server).
+fn unique_violation(e: &rusqlite::Error) -> Option<&'static str> {
+    let rusqlite::Error::SqliteFailure(f, Some(msg)) = e else {
+        return None;
+    };
+    if f.extended_code != rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE {
+        return None;
+    }
+    Some(if msg.contains("users.username") {
+        "username"
+    } else if msg.contains("users.email") {
+        "email"
+    } else {
+        "value"
+    })
 }
 
 /// Result inside the adapter.

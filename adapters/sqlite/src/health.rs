@@ -12,10 +12,12 @@ const SIGNING_SECRET: &str = "jwt_secret";
 #[async_trait]
 impl Health for SqliteStore {
     async fn ping(&self) -> Result<()> {
-        Ok(self
-            .readers
-            .read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
-            .await?)
+        // `SELECT 1` would be answered without touching the file; read a real table, then make
+        // a round trip through the writer, which must be able to take the write lock.
+        self.readers
+            .read(|conn| Ok(conn.query_row("SELECT count(*) FROM settings", [], |_| Ok(()))?))
+            .await?;
+        Ok(self.writer.write(|_| Ok(())).await?)
     }
 
     async fn signing_secret_or_init(&self, candidate: Vec<u8>) -> Result<Vec<u8>> {

@@ -16,6 +16,7 @@ mod users;
 mod writer;
 
 use std::path::Path;
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -32,8 +33,11 @@ pub struct SqliteStore {
     readers: Readers,
 }
 
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+/// How long an operation waits for a lock held by another process before giving up (503).
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
+    conn.busy_timeout(busy_timeout)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
@@ -42,13 +46,14 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path` and runs pending migrations.
-    pub fn open(path: &Path) -> Result<Self, OpenError> {
+    /// Opens (creating if needed) the database at `path` and runs pending migrations. An
+    /// operation that cannot get a lock within `busy_timeout` fails as unavailable.
+    pub fn open(path: &Path, busy_timeout: Duration) -> Result<Self, OpenError> {
         let fail = |e: &dyn std::fmt::Display| {
             OpenError(format!("cannot open database {}: {e}", path.display()))
         };
         let mut conn = Connection::open(path).map_err(|e| fail(&e))?;
-        configure(&conn).map_err(|e| fail(&e))?;
+        configure(&conn, busy_timeout).map_err(|e| fail(&e))?;
         migrate::run(&mut conn).map_err(|e| fail(&e))?;
         let readers = (0..READERS)
             .map(|_| {
@@ -56,7 +61,7 @@ impl SqliteStore {
                     path,
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
-                c.busy_timeout(std::time::Duration::from_secs(5))?;
+                c.busy_timeout(busy_timeout)?;
                 Ok(c)
             })
             .collect::<rusqlite::Result<Vec<_>>>()

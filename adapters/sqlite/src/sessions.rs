@@ -96,19 +96,22 @@ fn rotate(
     })
 }
 
+/// Records a login and its first refresh token.
+pub(crate) fn insert_session(conn: &Connection, s: &NewSession) -> StoreResult<()> {
+    let id = s.id.to_string();
+    conn.execute(
+        "INSERT INTO sessions (id, user_id, created_at) VALUES (?1, ?2, ?3)",
+        params![id, s.user_id.to_string(), millis(s.now)],
+    )?;
+    insert_token(conn, &s.refresh_hash, &id, s.refresh_expires_at)
+}
+
 #[async_trait]
 impl Sessions for SqliteStore {
     async fn start_session(&self, s: NewSession) -> Result<()> {
         Ok(self
             .writer
-            .write(move |conn| {
-                let id = s.id.to_string();
-                conn.execute(
-                    "INSERT INTO sessions (id, user_id, created_at) VALUES (?1, ?2, ?3)",
-                    params![id, s.user_id.to_string(), millis(s.now)],
-                )?;
-                insert_token(conn, &s.refresh_hash, &id, s.refresh_expires_at)
-            })
+            .write(move |conn| insert_session(conn, &s))
             .await?)
     }
 

@@ -3,13 +3,14 @@
 use async_trait::async_trait;
 use confab_domain::{Email, Timestamp, User, UserId, Username};
 use confab_ports::hasher::PasswordHash;
-use confab_ports::store::{Credentials, NewUser, ProfileChange, Users};
+use confab_ports::store::{Credentials, NewSession, NewUser, ProfileChange, Users};
 use confab_ports::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::SqliteStore;
 use crate::error::StoreResult;
 use crate::rows::{USER_COLUMNS, millis, user_from_row};
+use crate::sessions::insert_session;
 
 pub(crate) fn load_user(conn: &Connection, id: UserId) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
@@ -106,11 +107,14 @@ fn like_prefix(prefix: &str) -> String {
 
 #[async_trait]
 impl Users for SqliteStore {
-    async fn create_user(&self, user: NewUser) -> Result<User> {
+    async fn create_user(&self, user: NewUser, first_login: Option<NewSession>) -> Result<User> {
         Ok(self
             .writer
             .write(move |conn| {
                 insert_user(conn, &user)?;
+                if let Some(session) = &first_login {
+                    insert_session(conn, session)?;
+                }
                 load_user(conn, user.id)?.ok_or_else(|| Error::NotFound("user").into())
             })
             .await?)

@@ -84,10 +84,24 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
         }
         return;
     }
-    let done: Vec<_> = group
-        .into_iter()
-        .map(|job| (job.reply, in_savepoint(conn, job.work)))
-        .collect();
+    let mut done = Vec::with_capacity(group.len());
+    let mut jobs = group.into_iter();
+    for job in jobs.by_ref() {
+        done.push((job.reply, in_savepoint(conn, job.work)));
+        if conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (disk full, I/O error): nothing of this
+            // group is committed, and running the rest would commit each of them on its own.
+            tracing::error!("SQLite aborted the transaction; failing the whole group");
+            let why = "the transaction was aborted by the database";
+            for (reply, _) in done {
+                let _ = reply.send(Err(StoreError::Commit(why.into())));
+            }
+            for job in jobs {
+                let _ = job.reply.send(Err(StoreError::Commit(why.into())));
+            }
+            return;
+        }
+    }
     match conn.execute_batch("COMMIT") {
         Ok(()) => {
             for (reply, result) in done {
@@ -129,7 +143,7 @@ mod tests {
 
     fn open(path: &std::path::Path) -> Connection {
         let conn = Connection::open(path).unwrap();
-        crate::configure(&conn).unwrap();
+        crate::configure(&conn, crate::DEFAULT_BUSY_TIMEOUT).unwrap();
         conn.execute_batch("CREATE TABLE IF NOT EXISTS t (n INTEGER PRIMARY KEY)")
             .unwrap();
         conn

@@ -3,4 +3,4 @@
 
 mod rate_limiter;
 
-pub use rate_limiter::{LocalRateLimiter, Quota, Quotas};
+pub use rate_limiter::{LocalRateLimiter, Quotas, Rate, Window};

@@ -1,6 +1,7 @@
-//! Token buckets in memory, one per (bucket, key).
+//! Rate limits in memory: sliding windows for failed logins ("at most 5 in any 10 minutes"),
+//! token buckets for request budgets ("a burst, then a steady rate").
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -8,45 +9,52 @@ use async_trait::async_trait;
 
 use crate::rate_limit::{Bucket, Exhausted, RateLimiter};
 
-/// A budget: up to `burst` units at once, refilled evenly so that `burst` units return per `per`.
+/// At most `limit` units in any `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub limit: u32,
+    pub window: Duration,
+}
+
+/// Up to `burst` units at once, refilled evenly so that `burst` units return per `per`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Quota {
+pub struct Rate {
     pub burst: u32,
     pub per: Duration,
 }
 
-impl Quota {
-    fn rate_per_sec(&self) -> f64 {
+impl Rate {
+    fn per_sec(&self) -> f64 {
         f64::from(self.burst) / self.per.as_secs_f64().max(f64::EPSILON)
     }
 }
 
-/// One quota per bucket.
+/// The budgets, one per bucket.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Quotas {
-    pub login_failures_per_account: Quota,
-    pub login_failures_per_ip: Quota,
-    pub requests_per_user: Quota,
-    pub requests_per_ip: Quota,
+    pub login_failures_per_account: Window,
+    pub login_failures_per_ip: Window,
+    pub requests_per_user: Rate,
+    pub requests_per_ip: Rate,
 }
 
 impl Default for Quotas {
-    /// 5 failed logins per account and 50 per address in 10 minutes; a burst of 300 requests,
-    /// then 30 a second, per user and per anonymous address.
+    /// 5 failed logins per account and 50 per address in any 10 minutes; a burst of 300
+    /// requests, then 30 a second, per user and per anonymous address.
     fn default() -> Self {
         let ten_minutes = Duration::from_secs(600);
-        let requests = Quota {
+        let requests = Rate {
             burst: 300,
             per: Duration::from_secs(10),
         };
         Self {
-            login_failures_per_account: Quota {
-                burst: 5,
-                per: ten_minutes,
+            login_failures_per_account: Window {
+                limit: 5,
+                window: ten_minutes,
             },
-            login_failures_per_ip: Quota {
-                burst: 50,
-                per: ten_minutes,
+            login_failures_per_ip: Window {
+                limit: 50,
+                window: ten_minutes,
             },
             requests_per_user: requests,
             requests_per_ip: requests,
@@ -54,31 +62,118 @@ impl Default for Quotas {
     }
 }
 
+#[derive(Debug, Clone, Copy)]
+enum Quota {
+    Window(Window),
+    Rate(Rate),
+}
+
 impl Quotas {
     fn get(&self, bucket: Bucket) -> Quota {
         match bucket {
-            Bucket::LoginFailuresPerAccount => self.login_failures_per_account,
-            Bucket::LoginFailuresPerIp => self.login_failures_per_ip,
-            Bucket::RequestsPerUser => self.requests_per_user,
-            Bucket::RequestsPerIp => self.requests_per_ip,
+            Bucket::LoginFailuresPerAccount => Quota::Window(self.login_failures_per_account),
+            Bucket::LoginFailuresPerIp => Quota::Window(self.login_failures_per_ip),
+            Bucket::RequestsPerUser => Quota::Rate(self.requests_per_user),
+            Bucket::RequestsPerIp => Quota::Rate(self.requests_per_ip),
         }
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Level {
-    tokens: f64,
-    at: Instant,
+/// What is remembered of one key.
+#[derive(Debug)]
+enum Level {
+    /// When each unit inside the window was spent, oldest first.
+    Spent(VecDeque<Instant>),
+    /// Units left, as of `at`.
+    Tokens { tokens: f64, at: Instant },
 }
 
-/// Above this many tracked keys, full buckets are forgotten (they hold no information).
-const PRUNE_ABOVE: usize = 100_000;
+impl Level {
+    fn new(quota: Quota, now: Instant) -> Self {
+        match quota {
+            Quota::Window(_) => Level::Spent(VecDeque::new()),
+            Quota::Rate(r) => Level::Tokens {
+                tokens: f64::from(r.burst),
+                at: now,
+            },
+        }
+    }
+
+    /// Brings the level up to `now`; returns whether it still holds anything (a full bucket
+    /// or an empty window can be forgotten).
+    fn settle(&mut self, quota: Quota, now: Instant) -> bool {
+        match (self, quota) {
+            (Level::Spent(spent), Quota::Window(w)) => {
+                while spent
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= w.window)
+                {
+                    spent.pop_front();
+                }
+                !spent.is_empty()
+            }
+            (Level::Tokens { tokens, at }, Quota::Rate(r)) => {
+                let refill = now.duration_since(*at).as_secs_f64() * r.per_sec();
+                *tokens = (*tokens + refill).min(f64::from(r.burst));
+                *at = now;
+                *tokens < f64::from(r.burst)
+            }
+            // Each bucket has one kind of quota for the life of the limiter.
+            _ => false,
+        }
+    }
+
+    fn available(&self, quota: Quota, now: Instant) -> Result<(), Exhausted> {
+        match (self, quota) {
+            (Level::Spent(spent), Quota::Window(w)) => match spent.front() {
+                Some(oldest) if spent.len() >= w.limit as usize => Err(Exhausted {
+                    retry_after: w.window.saturating_sub(now.duration_since(*oldest)),
+                }),
+                _ => Ok(()),
+            },
+            (Level::Tokens { tokens, .. }, Quota::Rate(r)) if *tokens < 1.0 => Err(Exhausted {
+                retry_after: Duration::from_secs_f64(((1.0 - tokens) / r.per_sec()).max(0.0)),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn spend(&mut self, now: Instant) {
+        match self {
+            Level::Spent(spent) => spent.push_back(now),
+            Level::Tokens { tokens, .. } => *tokens -= 1.0,
+        }
+    }
+
+    fn give_back(&mut self, quota: Quota) {
+        match (self, quota) {
+            (Level::Spent(spent), _) => {
+                spent.pop_back();
+            }
+            (Level::Tokens { tokens, .. }, Quota::Rate(r)) => {
+                *tokens = (*tokens + 1.0).min(f64::from(r.burst));
+            }
+            (Level::Tokens { .. }, Quota::Window(_)) => {}
+        }
+    }
+}
+
+/// Above this many remembered keys, keys that hold nothing are forgotten…
+const PRUNE_ABOVE: usize = 10_000;
+/// …at most this often, so that many live keys cannot turn every request into a full scan.
+const PRUNE_EVERY: Duration = Duration::from_secs(10);
+
+#[derive(Debug)]
+struct State {
+    levels: HashMap<(Bucket, String), Level>,
+    pruned_at: Instant,
+}
 
 /// The in-process limiter.
 #[derive(Debug)]
 pub struct LocalRateLimiter {
     quotas: Quotas,
-    levels: Mutex<HashMap<(Bucket, String), Level>>,
+    state: Mutex<State>,
 }
 
 impl LocalRateLimiter {
@@ -86,41 +181,34 @@ impl LocalRateLimiter {
     pub fn new(quotas: Quotas) -> Self {
         Self {
             quotas,
-            levels: Mutex::new(HashMap::new()),
+            state: Mutex::new(State {
+                levels: HashMap::new(),
+                pruned_at: Instant::now(),
+            }),
         }
     }
 
     fn take(&self, bucket: Bucket, key: &str, spend: bool) -> Result<(), Exhausted> {
         let quota = self.quotas.get(bucket);
-        let rate = quota.rate_per_sec();
-        let burst = f64::from(quota.burst);
         let now = Instant::now();
-        let mut levels = self.levels.lock().unwrap_or_else(|p| p.into_inner());
-        if levels.len() > PRUNE_ABOVE {
-            levels.retain(|(b, _), l| {
-                let q = self.quotas.get(*b);
-                l.tokens + now.duration_since(l.at).as_secs_f64() * q.rate_per_sec()
-                    < f64::from(q.burst)
-            });
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.levels.len() > PRUNE_ABOVE && now.duration_since(state.pruned_at) >= PRUNE_EVERY {
+            let quotas = self.quotas;
+            state
+                .levels
+                .retain(|(b, _), level| level.settle(quotas.get(*b), now));
+            state.pruned_at = now;
         }
-        let level = levels.entry((bucket, key.to_owned())).or_insert(Level {
-            tokens: burst,
-            at: now,
-        });
-        level.tokens =
-            (level.tokens + now.duration_since(level.at).as_secs_f64() * rate).min(burst);
-        level.at = now;
-        if level.tokens >= 1.0 {
-            if spend {
-                level.tokens -= 1.0;
-            }
-            Ok(())
-        } else {
-            let wait = (1.0 - level.tokens) / rate;
-            Err(Exhausted {
-                retry_after: Duration::from_secs_f64(wait.max(0.0)),
-            })
+        let level = state
+            .levels
+            .entry((bucket, key.to_owned()))
+            .or_insert_with(|| Level::new(quota, now));
+        level.settle(quota, now);
+        level.available(quota, now)?;
+        if spend {
+            level.spend(now);
         }
+        Ok(())
     }
 }
 
@@ -135,10 +223,10 @@ impl RateLimiter for LocalRateLimiter {
     }
 
     async fn refund(&self, bucket: Bucket, key: &str) {
-        let burst = f64::from(self.quotas.get(bucket).burst);
-        let mut levels = self.levels.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(level) = levels.get_mut(&(bucket, key.to_owned())) {
-            level.tokens = (level.tokens + 1.0).min(burst);
+        let quota = self.quotas.get(bucket);
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(level) = state.levels.get_mut(&(bucket, key.to_owned())) {
+            level.give_back(quota);
         }
     }
 }
@@ -147,84 +235,134 @@ impl RateLimiter for LocalRateLimiter {
 mod tests {
     use super::*;
 
-    fn limiter(burst: u32, per_secs: u64) -> LocalRateLimiter {
-        let q = Quota {
-            burst,
-            per: Duration::from_secs(per_secs),
-        };
+    fn limiter(window: Window, rate: Rate) -> LocalRateLimiter {
         LocalRateLimiter::new(Quotas {
-            login_failures_per_account: q,
-            login_failures_per_ip: q,
-            requests_per_user: q,
-            requests_per_ip: q,
+            login_failures_per_account: window,
+            login_failures_per_ip: window,
+            requests_per_user: rate,
+            requests_per_ip: rate,
         })
     }
 
+    fn window(limit: u32, window: Duration) -> LocalRateLimiter {
+        limiter(
+            Window { limit, window },
+            Rate {
+                burst: 1,
+                per: Duration::from_secs(1),
+            },
+        )
+    }
+
+    fn rate(burst: u32, per: Duration) -> LocalRateLimiter {
+        limiter(
+            Window {
+                limit: 1,
+                window: Duration::from_secs(1),
+            },
+            Rate { burst, per },
+        )
+    }
+
+    const ACCOUNT: Bucket = Bucket::LoginFailuresPerAccount;
+    const REQUESTS: Bucket = Bucket::RequestsPerIp;
+
     #[tokio::test]
-    async fn a_burst_is_allowed_then_refused_with_a_wait() {
-        let l = limiter(5, 600);
+    async fn a_window_allows_its_limit_then_refuses_until_the_oldest_leaves() {
+        let l = window(5, Duration::from_secs(600));
         for _ in 0..5 {
-            l.hit(Bucket::LoginFailuresPerAccount, "alice")
-                .await
-                .unwrap();
+            l.hit(ACCOUNT, "alice").await.unwrap();
         }
-        let e = l
-            .hit(Bucket::LoginFailuresPerAccount, "alice")
-            .await
-            .unwrap_err();
-        // One unit returns every 600 / 5 = 120 s.
+        let e = l.hit(ACCOUNT, "alice").await.unwrap_err();
+        // Not one unit every 2 minutes: nothing until the first failure is 10 minutes old.
         assert!(
-            e.retry_after > Duration::from_secs(110) && e.retry_after <= Duration::from_secs(120)
+            e.retry_after > Duration::from_secs(590) && e.retry_after <= Duration::from_secs(600)
         );
     }
 
     #[tokio::test]
-    async fn peek_does_not_spend() {
-        let l = limiter(1, 600);
-        for _ in 0..10 {
-            l.peek(Bucket::RequestsPerIp, "1.2.3.4").await.unwrap();
-        }
-        l.hit(Bucket::RequestsPerIp, "1.2.3.4").await.unwrap();
-        assert!(l.peek(Bucket::RequestsPerIp, "1.2.3.4").await.is_err());
+    async fn a_window_frees_up_once_its_time_has_passed() {
+        let l = window(2, Duration::from_millis(100));
+        l.hit(ACCOUNT, "a").await.unwrap();
+        l.hit(ACCOUNT, "a").await.unwrap();
+        assert!(l.hit(ACCOUNT, "a").await.is_err());
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        l.hit(ACCOUNT, "a").await.unwrap();
+        l.hit(ACCOUNT, "a").await.unwrap();
+        assert!(l.hit(ACCOUNT, "a").await.is_err());
     }
 
     #[tokio::test]
-    async fn a_refund_gives_back_one_unit_but_never_more_than_the_burst() {
-        let l = limiter(2, 600);
-        l.hit(Bucket::LoginFailuresPerIp, "a").await.unwrap();
-        l.hit(Bucket::LoginFailuresPerIp, "a").await.unwrap();
-        assert!(l.peek(Bucket::LoginFailuresPerIp, "a").await.is_err());
-        l.refund(Bucket::LoginFailuresPerIp, "a").await;
-        l.hit(Bucket::LoginFailuresPerIp, "a").await.unwrap();
-        for _ in 0..5 {
-            l.refund(Bucket::LoginFailuresPerIp, "a").await;
+    async fn a_bucket_allows_a_burst_then_refills_steadily() {
+        let l = rate(3, Duration::from_secs(30));
+        for _ in 0..3 {
+            l.hit(REQUESTS, "1.2.3.4").await.unwrap();
         }
-        l.hit(Bucket::LoginFailuresPerIp, "a").await.unwrap();
-        l.hit(Bucket::LoginFailuresPerIp, "a").await.unwrap();
-        assert!(l.hit(Bucket::LoginFailuresPerIp, "a").await.is_err());
+        let e = l.hit(REQUESTS, "1.2.3.4").await.unwrap_err();
+        // One unit returns every 30 / 3 = 10 s.
+        assert!(e.retry_after > Duration::from_secs(9) && e.retry_after <= Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn a_bucket_refills_over_time() {
+        let l = rate(1, Duration::from_millis(100));
+        l.hit(REQUESTS, "a").await.unwrap();
+        assert!(l.hit(REQUESTS, "a").await.is_err());
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        l.hit(REQUESTS, "a").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn peek_does_not_spend() {
+        let l = window(1, Duration::from_secs(600));
+        for _ in 0..10 {
+            l.peek(ACCOUNT, "a").await.unwrap();
+        }
+        l.hit(ACCOUNT, "a").await.unwrap();
+        assert!(l.peek(ACCOUNT, "a").await.is_err());
+    }
+
+    async fn refund_gives_back_one_unit_but_never_more_than_the_budget(
+        l: LocalRateLimiter,
+        b: Bucket,
+    ) {
+        l.hit(b, "a").await.unwrap();
+        l.hit(b, "a").await.unwrap();
+        assert!(l.peek(b, "a").await.is_err());
+        l.refund(b, "a").await;
+        l.hit(b, "a").await.unwrap();
+        for _ in 0..5 {
+            l.refund(b, "a").await;
+        }
+        l.hit(b, "a").await.unwrap();
+        l.hit(b, "a").await.unwrap();
+        assert!(l.hit(b, "a").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_window_refund_gives_back_one_unit_but_never_more_than_the_limit() {
+        refund_gives_back_one_unit_but_never_more_than_the_budget(
+            window(2, Duration::from_secs(600)),
+            ACCOUNT,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_bucket_refund_gives_back_one_unit_but_never_more_than_the_burst() {
+        refund_gives_back_one_unit_but_never_more_than_the_budget(
+            rate(2, Duration::from_secs(600)),
+            REQUESTS,
+        )
+        .await;
     }
 
     #[tokio::test]
     async fn keys_and_buckets_are_independent() {
-        let l = limiter(1, 600);
-        l.hit(Bucket::RequestsPerIp, "a").await.unwrap();
-        l.hit(Bucket::RequestsPerIp, "b").await.unwrap();
-        l.hit(Bucket::RequestsPerUser, "a").await.unwrap();
-        assert!(l.hit(Bucket::RequestsPerIp, "a").await.is_err());
-    }
-
-    #[tokio::test]
-    async fn budget_refills_over_time() {
-        let l = LocalRateLimiter::new(Quotas {
-            requests_per_ip: Quota {
-                burst: 1,
-                per: Duration::from_millis(100),
-            },
-            ..Quotas::default()
-        });
-        l.hit(Bucket::RequestsPerIp, "a").await.unwrap();
-        assert!(l.hit(Bucket::RequestsPerIp, "a").await.is_err());
-        tokio::time::sleep(Duration::from_millis(120)).await;
-        l.hit(Bucket::RequestsPerIp, "a").await.unwrap();
+        let l = window(1, Duration::from_secs(600));
+        l.hit(ACCOUNT, "a").await.unwrap();
+        l.hit(ACCOUNT, "b").await.unwrap();
+        l.hit(Bucket::LoginFailuresPerIp, "a").await.unwrap();
+        assert!(l.hit(ACCOUNT, "a").await.is_err());
     }
 }

@@ -4,6 +4,7 @@ use confab_domain::{Country, DisplayName, Email, Password, SessionId, User, User
 
 use crate::rate_limit::Bucket;
 use crate::store::{NewSession, NewUser, Rotation};
+use crate::tokens::RefreshToken;
 use crate::{AuthFailure, Error, Ports, Result};
 
 /// Account use cases. Cheap to clone; shared by every transport.
@@ -79,11 +80,17 @@ impl Accounts {
         })
     }
 
-    /// Creates an account and logs it in.
+    /// Creates an account and logs it in, in one store transaction.
     pub async fn register(&self, reg: Registration) -> Result<Authenticated> {
         let new_user = self.new_user(reg, false).await?;
-        let user = self.ports.users.create_user(new_user).await?;
-        self.start_login(user).await
+        let (session, refresh) = self.new_session(new_user.id);
+        let session_id = session.id;
+        let user = self
+            .ports
+            .users
+            .create_user(new_user, Some(session))
+            .await?;
+        Ok(self.tokens_for(user, session_id, refresh.token))
     }
 
     /// Logs in by username or email. Unknown account and wrong password answer alike, in
@@ -171,15 +178,7 @@ impl Accounts {
             }
             Rotation::Rejected => return Err(Error::Unauthorized(AuthFailure::InvalidToken)),
         };
-        let access = self.ports.tokens.issue_access(user.id, session_id, now);
-        Ok(Authenticated {
-            user,
-            tokens: IssuedTokens {
-                access_token: access.token,
-                refresh_token: next.token,
-                expires_in: access.expires_in,
-            },
-        })
+        Ok(self.tokens_for(user, session_id, next.token))
     }
 
     /// Ends the login a refresh token belongs to. Unknown tokens are not an error: the
@@ -190,28 +189,45 @@ impl Accounts {
         self.ports.sessions.end_session(presented, now).await
     }
 
-    async fn start_login(&self, user: User) -> Result<Authenticated> {
+    /// A new login for `user_id` with its first refresh token.
+    fn new_session(&self, user_id: UserId) -> (NewSession, RefreshToken) {
         let now = self.ports.clock.now();
-        let session_id = SessionId::new();
         let refresh = self.ports.tokens.new_refresh();
-        self.ports
-            .sessions
-            .start_session(NewSession {
-                id: session_id,
-                user_id: user.id,
-                refresh_hash: refresh.hash,
-                refresh_expires_at: now + self.ports.tokens.refresh_ttl(),
-                now,
-            })
-            .await?;
-        let access = self.ports.tokens.issue_access(user.id, session_id, now);
-        Ok(Authenticated {
+        let session = NewSession {
+            id: SessionId::new(),
+            user_id,
+            refresh_hash: refresh.hash.clone(),
+            refresh_expires_at: now + self.ports.tokens.refresh_ttl(),
+            now,
+        };
+        (session, refresh)
+    }
+
+    /// The answer for a login: the user, a fresh access token and the refresh token.
+    fn tokens_for(
+        &self,
+        user: User,
+        session_id: SessionId,
+        refresh_token: String,
+    ) -> Authenticated {
+        let access = self
+            .ports
+            .tokens
+            .issue_access(user.id, session_id, self.ports.clock.now());
+        Authenticated {
             user,
             tokens: IssuedTokens {
                 access_token: access.token,
-                refresh_token: refresh.token,
+                refresh_token,
                 expires_in: access.expires_in,
             },
-        })
+        }
+    }
+
+    async fn start_login(&self, user: User) -> Result<Authenticated> {
+        let (session, refresh) = self.new_session(user.id);
+        let session_id = session.id;
+        self.ports.sessions.start_session(session).await?;
+        Ok(self.tokens_for(user, session_id, refresh.token))
     }
 }

@@ -9,7 +9,7 @@ impl Accounts {
     /// Creates an account directly, optionally as an admin.
     pub async fn admin_create_user(&self, reg: Registration, is_admin: bool) -> Result<User> {
         let new_user = self.new_user(reg, is_admin).await?;
-        self.ports.users.create_user(new_user).await
+        self.ports.users.create_user(new_user, None).await
     }
 
     /// Grants or revokes `admin` by username.

@@ -370,7 +370,7 @@ async fn register_reports_the_first_invalid_field_when_several_are_invalid() {
 }
 
 #[tokio::test]
-async fn register_creates_the_normalised_user_starts_a_session_and_issues_tokens() {
+async fn register_creates_the_normalised_user_and_its_first_login_in_one_call() {
     let mut m = Mocks::default();
     let mut seq = Sequence::new();
     m.hasher
@@ -379,11 +379,13 @@ async fn register_creates_the_normalised_user_starts_a_session_and_issues_tokens
         .in_sequence(&mut seq)
         .withf(|p| p.expose() == "correct horse battery")
         .returning(|_| Ok(phc("$argon2id$stored")));
+    let started = Arc::new(Mutex::new(None));
+    let keep = Arc::clone(&started);
     m.users
         .expect_create_user()
         .times(1)
         .in_sequence(&mut seq)
-        .withf(|u| {
+        .withf(|u, first_login| {
             u.username.as_str() == "alice"
                 && u.display_name.as_ref().map(|d| d.as_str()) == Some("Ada Lovelace")
                 && u.email.as_ref().map(|e| e.as_str()) == Some("ada@example.com")
@@ -391,15 +393,20 @@ async fn register_creates_the_normalised_user_starts_a_session_and_issues_tokens
                 && u.password_hash == phc("$argon2id$stored")
                 && !u.is_admin
                 && u.created_at == NOW
+                && first_login.as_ref().is_some_and(|s| s.user_id == u.id)
         })
-        .returning(|u| Ok(stored(u)));
-    let started = capture_start_session(&mut m.sessions);
+        .returning(move |u, first_login| {
+            *keep.lock().unwrap() = first_login;
+            Ok(stored(u))
+        });
+    // The login is part of the create: no separate session write that could fail on its own.
+    m.sessions.expect_start_session().never();
     expect_new_refresh(&mut m.tokens);
     expect_issue_access(&mut m.tokens);
 
     let out = m.accounts().register(valid_registration()).await.unwrap();
 
-    let session = started.lock().unwrap().clone().expect("a session started");
+    let session = started.lock().unwrap().clone().expect("a first login");
     assert_eq!(out.user.username.as_str(), "alice");
     assert!(!out.user.is_admin);
     assert_eq!(session.user_id, out.user.id);
@@ -421,9 +428,13 @@ async fn register_without_optional_fields_creates_a_user_without_them() {
     m.users
         .expect_create_user()
         .times(1)
-        .withf(|u| u.email.is_none() && u.display_name.is_none() && u.country.is_none())
-        .returning(|u| Ok(stored(u)));
-    capture_start_session(&mut m.sessions);
+        .withf(|u, first_login| {
+            u.email.is_none()
+                && u.display_name.is_none()
+                && u.country.is_none()
+                && first_login.is_some()
+        })
+        .returning(|u, _| Ok(stored(u)));
     expect_new_refresh(&mut m.tokens);
     expect_issue_access(&mut m.tokens);
 
@@ -437,7 +448,7 @@ async fn register_without_optional_fields_creates_a_user_without_them() {
 }
 
 #[tokio::test]
-async fn register_passes_a_conflict_from_the_store_through_without_starting_a_session() {
+async fn register_passes_a_conflict_from_the_store_through_without_issuing_tokens() {
     for field in ["username", "email"] {
         let mut m = Mocks::default();
         m.hasher
@@ -447,9 +458,9 @@ async fn register_passes_a_conflict_from_the_store_through_without_starting_a_se
         m.users
             .expect_create_user()
             .times(1)
-            .returning(move |_| Err(Error::Conflict { field }));
+            .returning(move |_, _| Err(Error::Conflict { field }));
         m.sessions.expect_start_session().never();
-        m.tokens.expect_new_refresh().never();
+        expect_new_refresh(&mut m.tokens);
         m.tokens.expect_issue_access().never();
 
         match m.accounts().register(valid_registration()).await {
@@ -1679,13 +1690,14 @@ async fn admin_create_user_creates_the_account_with_the_requested_role_and_no_lo
         m.users
             .expect_create_user()
             .times(1)
-            .withf(move |u| {
+            .withf(move |u, first_login| {
                 u.username.as_str() == "alice"
                     && u.is_admin == is_admin
                     && u.password_hash == phc("$argon2id$stored")
                     && u.created_at == NOW
+                    && first_login.is_none()
             })
-            .returning(|u| Ok(stored(u)));
+            .returning(|u, _| Ok(stored(u)));
         m.sessions.expect_start_session().never();
         m.tokens.expect_new_refresh().never();
         m.tokens.expect_issue_access().never();
@@ -1719,7 +1731,7 @@ async fn admin_create_user_passes_a_conflict_through() {
     m.users
         .expect_create_user()
         .times(1)
-        .returning(|_| Err(Error::Conflict { field: "username" }));
+        .returning(|_, _| Err(Error::Conflict { field: "username" }));
 
     let res = m
         .accounts()

@@ -3,6 +3,7 @@ use confab_domain::{Country, DisplayName, Email, Timestamp, User, UserId, Userna
 
 use crate::Result;
 use crate::hasher::PasswordHash;
+use crate::store::NewSession;
 
 /// A validated account to create.
 #[derive(Debug, Clone)]
@@ -37,10 +38,11 @@ pub struct ProfileChange {
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait Users: Send + Sync {
-    /// Creates the account.
+    /// Creates the account and, when given, its first login, in one transaction (so that a
+    /// registration is never half done: an account without the login its client was promised).
     /// MUST return `Error::Conflict { field: "username" }` if the username is taken, and
     /// `Error::Conflict { field: "email" }` if the email is taken (both compared case-folded).
-    async fn create_user(&self, user: NewUser) -> Result<User>;
+    async fn create_user(&self, user: NewUser, first_login: Option<NewSession>) -> Result<User>;
 
     /// The account with this id, if any.
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>>;

@@ -50,6 +50,7 @@ async fn register_answers_201_with_user_and_tokens(s: &TestServer) {
         "{}",
         user["created_at"]
     );
+    assert_eq!(r.headers["cache-control"], "no-store");
     let tokens = &r.json["tokens"];
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["expires_in"], 900);
@@ -251,6 +252,7 @@ async fn refresh_rotates_the_pair(s: &TestServer) {
         .post("/auth/refresh", None, json!({"refresh_token": me.refresh}))
         .await;
     r.expect(200);
+    assert_eq!(r.headers["cache-control"], "no-store");
     assert_eq!(r.json["user"]["username"], "hank");
     let next = confab_tests::Session {
         user_id: me.user_id.clone(),
@@ -347,8 +349,8 @@ async fn logout_ends_the_login_and_is_idempotent(s: &TestServer) {
         .expect_error(401, "unauthorized");
 }
 
-async fn acknowledged_accounts_and_the_secret_survive_a_restart(store: Store) {
-    let s = TestServer::start(store).await;
+async fn acknowledged_accounts_and_the_generated_secret_survive_a_restart(store: Store) {
+    let s = TestServer::start_with_generated_secret(store).await;
     let me = s.register("kate").await;
     s.patch(
         "/users/me",
@@ -400,6 +402,6 @@ confab_tests::store_tests!(
     unknown_refresh_tokens_are_401,
     logout_ends_the_login_and_is_idempotent,
     ;
-    own_server: acknowledged_accounts_and_the_secret_survive_a_restart,
+    own_server: acknowledged_accounts_and_the_generated_secret_survive_a_restart,
     failed_logins_from_one_address_are_limited,
 );

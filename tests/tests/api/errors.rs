@@ -94,6 +94,15 @@ async fn ten_megabytes_announced(s: &TestServer) -> String {
 }
 
 async fn a_body_over_64_kib_is_413(s: &TestServer) {
+    // A plain client uploads the whole body and still reads the 413.
+    let big = format!(
+        "{{\"username\":\"alice\",\"password\":\"{}\"}}",
+        "x".repeat(10 * 1024 * 1024)
+    );
+    s.call(Method::POST, "/api/v1/auth/register", None, raw(JSON, big))
+        .await
+        .expect_error(413, "payload_too_large");
+    // A client that asks first is told before it sends anything.
     let answer = ten_megabytes_announced(s).await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(
@@ -125,6 +134,30 @@ async fn a_body_over_64_kib_is_413(s: &TestServer) {
         )
         .await;
     r.expect_error(413, "payload_too_large");
+}
+
+async fn an_oversized_chunked_body_is_413(s: &TestServer) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // No Content-Length: the limit is applied while reading. 70 KB fits the socket buffers, so
+    // the whole request is written before the answer comes.
+    let chunk = format!(
+        "{{\"login\":\"{}\",\"password\":\"x\"}}",
+        "a".repeat(70_000)
+    );
+    let mut tcp = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let request = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
+        chunk.len()
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer:.200}");
+    assert!(
+        answer.contains("\"code\":\"payload_too_large\""),
+        "{answer:.400}"
+    );
 }
 
 async fn an_unknown_route_is_404_json(s: &TestServer) {
@@ -187,6 +220,10 @@ async fn the_request_budget_answers_429_with_retry_after(store: confab_tests::St
     s.get("/users/me", None)
         .await
         .expect_error(429, "rate_limited");
+    // Unknown routes spend the budget too: probing for routes is not free.
+    s.call(Method::GET, "/api/v1/no-such-route", None, Body::None)
+        .await
+        .expect_error(429, "rate_limited");
     // Health checks are never throttled.
     s.call(Method::GET, "/healthz", None, Body::None)
         .await
@@ -198,6 +235,7 @@ confab_tests::store_tests!(
     wrong_shapes_are_400,
     a_body_without_json_content_type_is_415,
     a_body_over_64_kib_is_413,
+    an_oversized_chunked_body_is_413,
     an_unknown_route_is_404_json,
     a_wrong_method_is_405_json_with_allow,
     missing_token_is_401_json,

@@ -6,5 +6,6 @@ mod authz;
 mod errors;
 mod hostile;
 mod ops;
+mod outage;
 mod tokens;
 mod users;

@@ -34,6 +34,18 @@ async fn metrics_count_requests_by_route_and_status(s: &TestServer) {
         && l.contains("route=\"/api/v1/users/me\"")
         && l.contains("status=\"401\"")));
     assert!(r.text.contains("http_request_duration_seconds_bucket"));
+    // Unknown routes are counted too, under one label (not one per probed path).
+    s.call(Method::GET, "/api/v1/probe-123", None, Body::None)
+        .await;
+    let r = s.call(Method::GET, "/metrics", None, Body::None).await;
+    assert!(
+        r.text.lines().any(|l| l.starts_with("http_requests_total")
+            && l.contains("route=\"unmatched\"")
+            && l.contains("status=\"404\"")),
+        "{}",
+        r.text
+    );
+    assert!(!r.text.contains("probe-123"));
 }
 
 /// The operations this server serves, from API.md (accounts and operations so far).

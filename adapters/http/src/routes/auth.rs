@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, StatusCode, header};
 
 use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
@@ -20,10 +20,14 @@ use crate::wire::{AuthResponse, LoginRequest, LogoutRequest, RefreshRequest, Reg
 pub async fn register(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<RegisterRequest>,
-) -> ApiResult<(StatusCode, Json<AuthResponse>)> {
+) -> ApiResult<(StatusCode, NoStore, Json<AuthResponse>)> {
     let done = s.accounts.register(req.into_registration()).await?;
-    Ok((StatusCode::CREATED, Json(done.into())))
+    Ok((StatusCode::CREATED, NO_STORE, Json(done.into())))
 }
+
+/// Answers that carry tokens must never sit in a cache.
+type NoStore = [(HeaderName, &'static str); 1];
+const NO_STORE: NoStore = [(header::CACHE_CONTROL, "no-store")];
 
 /// Log in with username or email; 401 `invalid_credentials` for an unknown login and a wrong
 /// password alike; 429 after too many failures.
@@ -37,9 +41,9 @@ pub async fn login(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
-) -> ApiResult<Json<AuthResponse>> {
+) -> ApiResult<(NoStore, Json<AuthResponse>)> {
     let done = s.accounts.login(&req.login, &req.password, &ip).await?;
-    Ok(Json(done.into()))
+    Ok((NO_STORE, Json(done.into())))
 }
 
 /// Trade a refresh token for a new pair. Presenting a used token revokes its whole login.
@@ -49,8 +53,9 @@ pub async fn login(
 pub async fn refresh(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<RefreshRequest>,
-) -> ApiResult<Json<AuthResponse>> {
-    Ok(Json(s.accounts.refresh(&req.refresh_token).await?.into()))
+) -> ApiResult<(NoStore, Json<AuthResponse>)> {
+    let done = s.accounts.refresh(&req.refresh_token).await?;
+    Ok((NO_STORE, Json(done.into())))
 }
 
 /// End the login a refresh token belongs to (its access tokens stop working too).

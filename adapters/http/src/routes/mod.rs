@@ -40,14 +40,16 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ops::openapi))
         .split_for_parts();
 
+    // The fallback goes first: `layer` only wraps what the router already has, and unknown
+    // routes must be throttled and counted like the rest.
     routes
+        .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
         .layer(mw::from_fn_with_state(state.clone(), middleware::throttle))
         .layer(mw::from_fn_with_state(
             state.clone(),
             middleware::reject_oversized,
         ))
         .layer(mw::from_fn(metrics::track))
-        .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
         .layer(Extension(Arc::new(doc)))
         .layer(Extension(metrics::install_recorder()))
         .layer(
@@ -64,4 +66,24 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(DefaultBodyLimit::max(config.body_limit))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Routes are registered only through `OpenApiRouter::routes(routes!(…))`, which puts each
+    /// one in the OpenAPI document as it adds it to the router. A plain `.route(` here would
+    /// add a route the document does not know.
+    #[test]
+    fn every_route_is_registered_through_the_openapi_router() {
+        let source = include_str!("mod.rs");
+        let code = source.split("#[cfg(test)]").next().unwrap_or(source);
+        assert!(
+            !code.contains(".route("),
+            "use .routes(routes!(handler)) instead"
+        );
+        assert!(
+            !code.contains(".nest("),
+            "nested routers bypass the document"
+        );
+    }
 }
