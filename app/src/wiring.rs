@@ -8,7 +8,7 @@ use confab_http::{AppState, HttpConfig};
 use confab_ports::Ports;
 use confab_ports::clock::SystemClock;
 use confab_ports::local::{LocalRateLimiter, Quotas, Rate, Window};
-use confab_ports::service::Accounts;
+use confab_ports::service::{Accounts, Conversations};
 use confab_ports::store::Health;
 use confab_sqlite::SqliteStore;
 
@@ -99,6 +99,8 @@ pub(crate) async fn ports(args: &ServeArgs) -> Result<Ports, StartError> {
         .map_err(|e| StartError(format!("password hasher: {e}")))?;
     Ok(Ports {
         users: store.clone(),
+        groups: store.clone(),
+        messages: store.clone(),
         sessions: store.clone(),
         health: store,
         clock: Arc::new(SystemClock),
@@ -116,6 +118,7 @@ pub(crate) async fn ports(args: &ServeArgs) -> Result<Ports, StartError> {
 pub(crate) fn router(ports: Ports, args: &ServeArgs) -> axum::Router {
     let health = ports.health.clone();
     confab_http::router(AppState {
+        conversations: Conversations::new(ports.clone()),
         accounts: Accounts::new(ports),
         health,
         config: HttpConfig {

@@ -47,6 +47,14 @@ id_type!(
     /// One login: the family of refresh tokens that a single sign-in produced.
     SessionId
 );
+id_type!(
+    /// A conversation: a named group or a direct chat.
+    GroupId
+);
+id_type!(
+    /// A message.
+    MessageId
+);
 
 #[cfg(test)]
 mod tests {

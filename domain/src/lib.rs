@@ -8,18 +8,24 @@
 mod country;
 mod display_name;
 mod email;
+mod group;
 mod ids;
 mod invalid;
+mod message;
 mod password;
+pub mod policy;
 mod user;
 mod username;
 
 pub use country::Country;
 pub use display_name::DisplayName;
 pub use email::Email;
-pub use ids::{SessionId, UserId};
+pub use group::{Alias, Closed, Group, GroupKind, GroupName, pair_key};
+pub use ids::{GroupId, MessageId, SessionId, UserId};
 pub use invalid::Invalid;
+pub use message::{Body, ClientId, Message};
 pub use password::Password;
+pub use policy::{Refusal, Role};
 pub use user::{GlobalRole, User};
 pub use username::Username;
 

@@ -49,6 +49,16 @@ pub enum Error {
 /// Result of a use case or port call.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl From<confab_domain::Refusal> for Error {
+    fn from(r: confab_domain::Refusal) -> Self {
+        match r {
+            confab_domain::Refusal::Forbidden(why) => Error::Forbidden(why.into()),
+            confab_domain::Refusal::Invalid(invalid) => Error::Invalid(invalid),
+            confab_domain::Refusal::Closed(closed) => Error::Gone(closed.0.into()),
+        }
+    }
+}
+
 impl Error {
     /// Shorthand for a validation error on `field`.
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {

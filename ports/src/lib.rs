@@ -22,6 +22,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Ports {
     pub users: Arc<dyn store::Users>,
+    pub groups: Arc<dyn store::Groups>,
+    pub messages: Arc<dyn store::Messages>,
     pub sessions: Arc<dyn store::Sessions>,
     pub health: Arc<dyn store::Health>,
     pub clock: Arc<dyn clock::Clock>,

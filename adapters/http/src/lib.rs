@@ -15,7 +15,7 @@ mod wire;
 use std::sync::Arc;
 use std::time::Duration;
 
-use confab_ports::service::Accounts;
+use confab_ports::service::{Accounts, Conversations};
 use confab_ports::store::Health;
 
 pub use metrics::install_recorder;
@@ -46,6 +46,7 @@ impl Default for HttpConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub accounts: Accounts,
+    pub conversations: Conversations,
     pub health: Arc<dyn Health>,
     pub config: HttpConfig,
 }

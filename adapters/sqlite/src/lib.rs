@@ -7,7 +7,9 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod groups;
 mod health;
+mod messages;
 mod migrate;
 mod readers;
 mod rows;

@@ -3,9 +3,13 @@
 mod accounts;
 mod admin;
 mod auth;
+mod conversations;
+mod messaging;
 mod profile;
 
 pub use accounts::{Accounts, Authenticated, IssuedTokens, Registration};
+pub use conversations::{Conversations, DirectWith, MAX_INITIAL_MEMBERS};
+pub use messaging::{MESSAGES_DEFAULT, MESSAGES_MAX, search_terms};
 pub use profile::{ProfilePatch, USER_SEARCH_DEFAULT, USER_SEARCH_MAX, UserLookup, page_limit};
 
 #[cfg(test)]

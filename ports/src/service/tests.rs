@@ -13,8 +13,8 @@ use crate::clock::Clock;
 use crate::hasher::{MockPasswordHasher, PasswordHash};
 use crate::rate_limit::{Bucket, Exhausted, MockRateLimiter};
 use crate::store::{
-    Credentials, MockHealth, MockSessions, MockUsers, NewSession, NewUser, Principal,
-    ProfileChange, Rotation,
+    Credentials, MockGroups, MockHealth, MockMessages, MockSessions, MockUsers, NewSession,
+    NewUser, Principal, ProfileChange, Rotation,
 };
 use crate::tokens::{AccessClaims, AccessToken, MockTokenIssuer, RefreshToken, TokenHash};
 use crate::{AuthFailure, Error, Ports, Result};
@@ -57,6 +57,9 @@ impl Mocks {
     fn accounts(self) -> Accounts {
         Accounts::new(Ports {
             users: Arc::new(self.users),
+            // No account use case touches groups or messages: any call fails the test.
+            groups: Arc::new(MockGroups::new()),
+            messages: Arc::new(MockMessages::new()),
             sessions: Arc::new(self.sessions),
             // No account use case looks at the health port: any call fails the test.
             health: Arc::new(MockHealth::new()),

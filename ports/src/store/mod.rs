@@ -4,16 +4,24 @@
 //!
 //! Every method MAY return `Error::Unavailable` when the database cannot be reached.
 
+mod groups;
 mod health;
+mod messages;
 mod sessions;
 mod users;
 
+pub use groups::{Closing, GroupView, Groups, Member, MyMembership, NewGroup, Removal};
 pub use health::Health;
+pub use messages::{Appended, Changed, Cursor, Messages, NewMessage, Page};
 pub use sessions::{NewSession, Principal, Rotation, Sessions};
 pub use users::{Credentials, NewUser, ProfileChange, Users};
 
 #[cfg(test)]
+pub use groups::MockGroups;
+#[cfg(test)]
 pub use health::MockHealth;
+#[cfg(test)]
+pub use messages::MockMessages;
 #[cfg(test)]
 pub use sessions::MockSessions;
 #[cfg(test)]

@@ -1,0 +1,141 @@
+//! Messages: bodies, client ids, and what a stored message is.
+
+use crate::{GroupId, Invalid, MessageId, Timestamp, UserId};
+
+/// A message body: trimmed, 1–4000 characters; line breaks and tabs are kept, other control
+/// characters (NUL included) are refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body(String);
+
+impl Body {
+    /// Longest body, in characters, after trimming.
+    pub const MAX: usize = 4000;
+
+    /// Trims and checks a body.
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let trimmed = raw.trim();
+        let len = trimmed.chars().count();
+        if len == 0 {
+            return Err(Invalid::new("body", "must not be empty"));
+        }
+        if len > Self::MAX {
+            return Err(Invalid::new(
+                "body",
+                format!("must be at most {} characters", Self::MAX),
+            ));
+        }
+        if trimmed
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(Invalid::new("body", "must not contain control characters"));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The text, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A client's idempotency key for a send: 1–64 printable characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientId(String);
+
+impl ClientId {
+    /// Longest client id.
+    pub const MAX: usize = 64;
+
+    /// Checks a client id (not trimmed: it is an opaque key).
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let len = raw.chars().count();
+        if len == 0 || len > Self::MAX {
+            return Err(Invalid::new(
+                "client_id",
+                format!("must be 1–{} characters", Self::MAX),
+            ));
+        }
+        if raw.chars().any(char::is_control) {
+            return Err(Invalid::new(
+                "client_id",
+                "must not contain control characters",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Wraps a key read back from storage.
+    pub fn from_trusted(s: String) -> Self {
+        Self(s)
+    }
+}
+
+/// A message as stored. A deleted message keeps its id and seq, with an empty body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: MessageId,
+    pub group_id: GroupId,
+    /// Position in the group, from 1, gapless.
+    pub seq: u64,
+    /// The group's change counter at this message's latest change.
+    pub rev: u64,
+    pub sender_id: UserId,
+    pub body: String,
+    pub client_id: Option<ClientId>,
+    pub created_at: Timestamp,
+    pub edited_at: Option<Timestamp>,
+    pub deleted: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_body_is_trimmed_and_keeps_inner_line_breaks() {
+        assert_eq!(Body::parse("  hi\nthere\t ").unwrap().as_str(), "hi\nthere");
+    }
+
+    #[test]
+    fn empty_whitespace_long_and_nul_bodies_are_refused() {
+        for bad in ["", "   ", "\n\t ", "a\0b", "bell\u{7}"] {
+            assert_eq!(Body::parse(bad).unwrap_err().field, "body", "{bad:?}");
+        }
+        assert!(Body::parse(&"x".repeat(4000)).is_ok());
+        assert!(Body::parse(&format!("  {}  ", "x".repeat(4000))).is_ok());
+        assert!(Body::parse(&"x".repeat(4001)).is_err());
+        assert!(Body::parse(&"é".repeat(4000)).is_ok());
+    }
+
+    #[test]
+    fn client_ids_are_opaque_but_bounded() {
+        assert!(ClientId::parse("0190c0ff-ee00-7000-8000-000000000000").is_ok());
+        assert!(ClientId::parse(" spaced ").is_ok());
+        assert!(ClientId::parse("").is_err());
+        assert!(ClientId::parse(&"x".repeat(65)).is_err());
+        assert!(ClientId::parse("a\nb").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn accepted_bodies_are_trimmed_and_bounded(s in "\\PC{0,50}|[ a-z\\n\\t\\u{0}]{0,50}") {
+            if let Ok(b) = Body::parse(&s) {
+                prop_assert_eq!(b.as_str().trim(), b.as_str());
+                prop_assert!((1..=Body::MAX).contains(&b.as_str().chars().count()));
+                prop_assert!(!b.as_str().contains('\0'));
+            }
+        }
+    }
+}
