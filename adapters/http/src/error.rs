@@ -97,11 +97,11 @@ impl From<Error> for ApiError {
             Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
             Error::NotFound(what) => Self::not_found(format!("{what} not found")),
             Error::Conflict { field } => {
-                let mut err = Self::new(
-                    StatusCode::CONFLICT,
-                    "conflict",
-                    format!("{field} is already taken"),
-                );
+                let message = match field {
+                    "user_id" => "the user is already a member".to_owned(),
+                    other => format!("{other} is already taken"),
+                };
+                let mut err = Self::new(StatusCode::CONFLICT, "conflict", message);
                 err.field = Some(field);
                 err
             }

@@ -17,6 +17,8 @@ use crate::error::{ErrorBody, ErrorDetail};
     tags(
         (name = "auth", description = "Accounts and tokens"),
         (name = "users", description = "People"),
+        (name = "groups", description = "Groups, direct chats and members"),
+        (name = "messages", description = "Sending, reading, editing and searching messages"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]

@@ -1,50 +1,325 @@
-//! `Messages` on SQLite (being written).
+//! `Messages` on SQLite. An append, edit or delete takes the group's next `rev` (and an append
+//! its next `seq`) with `UPDATE groups … RETURNING` in the same transaction as the message row;
+//! with one writer that is gapless and never repeats.
 
 use async_trait::async_trait;
+use confab_domain::policy::{self, Action};
 use confab_domain::{Body, GroupId, Message, MessageId, Timestamp, UserId};
 use confab_ports::store::{Appended, Changed, Cursor, Messages, NewMessage, Page};
 use confab_ports::{Error, Result};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::SqliteStore;
+use crate::chat_rows::{MESSAGE_COLUMNS, message, message_from_row, standing};
+use crate::error::{StoreError, StoreResult};
+use crate::rows::millis;
+
+fn as_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn counter(n: i64) -> StoreResult<u64> {
+    u64::try_from(n).map_err(|_| StoreError::Internal("negative counter".into()))
+}
+
+/// The group's next seq and rev, for a new message.
+fn next_seq_and_rev(conn: &Connection, group: GroupId, now: Timestamp) -> StoreResult<(u64, u64)> {
+    let (seq, rev): (i64, i64) = conn
+        .prepare_cached(
+            "UPDATE groups SET last_seq = last_seq + 1, last_rev = last_rev + 1,
+                    last_activity_at = ?2
+              WHERE id = ?1 RETURNING last_seq, last_rev",
+        )?
+        .query_row(params![group.to_string(), millis(now)], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+    Ok((counter(seq)?, counter(rev)?))
+}
+
+/// The group's next rev, for a change to an existing message.
+fn next_rev(conn: &Connection, group: GroupId) -> StoreResult<u64> {
+    let rev: i64 = conn
+        .prepare_cached(
+            "UPDATE groups SET last_rev = last_rev + 1 WHERE id = ?1 RETURNING last_rev",
+        )?
+        .query_row([group.to_string()], |row| row.get(0))?;
+    counter(rev)
+}
+
+fn by_client_id(conn: &Connection, m: &NewMessage) -> StoreResult<Option<Message>> {
+    let Some(client_id) = &m.client_id else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages
+          WHERE group_id = ?1 AND sender_id = ?2 AND client_id = ?3"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(
+            params![
+                m.group_id.to_string(),
+                m.sender_id.to_string(),
+                client_id.as_str()
+            ],
+            message_from_row,
+        )
+        .optional()?)
+}
+
+fn append(conn: &Connection, m: &NewMessage) -> StoreResult<Appended> {
+    let s = standing(conn, m.sender_id, m.group_id)?;
+    // A retry is answered with the first message even if the chat closed meanwhile: the send
+    // it retries was accepted.
+    if let Some(first) = by_client_id(conn, m)? {
+        return Ok(Appended {
+            message: first,
+            duplicate: true,
+        });
+    }
+    s.group
+        .check_writable(m.now)
+        .map_err(|c| Error::from(policy::Refusal::from(c)))?;
+    let (seq, rev) = next_seq_and_rev(conn, m.group_id, m.now)?;
+    conn.prepare_cached(
+        "INSERT INTO messages (id, group_id, seq, rev, created_rev, sender_id, body, client_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        m.id.to_string(),
+        m.group_id.to_string(),
+        as_i64(seq),
+        as_i64(rev),
+        m.sender_id.to_string(),
+        m.body.as_str(),
+        m.client_id.as_ref().map(|c| c.as_str()),
+        millis(m.now),
+    ])?;
+    let message = message(conn, m.id)?.ok_or(Error::NotFound("message"))?;
+    Ok(Appended {
+        message,
+        duplicate: false,
+    })
+}
+
+/// Loads a message for a change by `actor`: 404 unless it exists and `actor` is a member of
+/// its group (never telling the two apart).
+fn for_change(
+    conn: &Connection,
+    actor: UserId,
+    id: MessageId,
+) -> StoreResult<(Message, crate::chat_rows::Standing)> {
+    let m = message(conn, id)?.ok_or(Error::NotFound("message"))?;
+    let s = standing(conn, actor, m.group_id).map_err(|e| match e {
+        StoreError::Port(Error::NotFound(_)) => Error::NotFound("message").into(),
+        other => other,
+    })?;
+    Ok((m, s))
+}
+
+fn edit(
+    conn: &Connection,
+    actor: UserId,
+    id: MessageId,
+    body: &Body,
+    now: Timestamp,
+) -> StoreResult<Changed> {
+    let (m, s) = for_change(conn, actor, id)?;
+    if m.sender_id != actor {
+        return Err(Error::Forbidden("only the sender may edit a message".into()).into());
+    }
+    if m.deleted {
+        return Err(Error::Gone("the message was deleted".into()).into());
+    }
+    s.group
+        .check_writable(now)
+        .map_err(|c| Error::from(policy::Refusal::from(c)))?;
+    let rev = next_rev(conn, m.group_id)?;
+    conn.prepare_cached("UPDATE messages SET body = ?2, rev = ?3, edited_at = ?4 WHERE id = ?1")?
+        .execute(params![
+            id.to_string(),
+            body.as_str(),
+            as_i64(rev),
+            millis(now)
+        ])?;
+    let message = message(conn, id)?.ok_or(Error::NotFound("message"))?;
+    Ok(Changed {
+        message,
+        changed: true,
+    })
+}
+
+fn delete(conn: &Connection, actor: UserId, id: MessageId, now: Timestamp) -> StoreResult<Changed> {
+    let (m, s) = for_change(conn, actor, id)?;
+    if m.sender_id != actor {
+        policy::can(s.group.kind, s.role, Action::DeleteOthersMessage).map_err(Error::from)?;
+    }
+    s.group
+        .check_writable(now)
+        .map_err(|c| Error::from(policy::Refusal::from(c)))?;
+    if m.deleted {
+        return Ok(Changed {
+            message: m,
+            changed: false,
+        });
+    }
+    let rev = next_rev(conn, m.group_id)?;
+    conn.prepare_cached("UPDATE messages SET body = '', deleted = 1, rev = ?2 WHERE id = ?1")?
+        .execute(params![id.to_string(), as_i64(rev)])?;
+    let message = message(conn, id)?.ok_or(Error::NotFound("message"))?;
+    Ok(Changed {
+        message,
+        changed: true,
+    })
+}
+
+fn history(
+    conn: &Connection,
+    user: UserId,
+    group: GroupId,
+    cursor: Cursor,
+    limit: u32,
+) -> StoreResult<Page> {
+    standing(conn, user, group)?;
+    // The newest messages are those before +infinity.
+    let (filter, order, bound) = match cursor {
+        Cursor::Latest => ("seq < ?2", "DESC", i64::MAX),
+        Cursor::Before(seq) => ("seq < ?2", "DESC", as_i64(seq)),
+        Cursor::After(seq) => ("seq > ?2", "ASC", as_i64(seq)),
+    };
+    // One more than asked tells whether there is more.
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE group_id = ?1 AND {filter}
+          ORDER BY seq {order} LIMIT ?3"
+    );
+    let mut messages = conn
+        .prepare_cached(&sql)?
+        .query_map(
+            params![group.to_string(), bound, i64::from(limit) + 1],
+            message_from_row,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let has_more = messages.len() > limit as usize;
+    messages.truncate(limit as usize);
+    Ok(Page { messages, has_more })
+}
+
+/// An FTS5 query matching every term. Terms are letters and digits only (the use case made
+/// them so); each is still quoted, so nothing can ever be read as query syntax.
+fn match_all(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn search(
+    conn: &Connection,
+    user: UserId,
+    terms: &[String],
+    group: Option<GroupId>,
+    limit: u32,
+) -> StoreResult<Vec<Message>> {
+    if let Some(group) = group {
+        standing(conn, user, group)?;
+    }
+    let columns = MESSAGE_COLUMNS
+        .split(", ")
+        .map(|c| format!("m.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {columns} FROM messages_fts f
+           JOIN messages m ON m.rowid = f.rowid
+           JOIN members mb ON mb.group_id = m.group_id AND mb.user_id = ?1
+          WHERE messages_fts MATCH ?2 AND m.deleted = 0 AND (?3 IS NULL OR m.group_id = ?3)
+          ORDER BY bm25(messages_fts), m.seq DESC
+          LIMIT ?4"
+    );
+    let found = conn
+        .prepare_cached(&sql)?
+        .query_map(
+            params![
+                user.to_string(),
+                match_all(terms),
+                group.map(|g| g.to_string()),
+                i64::from(limit)
+            ],
+            message_from_row,
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(found)
+}
 
 #[async_trait]
 impl Messages for SqliteStore {
-    async fn append_message(&self, _message: NewMessage) -> Result<Appended> {
-        Err(Error::Internal("not yet".into()))
+    async fn append_message(&self, message: NewMessage) -> Result<Appended> {
+        Ok(self
+            .writer
+            .write(move |conn| append(conn, &message))
+            .await?)
     }
+
     async fn history(
         &self,
-        _user: UserId,
-        _group: GroupId,
-        _cursor: Cursor,
-        _limit: u32,
+        user: UserId,
+        group: GroupId,
+        cursor: Cursor,
+        limit: u32,
     ) -> Result<Page> {
-        Err(Error::Internal("not yet".into()))
+        Ok(self
+            .readers
+            .read(move |conn| history(conn, user, group, cursor, limit))
+            .await?)
     }
+
     async fn edit_message(
         &self,
-        _actor: UserId,
-        _message: MessageId,
-        _body: Body,
-        _now: Timestamp,
+        actor: UserId,
+        message: MessageId,
+        body: Body,
+        now: Timestamp,
     ) -> Result<Changed> {
-        Err(Error::Internal("not yet".into()))
+        Ok(self
+            .writer
+            .write(move |conn| edit(conn, actor, message, &body, now))
+            .await?)
     }
+
     async fn delete_message(
         &self,
-        _actor: UserId,
-        _message: MessageId,
-        _now: Timestamp,
+        actor: UserId,
+        message: MessageId,
+        now: Timestamp,
     ) -> Result<Changed> {
-        Err(Error::Internal("not yet".into()))
+        Ok(self
+            .writer
+            .write(move |conn| delete(conn, actor, message, now))
+            .await?)
     }
+
     async fn search_messages(
         &self,
-        _user: UserId,
-        _terms: Vec<String>,
-        _group: Option<GroupId>,
-        _limit: u32,
+        user: UserId,
+        terms: Vec<String>,
+        group: Option<GroupId>,
+        limit: u32,
     ) -> Result<Vec<Message>> {
-        Err(Error::Internal("not yet".into()))
+        Ok(self
+            .readers
+            .read(move |conn| search(conn, user, &terms, group, limit))
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::match_all;
+
+    #[test]
+    fn every_term_is_quoted() {
+        assert_eq!(match_all(&["rust".into(), "or".into()]), "\"rust\" \"or\"");
+        assert_eq!(match_all(&["a\"b".into()]), "\"a\"\"b\"");
     }
 }

@@ -2,7 +2,10 @@
 
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_accounts.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_accounts.sql"),
+    include_str!("../migrations/0002_conversations.sql"),
+];
 
 /// Applies every migration newer than the database, each in its own transaction. Refuses a
 /// database written by a newer confab rather than guess at a schema it does not know.

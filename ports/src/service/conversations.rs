@@ -65,23 +65,22 @@ impl Conversations {
         caller: &Principal,
         with: DirectWith,
     ) -> Result<(GroupView, bool)> {
-        let other = match with {
-            DirectWith::Id(id) => id,
+        // The refusal names the field the client sent.
+        let (other, field) = match with {
+            DirectWith::Id(id) => (id, "user_id"),
             DirectWith::Username(raw) => {
                 let username = Username::parse(&raw)?;
-                self.ports
+                let user = self
+                    .ports
                     .users
                     .user_by_username(&username)
                     .await?
-                    .ok_or(Error::NotFound("user"))?
-                    .id
+                    .ok_or(Error::NotFound("user"))?;
+                (user.id, "username")
             }
         };
         if other == caller.user_id {
-            return Err(Error::invalid(
-                "user_id",
-                "a direct chat needs another user",
-            ));
+            return Err(Error::invalid(field, "a direct chat needs another user"));
         }
         let now = self.ports.clock.now();
         self.ports

@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use confab_tests::{Body, Session, TestServer};
+use confab_tests::chat::id;
+use confab_tests::{Body, Resp, Session, Store, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -141,6 +142,255 @@ async fn every_route_answers_each_caller_as_the_table_says(s: &TestServer) {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Groups and messages: every route × {anonymous, non-member, member, admin, owner}, where the
+// last three are roles in the group the route names.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    NonMember,
+    Member,
+    GroupAdmin,
+    Owner,
+}
+
+const CALLERS: [Caller; 5] = [
+    Caller::Anonymous,
+    Caller::NonMember,
+    Caller::Member,
+    Caller::GroupAdmin,
+    Caller::Owner,
+];
+
+/// One row: method, path, body and the status for each of [`CALLERS`]. Every cell runs on a
+/// fresh group whose owner, admin and members are fixed users. In paths and bodies:
+/// `{group}` the group; `{member}` another plain member (not the caller); `{owner}` the
+/// owner; `{me}` the caller (for anonymous: `{member}`); `{stranger}` a user in no group;
+/// `{msg}` a message of `{member}`; `{own_msg}` a message of the caller's own (for anonymous
+/// and non-members: `{msg}`).
+struct GroupRow {
+    method: Method,
+    path: &'static str,
+    body: Option<Value>,
+    expect: [u16; 5],
+}
+
+#[rustfmt::skip]
+fn group_table() -> Vec<GroupRow> {
+    use Method as M;
+    let row = |method: Method, path, body: Option<Value>, expect| GroupRow { method, path, body, expect };
+    vec![
+        // Not under a group: any user.                                                        anon non  memb admn ownr
+        row(M::POST, "/api/v1/groups", Some(json!({"name": "New"})),                          [401, 201, 201, 201, 201]),
+        row(M::GET, "/api/v1/groups", None,                                                   [401, 200, 200, 200, 200]),
+        row(M::POST, "/api/v1/direct", Some(json!({"user_id": "{stranger}"})),                [401, 201, 201, 201, 201]),
+        row(M::GET, "/api/v1/search/messages?q=hello", None,                                  [401, 200, 200, 200, 200]),
+        row(M::GET, "/api/v1/search/messages?q=hello&group_id={group}", None,                 [401, 404, 200, 200, 200]),
+        // The group.
+        row(M::GET, "/api/v1/groups/{group}", None,                                           [401, 404, 200, 200, 200]),
+        row(M::PATCH, "/api/v1/groups/{group}", Some(json!({"name": "Renamed"})),             [401, 404, 403, 200, 200]),
+        row(M::DELETE, "/api/v1/groups/{group}", None,                                        [401, 404, 403, 403, 204]),
+        row(M::PUT, "/api/v1/groups/{group}/alias", Some(json!({"alias": "Mine"})),           [401, 404, 200, 200, 200]),
+        // Members and roles.
+        row(M::GET, "/api/v1/groups/{group}/members", None,                                   [401, 404, 200, 200, 200]),
+        row(M::POST, "/api/v1/groups/{group}/members", Some(json!({"user_id": "{stranger}"})), [401, 404, 403, 201, 201]),
+        row(M::POST, "/api/v1/groups/{group}/members",
+            Some(json!({"user_id": "{stranger}", "role": "admin"})),                          [401, 404, 403, 201, 201]),
+        row(M::PATCH, "/api/v1/groups/{group}/members/{member}", Some(json!({"role": "admin"})), [401, 404, 403, 403, 200]),
+        row(M::PATCH, "/api/v1/groups/{group}/members/{member}", Some(json!({"role": "owner"})), [401, 404, 403, 403, 200]),
+        row(M::DELETE, "/api/v1/groups/{group}/members/{member}", None,                       [401, 404, 403, 204, 204]),
+        row(M::DELETE, "/api/v1/groups/{group}/members/{owner}", None,                        [401, 404, 403, 403, 204]),
+        row(M::DELETE, "/api/v1/groups/{group}/members/{me}", None,                           [401, 404, 204, 204, 204]),
+        // Messages.
+        row(M::POST, "/api/v1/groups/{group}/messages", Some(json!({"body": "hi"})),          [401, 404, 201, 201, 201]),
+        row(M::GET, "/api/v1/groups/{group}/messages", None,                                  [401, 404, 200, 200, 200]),
+        row(M::POST, "/api/v1/groups/{group}/read", Some(json!({"seq": 1})),                  [401, 404, 204, 204, 204]),
+        row(M::PATCH, "/api/v1/messages/{own_msg}", Some(json!({"body": "edited"})),          [401, 404, 200, 200, 200]),
+        row(M::PATCH, "/api/v1/messages/{msg}", Some(json!({"body": "edited"})),              [401, 404, 403, 403, 403]),
+        row(M::DELETE, "/api/v1/messages/{own_msg}", None,                                    [401, 404, 204, 204, 204]),
+        row(M::DELETE, "/api/v1/messages/{msg}", None,                                        [401, 404, 403, 204, 204]),
+    ]
+}
+
+/// The users every cell's group is made of.
+struct Cast {
+    owner: Session,
+    admin: Session,
+    member: Session,
+    other_member: Session,
+    outsider: Session,
+}
+
+/// What the placeholders of one cell stand for.
+struct Cell {
+    group: String,
+    msg: String,
+    own_msg: String,
+    me: String,
+    stranger: String,
+}
+
+impl Cell {
+    fn fill(&self, text: &str, cast: &Cast) -> String {
+        text.replace("{group}", &self.group)
+            .replace("{own_msg}", &self.own_msg)
+            .replace("{msg}", &self.msg)
+            .replace("{member}", &cast.other_member.user_id)
+            .replace("{owner}", &cast.owner.user_id)
+            .replace("{me}", &self.me)
+            .replace("{stranger}", &self.stranger)
+    }
+
+    fn fill_json(&self, v: &Value, cast: &Cast) -> Value {
+        match v {
+            Value::String(s) => Value::String(self.fill(s, cast)),
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), self.fill_json(v, cast)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+}
+
+fn code_of(status: u16) -> Option<&'static str> {
+    match status {
+        401 => Some("unauthorized"),
+        403 => Some("forbidden"),
+        404 => Some("not_found"),
+        _ => None,
+    }
+}
+
+async fn send(
+    s: &TestServer,
+    row: &GroupRow,
+    cell: &Cell,
+    cast: &Cast,
+    token: Option<&str>,
+) -> Resp {
+    let body = match &row.body {
+        Some(b) => Body::Json(cell.fill_json(b, cast)),
+        None => Body::None,
+    };
+    s.call(row.method.clone(), &cell.fill(row.path, cast), token, body)
+        .await
+}
+
+async fn every_group_route_answers_each_caller_as_the_table_says(store: Store) {
+    // Hundreds of requests by the same few users: lift the request budget, which is not what
+    // this test is about.
+    let s = TestServer::start_with(
+        store,
+        &[
+            "--request-burst",
+            "100000",
+            "--requests-per-second",
+            "100000",
+        ],
+    )
+    .await;
+    let cast = Cast {
+        owner: s.register("owner").await,
+        admin: s.register("admin").await,
+        member: s.register("member").await,
+        other_member: s.register("other").await,
+        outsider: s.register("outsider").await,
+    };
+    let mut strangers = 0;
+    for row in group_table() {
+        for (caller, expected) in CALLERS.iter().zip(row.expect) {
+            let members = [&cast.admin, &cast.member, &cast.other_member];
+            let group = id(&s.create_group(&cast.owner, "Matrix", &members).await);
+            s.set_role(&cast.owner, &group, &cast.admin.user_id, "admin")
+                .await
+                .expect(200);
+            let msg = id(&s.send(&cast.other_member, &group, "hello").await);
+            let session = match caller {
+                Caller::Anonymous => None,
+                Caller::NonMember => Some(&cast.outsider),
+                Caller::Member => Some(&cast.member),
+                Caller::GroupAdmin => Some(&cast.admin),
+                Caller::Owner => Some(&cast.owner),
+            };
+            let own_msg = match caller {
+                Caller::Member | Caller::GroupAdmin | Caller::Owner => {
+                    id(&s.send(session.unwrap(), &group, "my own").await)
+                }
+                _ => msg.clone(),
+            };
+            let stranger = if row.path.contains("{stranger}")
+                || row
+                    .body
+                    .as_ref()
+                    .is_some_and(|b| b.to_string().contains("{stranger}"))
+            {
+                strangers += 1;
+                s.register(&format!("stranger{strangers}")).await.user_id
+            } else {
+                String::new()
+            };
+            let me = session.map_or(cast.other_member.user_id.clone(), |m| m.user_id.clone());
+            let cell = Cell {
+                group,
+                msg,
+                own_msg,
+                me,
+                stranger,
+            };
+            let token = session.map(|m| m.access.as_str());
+            let r = send(&s, &row, &cell, &cast, token).await;
+            assert_eq!(
+                r.status, expected,
+                "{} {} {:?} as {caller:?}: {}",
+                row.method, row.path, row.body, r.text
+            );
+            if let Some(code) = code_of(expected) {
+                r.expect_error(expected, code);
+            }
+            // A non-member learns nothing: the answer is the one for things that do not exist.
+            if *caller == Caller::NonMember && expected == 404 {
+                let ghost = Cell {
+                    group: uuid::Uuid::now_v7().to_string(),
+                    msg: uuid::Uuid::now_v7().to_string(),
+                    own_msg: uuid::Uuid::now_v7().to_string(),
+                    ..cell
+                };
+                let g = send(&s, &row, &ghost, &cast, token).await;
+                assert_eq!(
+                    (g.status, &g.json),
+                    (r.status, &r.json),
+                    "{} {} leaks existence to non-members",
+                    row.method,
+                    row.path
+                );
+            }
+        }
+    }
+}
+
+/// An operation as `(METHOD, path)`, with every `{placeholder}` spelled `{}` and the query
+/// dropped, so the tables may name path ids after what they hold.
+fn operation(method: &Method, path: &str) -> (String, String) {
+    let path = path.split('?').next().unwrap_or(path);
+    let mut out = String::new();
+    let mut inside = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                inside = true;
+                out.push_str("{}");
+            }
+            '}' => inside = false,
+            c if !inside => out.push(c),
+            _ => {}
+        }
+    }
+    (method.to_string(), out)
+}
+
 async fn the_table_covers_every_documented_operation(s: &TestServer) {
     let doc = s
         .call(Method::GET, "/api/v1/openapi.json", None, Body::None)
@@ -148,22 +398,41 @@ async fn the_table_covers_every_documented_operation(s: &TestServer) {
     let mut documented = BTreeSet::new();
     for (path, item) in doc.json["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
-            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
-                documented.insert((method.to_uppercase(), path.clone()));
+            if let Ok(m) = method.to_uppercase().parse::<Method>()
+                && ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m.as_str())
+            {
+                documented.insert(operation(&m, path));
             }
         }
     }
-    let tabled: BTreeSet<_> = table()
+    let accounts: BTreeSet<_> = table()
         .iter()
-        .map(|r| (r.method.to_string(), r.path.to_owned()))
+        .map(|r| operation(&r.method, r.path))
         .collect();
+    let groups: BTreeSet<_> = group_table()
+        .iter()
+        .map(|r| operation(&r.method, r.path))
+        .collect();
+    assert!(
+        accounts.is_disjoint(&groups),
+        "an operation is in both tables: {:?}",
+        accounts.intersection(&groups).collect::<Vec<_>>()
+    );
+    let tabled: BTreeSet<_> = accounts.union(&groups).cloned().collect();
     assert_eq!(
-        documented, tabled,
-        "every documented operation needs a row, and only those"
+        documented.difference(&tabled).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "documented operations without a row"
+    );
+    assert_eq!(
+        tabled.difference(&documented).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "rows for operations that are not documented"
     );
 }
 
 confab_tests::store_tests!(
     every_route_answers_each_caller_as_the_table_says,
     the_table_covers_every_documented_operation,
+    ; own_server: every_group_route_answers_each_caller_as_the_table_says,
 );

@@ -3,9 +3,17 @@
 
 mod auth;
 mod authz;
+mod concurrency;
+mod conversations_hostile;
+mod direct;
 mod errors;
+mod groups;
 mod hostile;
+mod members;
+mod messages;
 mod ops;
 mod outage;
+mod read_state;
+mod search;
 mod tokens;
 mod users;

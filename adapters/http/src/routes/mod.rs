@@ -1,6 +1,9 @@
 //! The router: every route, its layers, and the OpenAPI document built from the same list.
 
 mod auth;
+mod groups;
+mod members;
+mod messages;
 mod ops;
 mod users;
 
@@ -34,6 +37,20 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(users::user))
         .routes(routes!(users::find_users))
         .routes(routes!(users::grant_role, users::revoke_role))
+        .routes(routes!(groups::create_group, groups::list_groups))
+        .routes(routes!(
+            groups::group,
+            groups::rename_group,
+            groups::delete_group
+        ))
+        .routes(routes!(groups::set_alias))
+        .routes(routes!(groups::open_direct))
+        .routes(routes!(members::members, members::add_member))
+        .routes(routes!(members::change_role, members::remove_member))
+        .routes(routes!(messages::send_message, messages::history))
+        .routes(routes!(messages::edit_message, messages::delete_message))
+        .routes(routes!(groups::mark_read))
+        .routes(routes!(messages::search))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

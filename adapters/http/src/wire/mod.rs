@@ -2,10 +2,20 @@
 //! converted here, at the edge.
 
 mod auth;
+mod groups;
+mod messages;
 mod time;
 mod users;
 
 pub use auth::{AuthResponse, LoginRequest, LogoutRequest, RefreshRequest, RegisterRequest};
+pub use groups::{
+    AddMemberRequest, AliasRequest, ChangeRoleRequest, CreateGroupRequest, DirectRequest,
+    GroupBody, GroupsBody, MemberBody, MembersBody, ReadRequest, RenameGroupRequest,
+};
+pub use messages::{
+    EditMessageRequest, HistoryQuery, MessageBody, MessagePageBody, MessagesBody, SearchQuery,
+    SendMessageRequest,
+};
 pub use time::rfc3339_ms;
 pub use users::{MeBody, PatchMeRequest, UserBody, UserQuery, UsersBody};
 

@@ -92,6 +92,7 @@ impl From<PatchMeRequest> for ProfilePatch {
 
 /// `GET /users` query: `q` (prefix) or `email` (exact), and `limit`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UserQuery {
     /// Username or display-name prefix.

@@ -1,30 +1,28 @@
-//! Use-case tests against mockall mocks of the ports.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Account use cases: registration, login, tokens, profiles and server roles.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use confab_domain::{SessionId, Timestamp, User, UserId, Username};
+use confab_domain::{SessionId, User, UserId};
 use mockall::Sequence;
-use time::macros::datetime;
 
-use super::{Accounts, ProfilePatch, Registration, UserLookup};
-use crate::clock::Clock;
+use super::{
+    Mocks, NOW, assert_invalid, assert_not_found, assert_rate_limited, assert_unauthorized, caller,
+    user_named,
+};
 use crate::hasher::{MockPasswordHasher, PasswordHash};
 use crate::rate_limit::{Bucket, Exhausted, MockRateLimiter};
+use crate::service::{ProfilePatch, Registration, UserLookup};
 use crate::store::{
-    Credentials, MockGroups, MockHealth, MockMessages, MockSessions, MockUsers, NewSession,
-    NewUser, Principal, ProfileChange, Rotation,
+    Credentials, MockSessions, MockUsers, NewSession, NewUser, Principal, ProfileChange, Rotation,
 };
 use crate::tokens::{AccessClaims, AccessToken, MockTokenIssuer, RefreshToken, TokenHash};
-use crate::{AuthFailure, Error, Ports, Result};
+use crate::{AuthFailure, Error};
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
 // ---------------------------------------------------------------------------------------------
 
-/// The instant every test runs at.
-const NOW: Timestamp = datetime!(2025-06-01 12:00:00.123 UTC);
 /// How long refresh tokens live in these tests.
 const REFRESH_TTL: time::Duration = time::Duration::days(30);
 /// What the mock issuer says an access token lives.
@@ -33,56 +31,6 @@ const ACCESS_EXPIRES_IN: u64 = 900;
 const RETRY_AFTER: Duration = Duration::from_secs(42);
 
 const NEW_REFRESH: &str = "new-refresh";
-
-/// A clock that never moves.
-struct FixedClock(Timestamp);
-
-impl Clock for FixedClock {
-    fn now(&self) -> Timestamp {
-        self.0
-    }
-}
-
-/// One mock per port; turned into the use cases once the expectations are set.
-#[derive(Default)]
-struct Mocks {
-    users: MockUsers,
-    sessions: MockSessions,
-    hasher: MockPasswordHasher,
-    tokens: MockTokenIssuer,
-    limiter: MockRateLimiter,
-}
-
-impl Mocks {
-    fn accounts(self) -> Accounts {
-        Accounts::new(Ports {
-            users: Arc::new(self.users),
-            // No account use case touches groups or messages: any call fails the test.
-            groups: Arc::new(MockGroups::new()),
-            messages: Arc::new(MockMessages::new()),
-            sessions: Arc::new(self.sessions),
-            // No account use case looks at the health port: any call fails the test.
-            health: Arc::new(MockHealth::new()),
-            clock: Arc::new(FixedClock(NOW)),
-            hasher: Arc::new(self.hasher),
-            tokens: Arc::new(self.tokens),
-            limiter: Arc::new(self.limiter),
-        })
-    }
-}
-
-fn user_named(name: &str) -> User {
-    User {
-        id: UserId::new(),
-        username: Username::parse(name).unwrap(),
-        display_name: None,
-        email: None,
-        country: None,
-        is_admin: false,
-        two_factor: false,
-        created_at: NOW,
-    }
-}
 
 /// What a store would answer to `create_user`.
 fn stored(u: NewUser) -> User {
@@ -95,14 +43,6 @@ fn stored(u: NewUser) -> User {
         is_admin: u.is_admin,
         two_factor: false,
         created_at: u.created_at,
-    }
-}
-
-fn caller(is_admin: bool) -> Principal {
-    Principal {
-        user_id: UserId::new(),
-        session_id: SessionId::new(),
-        is_admin,
     }
 }
 
@@ -244,38 +184,6 @@ fn recording_limiter(limiter: &mut MockRateLimiter, exhausted: Option<Bucket>) -
 
 fn spends(log: &SpendLog) -> Vec<Spend> {
     log.lock().unwrap().clone()
-}
-
-#[track_caller]
-fn assert_invalid<T: std::fmt::Debug>(res: Result<T>, field: &str) {
-    match res {
-        Err(Error::Invalid(invalid)) => assert_eq!(invalid.field, field, "{invalid:?}"),
-        other => panic!("expected Invalid({field:?}), got {other:?}"),
-    }
-}
-
-#[track_caller]
-fn assert_unauthorized<T: std::fmt::Debug>(res: Result<T>, why: AuthFailure) {
-    match res {
-        Err(Error::Unauthorized(got)) => assert_eq!(got, why),
-        other => panic!("expected Unauthorized({why:?}), got {other:?}"),
-    }
-}
-
-#[track_caller]
-fn assert_rate_limited<T: std::fmt::Debug>(res: Result<T>, after: Duration) {
-    match res {
-        Err(Error::RateLimited { retry_after }) => assert_eq!(retry_after, after),
-        other => panic!("expected RateLimited({after:?}), got {other:?}"),
-    }
-}
-
-#[track_caller]
-fn assert_not_found<T: std::fmt::Debug>(res: Result<T>, what: &str) {
-    match res {
-        Err(Error::NotFound(got)) => assert_eq!(got, what),
-        other => panic!("expected NotFound({what:?}), got {other:?}"),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,92 @@
+//! `/groups/{id}/members` and `/groups/{id}/members/{user_id}`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use confab_domain::{GroupId, UserId};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, Caller};
+use crate::wire::{AddMemberRequest, ChangeRoleRequest, MemberBody, MembersBody};
+
+/// The members of one of the caller's groups, longest-standing first.
+#[utoipa::path(get, path = "/api/v1/groups/{id}/members", tag = "groups", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = MembersBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn members(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<MembersBody>> {
+    let members = s.conversations.members(&p, GroupId::from_uuid(id)).await?;
+    Ok(Json(MembersBody {
+        members: members.iter().map(MemberBody::from).collect(),
+    }))
+}
+
+/// Add a member as `member` (default) or `admin`. Owner or admin; never in a direct chat.
+#[utoipa::path(post, path = "/api/v1/groups/{id}/members", tag = "groups", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    request_body = AddMemberRequest,
+    responses((status = 201, body = MemberBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, description = "no such group or user", body = ErrorBody),
+        (status = 409, description = "already a member", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_member(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<AddMemberRequest>,
+) -> ApiResult<(StatusCode, Json<MemberBody>)> {
+    let member = s
+        .conversations
+        .add_member(
+            &p,
+            GroupId::from_uuid(id),
+            UserId::from_uuid(req.user_id),
+            req.role.as_deref(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(MemberBody::from(&member))))
+}
+
+/// Change a member's role. Owner only; `owner` transfers ownership.
+#[utoipa::path(patch, path = "/api/v1/groups/{id}/members/{user_id}", tag = "groups", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    request_body = ChangeRoleRequest,
+    responses((status = 200, body = MemberBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn change_role(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath((id, user_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(req): ApiJson<ChangeRoleRequest>,
+) -> ApiResult<Json<MemberBody>> {
+    let member = s
+        .conversations
+        .change_role(
+            &p,
+            GroupId::from_uuid(id),
+            UserId::from_uuid(user_id),
+            &req.role,
+        )
+        .await?;
+    Ok(Json(MemberBody::from(&member)))
+}
+
+/// Remove a member (owner or admin; never the owner), or leave when `user_id` is the caller.
+#[utoipa::path(delete, path = "/api/v1/groups/{id}/members/{user_id}", tag = "groups", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn remove_member(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath((id, user_id)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    s.conversations
+        .remove_member(&p, GroupId::from_uuid(id), UserId::from_uuid(user_id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,127 @@
+//! `/groups/{id}/messages`, `/messages/{id}`, `/search/messages`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use confab_domain::{GroupId, MessageId};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::wire::{
+    EditMessageRequest, HistoryQuery, MessageBody, MessagePageBody, MessagesBody, SearchQuery,
+    SendMessageRequest,
+};
+
+/// Send a message: 201 once durable; the same `client_id` again answers 200 with the first one.
+#[utoipa::path(post, path = "/api/v1/groups/{id}/messages", tag = "messages", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    request_body = SendMessageRequest,
+    responses(
+        (status = 201, description = "a new message", body = MessageBody),
+        (status = 200, description = "an idempotent retry: the first message with this client_id", body = MessageBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 410, description = "the group is closed or expired", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn send_message(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<SendMessageRequest>,
+) -> ApiResult<(StatusCode, Json<MessageBody>)> {
+    let appended = s
+        .conversations
+        .send_message(
+            &p,
+            GroupId::from_uuid(id),
+            &req.body,
+            req.client_id.as_deref(),
+        )
+        .await?;
+    let status = if appended.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(MessageBody::from(&appended.message))))
+}
+
+/// A page of history: `before` (newest first), `after` (oldest first), or the newest messages.
+#[utoipa::path(get, path = "/api/v1/groups/{id}/messages", tag = "messages", security(("bearer" = [])),
+    params(("id" = Uuid, Path), HistoryQuery),
+    responses((status = 200, body = MessagePageBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn history(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<HistoryQuery>,
+) -> ApiResult<Json<MessagePageBody>> {
+    let page = s
+        .conversations
+        .history(&p, GroupId::from_uuid(id), q.before, q.after, q.limit)
+        .await?;
+    Ok(Json(MessagePageBody {
+        messages: page.messages.iter().map(MessageBody::from).collect(),
+        has_more: page.has_more,
+    }))
+}
+
+/// Edit the caller's own message.
+#[utoipa::path(patch, path = "/api/v1/messages/{id}", tag = "messages", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    request_body = EditMessageRequest,
+    responses((status = 200, body = MessageBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 410, description = "the message is deleted or the group closed", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn edit_message(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<EditMessageRequest>,
+) -> ApiResult<Json<MessageBody>> {
+    let changed = s
+        .conversations
+        .edit_message(&p, MessageId::from_uuid(id), &req.body)
+        .await?;
+    Ok(Json(MessageBody::from(&changed.message)))
+}
+
+/// Delete a message: its sender, or the group's owner or an admin.
+#[utoipa::path(delete, path = "/api/v1/messages/{id}", tag = "messages", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 410, description = "the group is closed", body = ErrorBody)))]
+pub async fn delete_message(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    s.conversations
+        .delete_message(&p, MessageId::from_uuid(id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Full-text search over the caller's groups (or one of them), best match first.
+#[utoipa::path(get, path = "/api/v1/search/messages", tag = "messages", security(("bearer" = [])),
+    params(SearchQuery),
+    responses((status = 200, body = MessagesBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, description = "group_id names a group the caller is not in", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn search(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> ApiResult<Json<MessagesBody>> {
+    let messages = s
+        .conversations
+        .search(&p, &q.q, q.group_id.map(GroupId::from_uuid), q.limit)
+        .await?;
+    Ok(Json(MessagesBody {
+        messages: messages.iter().map(MessageBody::from).collect(),
+    }))
+}

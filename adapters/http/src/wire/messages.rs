@@ -1,0 +1,153 @@
+use confab_domain::Message;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::rfc3339_ms;
+
+/// A message. A deleted one keeps its `id` and `seq`, with `deleted: true` and `body: ""`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageBody {
+    pub id: Uuid,
+    pub group_id: Uuid,
+    /// Position in the group, from 1, gapless.
+    pub seq: u64,
+    /// The group's change counter at this message's latest change.
+    pub rev: u64,
+    pub sender_id: Uuid,
+    pub body: String,
+    /// The sender's idempotency key, `null` when none was given.
+    #[schema(required = true)]
+    pub client_id: Option<String>,
+    /// RFC 3339, UTC, milliseconds.
+    pub created_at: String,
+    #[schema(required = true)]
+    pub edited_at: Option<String>,
+    pub deleted: bool,
+}
+
+impl From<&Message> for MessageBody {
+    fn from(m: &Message) -> Self {
+        Self {
+            id: m.id.as_uuid(),
+            group_id: m.group_id.as_uuid(),
+            seq: m.seq,
+            rev: m.rev,
+            sender_id: m.sender_id.as_uuid(),
+            body: m.body.clone(),
+            client_id: m.client_id.as_ref().map(|c| c.as_str().to_owned()),
+            created_at: rfc3339_ms(m.created_at),
+            edited_at: m.edited_at.map(rfc3339_ms),
+            deleted: m.deleted,
+        }
+    }
+}
+
+/// `{messages, has_more}`: a page of history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessagePageBody {
+    pub messages: Vec<MessageBody>,
+    /// Whether more messages lie beyond this page in its direction.
+    pub has_more: bool,
+}
+
+/// `{messages}`: search results, best match first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessagesBody {
+    pub messages: Vec<MessageBody>,
+}
+
+/// `POST /groups/{id}/messages`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessageRequest {
+    /// 1–4000 characters after trimming.
+    pub body: String,
+    /// Idempotency key, 1–64 characters: the same key again answers 200 with the first message.
+    pub client_id: Option<String>,
+}
+
+/// `PATCH /messages/{id}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditMessageRequest {
+    /// 1–4000 characters after trimming.
+    pub body: String,
+}
+
+/// `GET /groups/{id}/messages` query: `before` or `after` (not both), and `limit`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// Messages with seq < `before`, newest first.
+    pub before: Option<i64>,
+    /// Messages with seq > `after`, oldest first.
+    pub after: Option<i64>,
+    /// 1–100, default 50.
+    pub limit: Option<i64>,
+}
+
+/// `GET /search/messages` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// Words that must all appear (at most 256 characters).
+    pub q: String,
+    /// Only this group.
+    pub group_id: Option<Uuid>,
+    /// 1–100, default 50.
+    pub limit: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use confab_domain::{ClientId, GroupId, MessageId, Timestamp, UserId};
+
+    #[test]
+    fn a_message_has_every_key_with_null_when_unset() {
+        let m = Message {
+            id: MessageId::new(),
+            group_id: GroupId::new(),
+            seq: 3,
+            rev: 7,
+            sender_id: UserId::new(),
+            body: "hi".into(),
+            client_id: None,
+            created_at: Timestamp::from_unix_timestamp(1_800_000_000).unwrap(),
+            edited_at: None,
+            deleted: false,
+        };
+        let json = serde_json::to_value(MessageBody::from(&m)).unwrap();
+        assert_eq!(json.as_object().unwrap().len(), 10);
+        assert_eq!(json["id"], m.id.to_string());
+        assert_eq!(json["group_id"], m.group_id.to_string());
+        assert_eq!(json["sender_id"], m.sender_id.to_string());
+        assert_eq!(
+            (json["seq"].as_u64(), json["rev"].as_u64()),
+            (Some(3), Some(7))
+        );
+        assert!(json["client_id"].is_null() && json["edited_at"].is_null());
+        assert_eq!(json["created_at"], "2027-01-15T08:00:00.000Z");
+        assert_eq!(json["deleted"], false);
+
+        let edited = Message {
+            client_id: Some(ClientId::from_trusted("c-1".into())),
+            edited_at: Some(Timestamp::from_unix_timestamp(1_800_000_001).unwrap()),
+            ..m
+        };
+        let json = serde_json::to_value(MessageBody::from(&edited)).unwrap();
+        assert_eq!(json["client_id"], "c-1");
+        assert_eq!(json["edited_at"], "2027-01-15T08:00:01.000Z");
+    }
+
+    #[test]
+    fn send_refuses_unknown_fields() {
+        assert!(serde_json::from_str::<SendMessageRequest>(r#"{"body":"x","ref":1}"#).is_err());
+        let ok: SendMessageRequest =
+            serde_json::from_str(r#"{"body":"x","client_id":null}"#).unwrap();
+        assert!(ok.client_id.is_none());
+    }
+}

@@ -1,0 +1,195 @@
+//! Rows of groups, memberships and messages, and the shared loads the store operations need.
+
+use confab_domain::{
+    Alias, ClientId, Group, GroupId, GroupKind, GroupName, Message, MessageId, Role, UserId,
+};
+use confab_ports::Error;
+use confab_ports::store::{GroupView, Member, MyMembership};
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::error::StoreResult;
+use crate::rows::{USER_COLUMNS, from_millis, time_at, user_from_row, uuid_at};
+
+/// The columns `message_from_row` expects, in order.
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "id, group_id, seq, rev, sender_id, body, client_id, created_at, edited_at, deleted";
+
+fn bad(idx: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("bad {what}").into())
+}
+
+fn count_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
+    let n: i64 = row.get(idx)?;
+    u64::try_from(n).map_err(|_| bad(idx, "count"))
+}
+
+fn opt_time_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<confab_domain::Timestamp>> {
+    match row.get::<_, Option<i64>>(idx)? {
+        None => Ok(None),
+        Some(ms) => from_millis(ms).map(Some).ok_or_else(|| bad(idx, "time")),
+    }
+}
+
+pub(crate) fn role_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Role> {
+    let s: String = row.get(idx)?;
+    Role::parse(&s).map_err(|_| bad(idx, "role"))
+}
+
+/// The columns of `groups g` that `group_from_row` expects (9 of them).
+const GROUP_COLUMNS: &str = "g.id, g.kind, g.name, g.created_by, g.created_at, g.expires_at, \
+     g.closed_at, g.last_seq, g.last_rev";
+
+fn group_from_row(row: &Row<'_>) -> rusqlite::Result<Group> {
+    let kind: String = row.get(1)?;
+    Ok(Group {
+        id: GroupId::from_uuid(uuid_at(row, 0)?),
+        kind: GroupKind::parse(&kind).ok_or_else(|| bad(1, "kind"))?,
+        name: row
+            .get::<_, Option<String>>(2)?
+            .map(GroupName::from_trusted),
+        created_by: UserId::from_uuid(uuid_at(row, 3)?),
+        created_at: time_at(row, 4)?,
+        expires_at: opt_time_at(row, 5)?,
+        closed_at: opt_time_at(row, 6)?,
+        last_seq: count_at(row, 7)?,
+        last_rev: count_at(row, 8)?,
+    })
+}
+
+/// A group with the caller's membership: the one query behind every `GroupView`.
+fn view_sql(filter: &str) -> String {
+    format!(
+        "SELECT {GROUP_COLUMNS}, m.role, m.alias, m.last_read_seq,
+                (SELECT count(*) FROM members c WHERE c.group_id = g.id),
+                (SELECT count(*) FROM messages x
+                  WHERE x.group_id = g.id AND x.seq > m.last_read_seq
+                    AND x.sender_id <> m.user_id AND x.deleted = 0)
+           FROM members m JOIN groups g ON g.id = m.group_id
+          WHERE m.user_id = ?1 {filter}
+          ORDER BY g.last_activity_at DESC, g.id DESC"
+    )
+}
+
+fn view_from_row(row: &Row<'_>) -> rusqlite::Result<GroupView> {
+    Ok(GroupView {
+        group: group_from_row(row)?,
+        my: MyMembership {
+            role: role_at(row, 9)?,
+            alias: row.get::<_, Option<String>>(10)?.map(Alias::from_trusted),
+            last_read_seq: count_at(row, 11)?,
+            unread_count: count_at(row, 13)?,
+        },
+        member_count: count_at(row, 12)?,
+    })
+}
+
+/// The group as `user` sees it; `NotFound("group")` when it does not exist or `user` is not
+/// a member (the two are never told apart).
+pub(crate) fn view(conn: &Connection, user: UserId, group: GroupId) -> StoreResult<GroupView> {
+    let sql = view_sql("AND g.id = ?2");
+    conn.prepare_cached(&sql)?
+        .query_row(params![user.to_string(), group.to_string()], view_from_row)
+        .optional()?
+        .ok_or_else(|| Error::NotFound("group").into())
+}
+
+/// Every group of `user`, most recent activity first.
+pub(crate) fn views(conn: &Connection, user: UserId) -> StoreResult<Vec<GroupView>> {
+    let sql = view_sql("");
+    let views = conn
+        .prepare_cached(&sql)?
+        .query_map([user.to_string()], view_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(views)
+}
+
+/// A group and the caller's role in it, for a rule to decide on.
+pub(crate) struct Standing {
+    pub group: Group,
+    pub role: Role,
+}
+
+/// Loads the group and `user`'s role; `NotFound("group")` unless `user` is a member.
+pub(crate) fn standing(conn: &Connection, user: UserId, group: GroupId) -> StoreResult<Standing> {
+    let sql = format!(
+        "SELECT {GROUP_COLUMNS}, m.role FROM members m JOIN groups g ON g.id = m.group_id
+          WHERE m.user_id = ?1 AND g.id = ?2"
+    );
+    conn.prepare_cached(&sql)?
+        .query_row(params![user.to_string(), group.to_string()], |row| {
+            Ok(Standing {
+                group: group_from_row(row)?,
+                role: role_at(row, 9)?,
+            })
+        })
+        .optional()?
+        .ok_or_else(|| Error::NotFound("group").into())
+}
+
+// `members` and `users` share no column name, so USER_COLUMNS need no table prefix here.
+
+/// A member row with its user; `None` when `user` is not a member.
+pub(crate) fn member(
+    conn: &Connection,
+    group: GroupId,
+    user: UserId,
+) -> StoreResult<Option<Member>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, m.role, m.joined_at FROM members m JOIN users u ON u.id = m.user_id
+          WHERE m.group_id = ?1 AND m.user_id = ?2"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(
+            params![group.to_string(), user.to_string()],
+            member_from_row,
+        )
+        .optional()?)
+}
+
+/// Every member of a group, longest-standing first.
+pub(crate) fn members(conn: &Connection, group: GroupId) -> StoreResult<Vec<Member>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, m.role, m.joined_at FROM members m JOIN users u ON u.id = m.user_id
+          WHERE m.group_id = ?1 ORDER BY m.joined_at, m.user_id"
+    );
+    let members = conn
+        .prepare_cached(&sql)?
+        .query_map([group.to_string()], member_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(members)
+}
+
+fn member_from_row(row: &Row<'_>) -> rusqlite::Result<Member> {
+    Ok(Member {
+        user: user_from_row(row)?,
+        role: role_at(row, 8)?,
+        joined_at: time_at(row, 9)?,
+    })
+}
+
+/// A message from a row selected with [`MESSAGE_COLUMNS`].
+pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
+    Ok(Message {
+        id: MessageId::from_uuid(uuid_at(row, 0)?),
+        group_id: GroupId::from_uuid(uuid_at(row, 1)?),
+        seq: count_at(row, 2)?,
+        rev: count_at(row, 3)?,
+        sender_id: UserId::from_uuid(uuid_at(row, 4)?),
+        body: row.get(5)?,
+        client_id: row.get::<_, Option<String>>(6)?.map(ClientId::from_trusted),
+        created_at: time_at(row, 7)?,
+        edited_at: opt_time_at(row, 8)?,
+        deleted: row.get(9)?,
+    })
+}
+
+/// One message by id, if it exists.
+pub(crate) fn message(conn: &Connection, id: MessageId) -> StoreResult<Option<Message>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id.to_string()], message_from_row)
+        .optional()?)
+}

@@ -1,0 +1,131 @@
+//! Use-case tests against mockall mocks of the ports: shared fixtures here, one file per use-case
+//! family.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod accounts;
+mod conversations;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use confab_domain::{SessionId, Timestamp, User, UserId, Username};
+use time::macros::datetime;
+
+use super::{Accounts, Conversations};
+use crate::clock::Clock;
+use crate::hasher::MockPasswordHasher;
+use crate::rate_limit::MockRateLimiter;
+use crate::store::{MockGroups, MockHealth, MockMessages, MockSessions, MockUsers, Principal};
+use crate::tokens::MockTokenIssuer;
+use crate::{AuthFailure, Error, Ports, Result};
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------------------------
+
+/// The instant every test runs at.
+const NOW: Timestamp = datetime!(2025-06-01 12:00:00.123 UTC);
+
+/// A clock that never moves.
+struct FixedClock(Timestamp);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        self.0
+    }
+}
+
+/// One mock per port; turned into the use cases once the expectations are set. A mock without
+/// expectations fails the test on any call.
+#[derive(Default)]
+struct Mocks {
+    users: MockUsers,
+    groups: MockGroups,
+    messages: MockMessages,
+    sessions: MockSessions,
+    hasher: MockPasswordHasher,
+    tokens: MockTokenIssuer,
+    limiter: MockRateLimiter,
+}
+
+impl Mocks {
+    fn ports(self) -> Ports {
+        Ports {
+            users: Arc::new(self.users),
+            groups: Arc::new(self.groups),
+            messages: Arc::new(self.messages),
+            sessions: Arc::new(self.sessions),
+            // No use case looks at the health port: any call fails the test.
+            health: Arc::new(MockHealth::new()),
+            clock: Arc::new(FixedClock(NOW)),
+            hasher: Arc::new(self.hasher),
+            tokens: Arc::new(self.tokens),
+            limiter: Arc::new(self.limiter),
+        }
+    }
+
+    fn accounts(self) -> Accounts {
+        Accounts::new(self.ports())
+    }
+
+    fn conversations(self) -> Conversations {
+        Conversations::new(self.ports())
+    }
+}
+
+fn user_named(name: &str) -> User {
+    User {
+        id: UserId::new(),
+        username: Username::parse(name).unwrap(),
+        display_name: None,
+        email: None,
+        country: None,
+        is_admin: false,
+        two_factor: false,
+        created_at: NOW,
+    }
+}
+
+fn caller(is_admin: bool) -> Principal {
+    Principal {
+        user_id: UserId::new(),
+        session_id: SessionId::new(),
+        is_admin,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assertions
+// ---------------------------------------------------------------------------------------------
+
+#[track_caller]
+fn assert_invalid<T: std::fmt::Debug>(res: Result<T>, field: &str) {
+    match res {
+        Err(Error::Invalid(invalid)) => assert_eq!(invalid.field, field, "{invalid:?}"),
+        other => panic!("expected Invalid({field:?}), got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn assert_unauthorized<T: std::fmt::Debug>(res: Result<T>, why: AuthFailure) {
+    match res {
+        Err(Error::Unauthorized(got)) => assert_eq!(got, why),
+        other => panic!("expected Unauthorized({why:?}), got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn assert_rate_limited<T: std::fmt::Debug>(res: Result<T>, after: Duration) {
+    match res {
+        Err(Error::RateLimited { retry_after }) => assert_eq!(retry_after, after),
+        other => panic!("expected RateLimited({after:?}), got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn assert_not_found<T: std::fmt::Debug>(res: Result<T>, what: &str) {
+    match res {
+        Err(Error::NotFound(got)) => assert_eq!(got, what),
+        other => panic!("expected NotFound({what:?}), got {other:?}"),
+    }
+}
