@@ -7,7 +7,7 @@ use confab_crypto::{Argon2Hasher, JwtIssuer, MIN_SECRET_LEN, generate_secret};
 use confab_http::{AppState, HttpConfig};
 use confab_ports::Ports;
 use confab_ports::clock::SystemClock;
-use confab_ports::local::{LocalRateLimiter, Quotas, Rate, Window};
+use confab_ports::local::{LocalBus, LocalRateLimiter, Quotas, Rate, TYPING, Window};
 use confab_ports::service::{Accounts, Conversations};
 use confab_ports::store::Health;
 use confab_sqlite::SqliteStore;
@@ -49,6 +49,7 @@ fn quotas(args: &ServeArgs) -> Quotas {
         },
         requests_per_user: requests,
         requests_per_ip: requests,
+        typing: TYPING,
     }
 }
 
@@ -111,6 +112,7 @@ pub(crate) async fn ports(args: &ServeArgs) -> Result<Ports, StartError> {
             to_time(args.refresh_token_ttl),
         )),
         limiter: Arc::new(LocalRateLimiter::new(quotas(args))),
+        bus: Arc::new(LocalBus::default()),
     })
 }
 

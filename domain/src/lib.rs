@@ -8,6 +8,7 @@
 mod country;
 mod display_name;
 mod email;
+mod event;
 mod group;
 mod ids;
 mod invalid;
@@ -20,6 +21,7 @@ mod username;
 pub use country::Country;
 pub use display_name::DisplayName;
 pub use email::Email;
+pub use event::Event;
 pub use group::{Alias, Closed, Group, GroupKind, GroupName, pair_key};
 pub use ids::{GroupId, MessageId, SessionId, UserId};
 pub use invalid::Invalid;

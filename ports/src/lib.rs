@@ -5,6 +5,7 @@
 //! Nothing in this crate knows HTTP, JSON, SQL or a particular crypto library.
 #![forbid(unsafe_code)]
 
+pub mod bus;
 pub mod clock;
 pub mod error;
 pub mod hasher;
@@ -30,4 +31,5 @@ pub struct Ports {
     pub hasher: Arc<dyn hasher::PasswordHasher>,
     pub tokens: Arc<dyn tokens::TokenIssuer>,
     pub limiter: Arc<dyn rate_limit::RateLimiter>,
+    pub bus: Arc<dyn bus::EventBus>,
 }

@@ -14,6 +14,8 @@ pub enum Bucket {
     RequestsPerUser,
     /// Requests of one anonymous client address.
     RequestsPerIp,
+    /// Typing notices of one user in one group.
+    Typing,
 }
 
 /// The budget is spent; come back after this long.

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use confab_domain::policy::{self, Action, RoleChange};
 use confab_domain::{Alias, GroupId, GroupKind, GroupName, Role, Timestamp, UserId, pair_key};
-use confab_ports::store::{Closing, GroupView, Groups, Member, NewGroup, Removal};
+use confab_ports::store::{Closing, GroupView, Groups, Member, NewGroup, Removal, RoleChanged};
 use confab_ports::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -127,8 +127,12 @@ fn delete_or_close(
     policy::can(s.group.kind, s.role, Action::DeleteOrClose).map_err(Error::from)?;
     match s.group.kind {
         GroupKind::Group => {
+            let members = chat_rows::members(conn, group)?
+                .into_iter()
+                .map(|m| m.user.id)
+                .collect();
             conn.execute("DELETE FROM groups WHERE id = ?1", [group.to_string()])?;
-            Ok(Closing::Deleted)
+            Ok(Closing::Deleted { members })
         }
         GroupKind::Direct if s.group.closed_at.is_some() => Ok(Closing::AlreadyClosed),
         GroupKind::Direct => {
@@ -175,14 +179,14 @@ fn change_role(
     group: GroupId,
     target: UserId,
     role: Role,
-) -> StoreResult<Member> {
+) -> StoreResult<RoleChanged> {
     let s = standing(conn, actor, group)?;
     // Only the owner may change roles: say so before saying whether the target is a member.
     policy::can(s.group.kind, s.role, Action::ChangeRole).map_err(Error::from)?;
     let current = chat_rows::member(conn, group, target)?.ok_or(Error::NotFound("member"))?;
-    match policy::change_role(s.group.kind, actor, s.role, target, current.role, role)
-        .map_err(Error::from)?
-    {
+    let change = policy::change_role(s.group.kind, actor, s.role, target, current.role, role)
+        .map_err(Error::from)?;
+    match change {
         RoleChange::Unchanged => {}
         RoleChange::Set { target, role } => set_role(conn, group, target, role)?,
         RoleChange::Transfer {
@@ -193,7 +197,15 @@ fn change_role(
             set_role(conn, group, new_owner, Role::Owner)?;
         }
     }
-    chat_rows::member(conn, group, target)?.ok_or_else(|| Error::NotFound("member").into())
+    let member = chat_rows::member(conn, group, target)?.ok_or(Error::NotFound("member"))?;
+    Ok(match change {
+        RoleChange::Unchanged => RoleChanged::Unchanged(member),
+        RoleChange::Set { .. } => RoleChanged::Set(member),
+        RoleChange::Transfer { previous, .. } => RoleChanged::Transferred {
+            member,
+            previous_owner: previous,
+        },
+    })
 }
 
 fn delete_member(conn: &Connection, group: GroupId, user: UserId) -> StoreResult<()> {
@@ -382,7 +394,7 @@ impl Groups for SqliteStore {
         group: GroupId,
         target: UserId,
         role: Role,
-    ) -> Result<Member> {
+    ) -> Result<RoleChanged> {
         Ok(self
             .writer
             .write(move |conn| change_role(conn, actor, group, target, role))

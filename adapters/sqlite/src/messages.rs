@@ -204,6 +204,28 @@ fn history(
     Ok(Page { messages, has_more })
 }
 
+fn changes_since(
+    conn: &Connection,
+    user: UserId,
+    group: GroupId,
+    rev: u64,
+    limit: u32,
+) -> StoreResult<Vec<Message>> {
+    standing(conn, user, group)?;
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE group_id = ?1 AND rev > ?2
+          ORDER BY rev LIMIT ?3"
+    );
+    let changed = conn
+        .prepare_cached(&sql)?
+        .query_map(
+            params![group.to_string(), as_i64(rev), i64::from(limit)],
+            message_from_row,
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(changed)
+}
+
 /// An FTS5 query matching every term. Terms are letters and digits only (the use case made
 /// them so); each is still quoted, so nothing can ever be read as query syntax.
 fn match_all(terms: &[String]) -> String {
@@ -296,6 +318,19 @@ impl Messages for SqliteStore {
         Ok(self
             .writer
             .write(move |conn| delete(conn, actor, message, now))
+            .await?)
+    }
+
+    async fn changes_since(
+        &self,
+        user: UserId,
+        group: GroupId,
+        rev: u64,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        Ok(self
+            .readers
+            .read(move |conn| changes_since(conn, user, group, rev, limit))
             .await?)
     }
 

@@ -1,6 +1,8 @@
 //! In-process implementations of ports that need no backend: used by a single instance, and
 //! replaced by shared ones (Redis) when several instances run.
 
+mod bus;
 mod rate_limiter;
 
-pub use rate_limiter::{LocalRateLimiter, Quotas, Rate, Window};
+pub use bus::LocalBus;
+pub use rate_limiter::{LocalRateLimiter, Quotas, Rate, TYPING, Window};

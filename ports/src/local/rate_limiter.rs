@@ -36,6 +36,8 @@ pub struct Quotas {
     pub login_failures_per_ip: Window,
     pub requests_per_user: Rate,
     pub requests_per_ip: Rate,
+    /// Typing notices per user and group (API: at most one per 2 s).
+    pub typing: Rate,
 }
 
 impl Default for Quotas {
@@ -58,9 +60,16 @@ impl Default for Quotas {
             },
             requests_per_user: requests,
             requests_per_ip: requests,
+            typing: TYPING,
         }
     }
 }
+
+/// One typing notice per 2 seconds.
+pub const TYPING: Rate = Rate {
+    burst: 1,
+    per: Duration::from_secs(2),
+};
 
 #[derive(Debug, Clone, Copy)]
 enum Quota {
@@ -75,6 +84,7 @@ impl Quotas {
             Bucket::LoginFailuresPerIp => Quota::Window(self.login_failures_per_ip),
             Bucket::RequestsPerUser => Quota::Rate(self.requests_per_user),
             Bucket::RequestsPerIp => Quota::Rate(self.requests_per_ip),
+            Bucket::Typing => Quota::Rate(self.typing),
         }
     }
 }
@@ -241,6 +251,7 @@ mod tests {
             login_failures_per_ip: window,
             requests_per_user: rate,
             requests_per_ip: rate,
+            typing: rate,
         })
     }
 

@@ -1,8 +1,10 @@
 //! Groups, direct chats, members and roles, read markers.
 
-use confab_domain::{Alias, GroupId, GroupName, Role, UserId, Username, policy};
+use confab_domain::{Alias, Event, GroupId, GroupName, Role, UserId, Username, policy};
 
-use crate::store::{Closing, GroupView, Member, NewGroup, Principal, Removal};
+use crate::rate_limit::Bucket;
+
+use crate::store::{Closing, GroupView, Member, NewGroup, Principal, Removal, RoleChanged};
 use crate::{Error, Ports, Result};
 
 /// Conversation use cases. Cheap to clone; shared by every transport.
@@ -47,7 +49,10 @@ impl Conversations {
                 members.push(id);
             }
         }
-        self.ports
+        let mut everyone = vec![caller.user_id];
+        everyone.extend(&members);
+        let view = self
+            .ports
             .groups
             .create_group(NewGroup {
                 id: GroupId::new(),
@@ -56,7 +61,18 @@ impl Conversations {
                 created_at: self.ports.clock.now(),
                 members,
             })
-            .await
+            .await?;
+        self.publish(Event::GroupCreated {
+            group_id: view.group.id,
+            members: everyone,
+        })
+        .await;
+        Ok(view)
+    }
+
+    /// Hands an event to the bus; called only after the store has committed the change.
+    pub(crate) async fn publish(&self, event: Event) {
+        self.ports.bus.publish(event).await;
     }
 
     /// The open direct chat with another user, created if needed; `true` when created.
@@ -83,10 +99,19 @@ impl Conversations {
             return Err(Error::invalid(field, "a direct chat needs another user"));
         }
         let now = self.ports.clock.now();
-        self.ports
+        let (view, created) = self
+            .ports
             .groups
             .open_direct(caller.user_id, other, GroupId::new(), now)
-            .await
+            .await?;
+        if created {
+            self.publish(Event::GroupCreated {
+                group_id: view.group.id,
+                members: vec![caller.user_id, other],
+            })
+            .await;
+        }
+        Ok((view, created))
     }
 
     /// The caller's groups, most recent activity first.
@@ -107,19 +132,35 @@ impl Conversations {
         name: &str,
     ) -> Result<GroupView> {
         let name = GroupName::parse(name)?;
-        self.ports
+        let view = self
+            .ports
             .groups
             .rename_group(caller.user_id, group, name)
-            .await
+            .await?;
+        self.publish(Event::GroupUpdated { group_id: group }).await;
+        Ok(view)
     }
 
     /// Deletes a named group (owner) or closes a direct chat (either member).
     pub async fn delete_group(&self, caller: &Principal, group: GroupId) -> Result<Closing> {
         let now = self.ports.clock.now();
-        self.ports
+        let closing = self
+            .ports
             .groups
             .delete_or_close(caller.user_id, group, now)
-            .await
+            .await?;
+        match &closing {
+            Closing::Deleted { members } => {
+                self.publish(Event::GroupDeleted {
+                    group_id: group,
+                    members: members.clone(),
+                })
+                .await;
+            }
+            Closing::Closed => self.publish(Event::GroupClosed { group_id: group }).await,
+            Closing::AlreadyClosed => {}
+        }
+        Ok(closing)
     }
 
     /// Sets (or with `None`, clears) the caller's own name for a group.
@@ -154,10 +195,18 @@ impl Conversations {
             None => Role::Member,
         };
         let now = self.ports.clock.now();
-        self.ports
+        let member = self
+            .ports
             .groups
             .add_member(caller.user_id, group, target, role, now)
-            .await
+            .await?;
+        self.publish(Event::MemberJoined {
+            group_id: group,
+            user_id: member.user.id,
+            role: member.role,
+        })
+        .await;
+        Ok(member)
     }
 
     /// Changes a member's role (owner only); `owner` transfers ownership.
@@ -169,10 +218,30 @@ impl Conversations {
         role: &str,
     ) -> Result<Member> {
         let role = Role::parse(role)?;
-        self.ports
+        let changed = self
+            .ports
             .groups
             .change_role(caller.user_id, group, target, role)
-            .await
+            .await?;
+        let changed_role = |user_id, role| Event::MemberRoleChanged {
+            group_id: group,
+            user_id,
+            role,
+        };
+        match &changed {
+            RoleChanged::Unchanged(_) => {}
+            RoleChanged::Set(m) => self.publish(changed_role(m.user.id, m.role)).await,
+            RoleChanged::Transferred {
+                member,
+                previous_owner,
+            } => {
+                self.publish(changed_role(member.user.id, Role::Owner))
+                    .await;
+                self.publish(changed_role(*previous_owner, Role::Admin))
+                    .await;
+            }
+        }
+        Ok(changed.member().clone())
     }
 
     /// Removes a member, or leaves when `target` is the caller.
@@ -183,18 +252,68 @@ impl Conversations {
         target: UserId,
     ) -> Result<Removal> {
         let now = self.ports.clock.now();
-        self.ports
+        let removal = self
+            .ports
             .groups
             .remove_member(caller.user_id, group, target, now)
-            .await
+            .await?;
+        let left = Event::MemberLeft {
+            group_id: group,
+            user_id: target,
+        };
+        match removal {
+            Removal::Removed => self.publish(left).await,
+            Removal::Left { new_owner } => {
+                self.publish(left).await;
+                if let Some(user_id) = new_owner {
+                    self.publish(Event::MemberRoleChanged {
+                        group_id: group,
+                        user_id,
+                        role: Role::Owner,
+                    })
+                    .await;
+                }
+            }
+            Removal::GroupDeleted => {
+                self.publish(Event::GroupDeleted {
+                    group_id: group,
+                    members: vec![caller.user_id],
+                })
+                .await;
+            }
+        }
+        Ok(removal)
     }
 
     /// Moves the caller's read marker forward (never backwards, never past the last message).
     pub async fn mark_read(&self, caller: &Principal, group: GroupId, seq: i64) -> Result<u64> {
         let seq = u64::try_from(seq).map_err(|_| Error::invalid("seq", "must not be negative"))?;
-        self.ports
+        let marker = self
+            .ports
             .groups
             .mark_read(caller.user_id, group, seq)
-            .await
+            .await?;
+        self.publish(Event::Read {
+            group_id: group,
+            user_id: caller.user_id,
+            seq: marker,
+        })
+        .await;
+        Ok(marker)
+    }
+
+    /// Tells the group's other members that the caller is typing: relayed, never stored, and
+    /// at most once per interval per user and group (more often is ignored, not an error).
+    pub async fn typing(&self, caller: &Principal, group: GroupId) -> Result<()> {
+        self.ports.groups.group_of(caller.user_id, group).await?;
+        let key = format!("{}:{group}", caller.user_id);
+        if self.ports.limiter.hit(Bucket::Typing, &key).await.is_ok() {
+            self.publish(Event::Typing {
+                group_id: group,
+                user_id: caller.user_id,
+            })
+            .await;
+        }
+        Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Sending, reading, editing, deleting and searching messages.
 
-use confab_domain::{Body, ClientId, GroupId, Message, MessageId};
+use confab_domain::{Body, ClientId, Event, GroupId, Message, MessageId};
 
 use crate::service::Conversations;
 use crate::service::page_limit;
@@ -52,7 +52,8 @@ impl Conversations {
     ) -> Result<Appended> {
         let body = Body::parse(body)?;
         let client_id = client_id.map(ClientId::parse).transpose()?;
-        self.ports
+        let appended = self
+            .ports
             .messages
             .append_message(NewMessage {
                 id: MessageId::new(),
@@ -62,7 +63,14 @@ impl Conversations {
                 client_id,
                 now: self.ports.clock.now(),
             })
-            .await
+            .await?;
+        if !appended.duplicate {
+            self.publish(Event::MessageCreated {
+                message: appended.message.clone(),
+            })
+            .await;
+        }
+        Ok(appended)
     }
 
     /// A page of history: `before` a seq (newest first), `after` a seq (oldest first), or the
@@ -101,19 +109,33 @@ impl Conversations {
     ) -> Result<Changed> {
         let body = Body::parse(body)?;
         let now = self.ports.clock.now();
-        self.ports
+        let edited = self
+            .ports
             .messages
             .edit_message(caller.user_id, message, body, now)
-            .await
+            .await?;
+        self.publish(Event::MessageUpdated {
+            message: edited.message.clone(),
+        })
+        .await;
+        Ok(edited)
     }
 
     /// Deletes a message (its sender, or the group's owner or an admin).
     pub async fn delete_message(&self, caller: &Principal, message: MessageId) -> Result<Changed> {
         let now = self.ports.clock.now();
-        self.ports
+        let deleted = self
+            .ports
             .messages
             .delete_message(caller.user_id, message, now)
-            .await
+            .await?;
+        if deleted.changed {
+            self.publish(Event::MessageDeleted {
+                message: deleted.message.clone(),
+            })
+            .await;
+        }
+        Ok(deleted)
     }
 
     /// Full-text search over the caller's groups (or one of them), best match first.

@@ -41,14 +41,38 @@ pub struct NewGroup {
 }
 
 /// What `DELETE /groups/{id}` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Closing {
-    /// A named group is gone, with its members and messages.
-    Deleted,
+    /// A named group is gone, with its members and messages; `members` were its members.
+    Deleted { members: Vec<UserId> },
     /// A direct chat is closed: readable, no longer writable.
     Closed,
     /// The direct chat was already closed; nothing changed.
     AlreadyClosed,
+}
+
+/// What a role change did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleChanged {
+    /// Nothing: the member already held the role.
+    Unchanged(Member),
+    /// The member now holds a new role.
+    Set(Member),
+    /// The member is the new owner; `previous_owner` is now an admin.
+    Transferred {
+        member: Member,
+        previous_owner: UserId,
+    },
+}
+
+impl RoleChanged {
+    /// The member as they are now.
+    pub fn member(&self) -> &Member {
+        match self {
+            RoleChanged::Unchanged(m) | RoleChanged::Set(m) => m,
+            RoleChanged::Transferred { member, .. } => member,
+        }
+    }
 }
 
 /// What removing a member did.
@@ -137,7 +161,7 @@ pub trait Groups: Send + Sync {
         group: GroupId,
         target: UserId,
         role: Role,
-    ) -> Result<Member>;
+    ) -> Result<RoleChanged>;
 
     /// Removes `target` (owner or admin acting, never the owner), or lets `actor` leave when
     /// `target == actor`. MUST return `Error::NotFound("member")` when `target` is not a member.

@@ -89,6 +89,18 @@ pub trait Messages: Send + Sync {
         now: Timestamp,
     ) -> Result<Changed>;
 
+    /// The group's messages changed after `rev` (created, edited or deleted), each once at its
+    /// latest state, in `rev` order, at most `limit`: what a reconnecting client missed, and
+    /// what fills a gap in live delivery. MUST answer `Error::NotFound("group")` unless `user`
+    /// is a member.
+    async fn changes_since(
+        &self,
+        user: UserId,
+        group: GroupId,
+        rev: u64,
+        limit: u32,
+    ) -> Result<Vec<Message>>;
+
     /// Messages of the caller's groups (or of `group` only) matching every term, best match
     /// first. Deleted messages never match.
     async fn search_messages(

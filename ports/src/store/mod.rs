@@ -10,7 +10,9 @@ mod messages;
 mod sessions;
 mod users;
 
-pub use groups::{Closing, GroupView, Groups, Member, MyMembership, NewGroup, Removal};
+pub use groups::{
+    Closing, GroupView, Groups, Member, MyMembership, NewGroup, Removal, RoleChanged,
+};
 pub use health::Health;
 pub use messages::{Appended, Changed, Cursor, Messages, NewMessage, Page};
 pub use sessions::{NewSession, Principal, Rotation, Sessions};

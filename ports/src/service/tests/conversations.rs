@@ -16,7 +16,7 @@ use crate::service::{
 };
 use crate::store::{
     Appended, Changed, Closing, Cursor, GroupView, Member, MyMembership, NewGroup, NewMessage,
-    Page, Removal,
+    Page, Removal, RoleChanged,
 };
 use crate::{Error, Result};
 
@@ -679,7 +679,13 @@ async fn rename_group_passes_store_failures_through_unchanged() {
 
 #[tokio::test]
 async fn delete_group_deletes_or_closes_at_the_clocks_time_and_says_which() {
-    for closing in [Closing::Deleted, Closing::Closed, Closing::AlreadyClosed] {
+    for closing in [
+        Closing::Deleted {
+            members: vec![UserId::new()],
+        },
+        Closing::Closed,
+        Closing::AlreadyClosed,
+    ] {
         let me = caller(false);
         let id = me.user_id;
         let gid = GroupId::new();
@@ -688,7 +694,10 @@ async fn delete_group_deletes_or_closes_at_the_clocks_time_and_says_which() {
             .expect_delete_or_close()
             .times(1)
             .withf(move |actor, group, now| *actor == id && *group == gid && *now == NOW)
-            .returning(move |_, _, _| Ok(closing));
+            .returning({
+                let closing = closing.clone();
+                move |_, _, _| Ok(closing.clone())
+            });
         let out = m.conversations().delete_group(&me, gid).await.unwrap();
         assert_eq!(out, closing);
     }
@@ -879,7 +888,7 @@ async fn change_role_passes_the_parsed_role_for_the_target_to_the_store() {
             .withf(move |actor, group, t, r| {
                 *actor == id && *group == gid && *t == target && *r == role
             })
-            .returning(move |_, _, _, _| Ok(answer.clone()));
+            .returning(move |_, _, _, _| Ok(RoleChanged::Set(answer.clone())));
         let out = m
             .conversations()
             .change_role(&me, gid, target, raw)

@@ -14,6 +14,7 @@ use time::macros::datetime;
 use super::{Accounts, Conversations};
 use crate::clock::Clock;
 use crate::hasher::MockPasswordHasher;
+use crate::local::LocalBus;
 use crate::rate_limit::MockRateLimiter;
 use crate::store::{MockGroups, MockHealth, MockMessages, MockSessions, MockUsers, Principal};
 use crate::tokens::MockTokenIssuer;
@@ -46,6 +47,8 @@ struct Mocks {
     hasher: MockPasswordHasher,
     tokens: MockTokenIssuer,
     limiter: MockRateLimiter,
+    /// A real in-process bus: tests subscribe to it to see what a use case published.
+    bus: Arc<LocalBus>,
 }
 
 impl Mocks {
@@ -61,6 +64,7 @@ impl Mocks {
             hasher: Arc::new(self.hasher),
             tokens: Arc::new(self.tokens),
             limiter: Arc::new(self.limiter),
+            bus: self.bus,
         }
     }
 

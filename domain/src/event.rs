@@ -1,0 +1,84 @@
+//! Events: what happened, published after the commit, for everyone it concerns.
+//!
+//! These carry what routing needs (member lists for events that change membership); the
+//! frames a client sees are made from them at the edge, per recipient.
+
+use crate::{GroupId, Message, Role, UserId};
+
+/// Something that happened that connected clients must hear about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A new message; `message.rev` orders it within its group.
+    MessageCreated { message: Message },
+    /// A message's body changed.
+    MessageUpdated { message: Message },
+    /// A message became a tombstone.
+    MessageDeleted { message: Message },
+    /// A group (or direct chat) came to exist with these members.
+    GroupCreated {
+        group_id: GroupId,
+        members: Vec<UserId>,
+    },
+    /// A group's name changed.
+    GroupUpdated { group_id: GroupId },
+    /// A direct chat was closed (or a room expired).
+    GroupClosed { group_id: GroupId },
+    /// A group is gone; `members` were its members.
+    GroupDeleted {
+        group_id: GroupId,
+        members: Vec<UserId>,
+    },
+    /// `user_id` joined `group_id`.
+    MemberJoined {
+        group_id: GroupId,
+        user_id: UserId,
+        role: Role,
+    },
+    /// `user_id` left or was removed.
+    MemberLeft { group_id: GroupId, user_id: UserId },
+    /// `user_id` now holds `role`.
+    MemberRoleChanged {
+        group_id: GroupId,
+        user_id: UserId,
+        role: Role,
+    },
+    /// `user_id` is typing (relayed, never stored).
+    Typing { group_id: GroupId, user_id: UserId },
+    /// `user_id` has read up to `seq`.
+    Read {
+        group_id: GroupId,
+        user_id: UserId,
+        seq: u64,
+    },
+}
+
+impl Event {
+    /// The group the event is about.
+    pub fn group_id(&self) -> GroupId {
+        match self {
+            Event::MessageCreated { message }
+            | Event::MessageUpdated { message }
+            | Event::MessageDeleted { message } => message.group_id,
+            Event::GroupCreated { group_id, .. }
+            | Event::GroupUpdated { group_id }
+            | Event::GroupClosed { group_id }
+            | Event::GroupDeleted { group_id, .. }
+            | Event::MemberJoined { group_id, .. }
+            | Event::MemberLeft { group_id, .. }
+            | Event::MemberRoleChanged { group_id, .. }
+            | Event::Typing { group_id, .. }
+            | Event::Read { group_id, .. } => *group_id,
+        }
+    }
+
+    /// The group's change counter for message events, which are delivered in `rev` order
+    /// with no gap; `None` for events outside that order.
+    pub fn rev(&self) -> Option<u64> {
+        match self {
+            Event::MessageCreated { message }
+            | Event::MessageUpdated { message }
+            | Event::MessageDeleted { message } => Some(message.rev),
+            _ => None,
+        }
+    }
+}
