@@ -15,7 +15,7 @@ impl Body {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let trimmed = raw.trim();
         let len = trimmed.chars().count();
-        if len == 0 {
+        if trimmed.chars().all(is_blank) {
             return Err(Invalid::new("body", "must not be empty"));
         }
         if len > Self::MAX {
@@ -42,6 +42,26 @@ impl Body {
     pub fn into_string(self) -> String {
         self.0
     }
+}
+
+/// White space, and characters that show nothing (zero-width and filler characters): a body of
+/// only these looks empty, so it is empty.
+fn is_blank(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+        )
 }
 
 /// A client's idempotency key for a send: 1–64 printable characters.
@@ -90,6 +110,9 @@ pub struct Message {
     pub seq: u64,
     /// The group's change counter at this message's latest change.
     pub rev: u64,
+    /// The group's change counter when the message was created: a client that has seen up to
+    /// rev N knows this message iff `created_rev <= N`.
+    pub created_rev: u64,
     pub sender_id: UserId,
     pub body: String,
     pub client_id: Option<ClientId>,
@@ -110,7 +133,16 @@ mod tests {
 
     #[test]
     fn empty_whitespace_long_and_nul_bodies_are_refused() {
-        for bad in ["", "   ", "\n\t ", "a\0b", "bell\u{7}"] {
+        for bad in [
+            "",
+            "   ",
+            "\n\t ",
+            "a\0b",
+            "bell\u{7}",
+            "\u{200B}",
+            "\u{2800}\u{3164}",
+            " \u{FEFF} ",
+        ] {
             assert_eq!(Body::parse(bad).unwrap_err().field, "body", "{bad:?}");
         }
         assert!(Body::parse(&"x".repeat(4000)).is_ok());

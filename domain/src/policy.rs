@@ -72,7 +72,11 @@ pub fn can(kind: GroupKind, actor: Role, action: Action) -> Result<(), Refusal> 
     use Role::{Admin, Owner};
     let allowed = match (kind, action) {
         (GroupKind::Direct, Action::DeleteOrClose) => true,
-        (GroupKind::Direct, Action::DeleteOthersMessage) => false,
+        (GroupKind::Direct, Action::DeleteOthersMessage) => {
+            return Err(Refusal::Forbidden(
+                "only the sender may delete a message in a direct chat",
+            ));
+        }
         (GroupKind::Direct, _) => return Err(Refusal::Forbidden(DIRECT)),
         (GroupKind::Group, Action::Rename | Action::AddMember | Action::DeleteOthersMessage) => {
             matches!(actor, Owner | Admin)
@@ -151,6 +155,57 @@ pub fn change_role(
         },
         role => RoleChange::Set { target, role },
     })
+}
+
+/// Whether `actor` may edit a message `sender` wrote, which is `deleted` or not.
+pub fn edit_message(actor: UserId, sender: UserId, deleted: bool) -> Result<(), Refusal> {
+    if actor != sender {
+        return Err(Refusal::Forbidden("only the sender may edit a message"));
+    }
+    if deleted {
+        return Err(Closed("the message was deleted").into());
+    }
+    Ok(())
+}
+
+/// Whether `actor` (holding `role` in a group of `kind`) may delete a message `sender` wrote.
+pub fn delete_message(
+    kind: GroupKind,
+    actor: UserId,
+    role: Role,
+    sender: UserId,
+) -> Result<(), Refusal> {
+    if actor == sender {
+        return Ok(());
+    }
+    can(kind, role, Action::DeleteOthersMessage)
+}
+
+/// What leaving a group amounts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaving {
+    /// The leaver was the last member: the group goes.
+    DeleteGroup,
+    /// Others remain; `new_owner` is set when the owner left.
+    Left { new_owner: Option<UserId> },
+}
+
+/// Decides what it means for a member holding `role` to leave, given who `remaining` would be.
+pub fn leave(kind: GroupKind, role: Role, remaining: &[Standing]) -> Result<Leaving, Refusal> {
+    if kind == GroupKind::Direct {
+        return Err(Refusal::Forbidden(
+            "a direct chat is not left but closed (DELETE /groups/{id})",
+        ));
+    }
+    if remaining.is_empty() {
+        return Ok(Leaving::DeleteGroup);
+    }
+    let new_owner = if role == Role::Owner {
+        successor(remaining)
+    } else {
+        None
+    };
+    Ok(Leaving::Left { new_owner })
 }
 
 /// A member as the leave rule sees it.
@@ -293,6 +348,51 @@ mod tests {
             role,
             joined_at: Timestamp::UNIX_EPOCH + time::Duration::minutes(minute),
         }
+    }
+
+    #[test]
+    fn only_the_sender_edits_and_not_after_a_delete() {
+        let (a, b) = (UserId::new(), UserId::new());
+        assert!(edit_message(a, a, false).is_ok());
+        assert!(matches!(
+            edit_message(b, a, false),
+            Err(Refusal::Forbidden(_))
+        ));
+        assert!(matches!(edit_message(a, a, true), Err(Refusal::Closed(_))));
+    }
+
+    #[test]
+    fn the_sender_or_a_group_manager_deletes() {
+        let (a, b) = (UserId::new(), UserId::new());
+        assert!(delete_message(GroupKind::Group, a, Member, a).is_ok());
+        assert!(delete_message(GroupKind::Direct, a, Member, a).is_ok());
+        assert!(delete_message(GroupKind::Group, b, Admin, a).is_ok());
+        assert!(delete_message(GroupKind::Group, b, Owner, a).is_ok());
+        assert!(delete_message(GroupKind::Group, b, Member, a).is_err());
+        assert!(delete_message(GroupKind::Direct, b, Member, a).is_err());
+    }
+
+    #[test]
+    fn leaving_hands_over_ownership_or_deletes_the_group() {
+        let admin = standing(Admin, 1);
+        assert_eq!(
+            leave(GroupKind::Group, Owner, &[admin]),
+            Ok(Leaving::Left {
+                new_owner: Some(admin.user)
+            })
+        );
+        assert_eq!(
+            leave(GroupKind::Group, Member, &[admin]),
+            Ok(Leaving::Left { new_owner: None })
+        );
+        assert_eq!(
+            leave(GroupKind::Group, Owner, &[]),
+            Ok(Leaving::DeleteGroup)
+        );
+        assert!(matches!(
+            leave(GroupKind::Direct, Member, &[admin]),
+            Err(Refusal::Forbidden(_))
+        ));
     }
 
     #[test]

@@ -33,9 +33,13 @@ CREATE TABLE members (
 ) STRICT;
 
 CREATE INDEX members_user ON members (user_id);
+-- Exactly one owner per group: a transfer demotes before it promotes.
+CREATE UNIQUE INDEX members_one_owner ON members (group_id) WHERE role = 'owner';
 
 CREATE TABLE messages (
-    id          TEXT PRIMARY KEY,
+    -- An explicit integer key for the full-text index: an implicit rowid may change on VACUUM.
+    pk          INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
     group_id    TEXT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
     seq         INTEGER NOT NULL,
     -- The group's change counter at this message's latest change, and at its creation.
@@ -52,6 +56,8 @@ CREATE TABLE messages (
 
 -- "What changed after rev N" is one range scan (sync and gap fill).
 CREATE UNIQUE INDEX messages_rev ON messages (group_id, rev);
+-- unread_count reads only this index.
+CREATE INDEX messages_unread ON messages (group_id, seq, sender_id, deleted);
 -- A retry with the same client_id finds the first message.
 CREATE UNIQUE INDEX messages_client ON messages (group_id, sender_id, client_id)
     WHERE client_id IS NOT NULL;
@@ -59,19 +65,19 @@ CREATE UNIQUE INDEX messages_client ON messages (group_id, sender_id, client_id)
 CREATE VIRTUAL TABLE messages_fts USING fts5 (
     body,
     content = 'messages',
-    content_rowid = 'rowid',
+    content_rowid = 'pk',
     tokenize = 'unicode61 remove_diacritics 2'
 );
 
 CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts (rowid, body) VALUES (new.rowid, new.body);
+    INSERT INTO messages_fts (rowid, body) VALUES (new.pk, new.body);
 END;
 
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
+    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.pk, old.body);
 END;
 
 CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
-    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
-    INSERT INTO messages_fts (rowid, body) VALUES (new.rowid, new.body);
+    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.pk, old.body);
+    INSERT INTO messages_fts (rowid, body) VALUES (new.pk, new.body);
 END;

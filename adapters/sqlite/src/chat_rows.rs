@@ -12,8 +12,7 @@ use crate::error::StoreResult;
 use crate::rows::{USER_COLUMNS, from_millis, time_at, user_from_row, uuid_at};
 
 /// The columns `message_from_row` expects, in order.
-pub(crate) const MESSAGE_COLUMNS: &str =
-    "id, group_id, seq, rev, sender_id, body, client_id, created_at, edited_at, deleted";
+pub(crate) const MESSAGE_COLUMNS: &str = "id, group_id, seq, rev, sender_id, body, client_id, created_at, edited_at, deleted, created_rev";
 
 fn bad(idx: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("bad {what}").into())
@@ -182,6 +181,7 @@ pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
         created_at: time_at(row, 7)?,
         edited_at: opt_time_at(row, 8)?,
         deleted: row.get(9)?,
+        created_rev: count_at(row, 10)?,
     })
 }
 

@@ -2,7 +2,7 @@
 //! one serial transaction (no two creates of one direct chat, no write after a removal).
 
 use async_trait::async_trait;
-use confab_domain::policy::{self, Action, RoleChange};
+use confab_domain::policy::{self, Action, Leaving, RoleChange};
 use confab_domain::{Alias, GroupId, GroupKind, GroupName, Role, Timestamp, UserId, pair_key};
 use confab_ports::store::{Closing, GroupView, Groups, Member, NewGroup, Removal, RoleChanged};
 use confab_ports::{Error, Result};
@@ -222,40 +222,43 @@ fn remove_member(
 ) -> StoreResult<Removal> {
     let s = standing(conn, actor, group)?;
     if target != actor {
+        // Whether the actor may remove anyone at all comes before whether the target is there.
+        policy::can(
+            s.group.kind,
+            s.role,
+            Action::Remove {
+                target: Role::Member,
+            },
+        )
+        .map_err(Error::from)?;
         let other = chat_rows::member(conn, group, target)?.ok_or(Error::NotFound("member"))?;
         policy::can(s.group.kind, s.role, Action::Remove { target: other.role })
             .map_err(Error::from)?;
         delete_member(conn, group, target)?;
         return Ok(Removal::Removed);
     }
-    if s.group.kind == GroupKind::Direct {
-        // A direct chat is closed, not left.
-        policy::can(s.group.kind, s.role, Action::Remove { target: s.role })
-            .map_err(Error::from)?;
-    }
-    delete_member(conn, group, actor)?;
     let remaining: Vec<policy::Standing> = chat_rows::members(conn, group)?
         .into_iter()
+        .filter(|m| m.user.id != actor)
         .map(|m| policy::Standing {
             user: m.user.id,
             role: m.role,
             joined_at: m.joined_at,
         })
         .collect();
-    if remaining.is_empty() {
-        conn.execute("DELETE FROM groups WHERE id = ?1", [group.to_string()])?;
-        return Ok(Removal::GroupDeleted);
-    }
-    let new_owner = if s.role == Role::Owner {
-        let next = policy::successor(&remaining);
-        if let Some(next) = next {
-            set_role(conn, group, next, Role::Owner)?;
+    match policy::leave(s.group.kind, s.role, &remaining).map_err(Error::from)? {
+        Leaving::DeleteGroup => {
+            conn.execute("DELETE FROM groups WHERE id = ?1", [group.to_string()])?;
+            Ok(Removal::GroupDeleted)
         }
-        next
-    } else {
-        None
-    };
-    Ok(Removal::Left { new_owner })
+        Leaving::Left { new_owner } => {
+            delete_member(conn, group, actor)?;
+            if let Some(next) = new_owner {
+                set_role(conn, group, next, Role::Owner)?;
+            }
+            Ok(Removal::Left { new_owner })
+        }
+    }
 }
 
 fn mark_read(conn: &Connection, user: UserId, group: GroupId, seq: u64) -> StoreResult<u64> {

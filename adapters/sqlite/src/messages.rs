@@ -3,7 +3,7 @@
 //! with one writer that is gapless and never repeats.
 
 use async_trait::async_trait;
-use confab_domain::policy::{self, Action};
+use confab_domain::policy;
 use confab_domain::{Body, GroupId, Message, MessageId, Timestamp, UserId};
 use confab_ports::store::{Appended, Changed, Cursor, Messages, NewMessage, Page};
 use confab_ports::{Error, Result};
@@ -125,12 +125,7 @@ fn edit(
     now: Timestamp,
 ) -> StoreResult<Changed> {
     let (m, s) = for_change(conn, actor, id)?;
-    if m.sender_id != actor {
-        return Err(Error::Forbidden("only the sender may edit a message".into()).into());
-    }
-    if m.deleted {
-        return Err(Error::Gone("the message was deleted".into()).into());
-    }
+    policy::edit_message(actor, m.sender_id, m.deleted).map_err(Error::from)?;
     s.group
         .check_writable(now)
         .map_err(|c| Error::from(policy::Refusal::from(c)))?;
@@ -151,9 +146,7 @@ fn edit(
 
 fn delete(conn: &Connection, actor: UserId, id: MessageId, now: Timestamp) -> StoreResult<Changed> {
     let (m, s) = for_change(conn, actor, id)?;
-    if m.sender_id != actor {
-        policy::can(s.group.kind, s.role, Action::DeleteOthersMessage).map_err(Error::from)?;
-    }
+    policy::delete_message(s.group.kind, actor, s.role, m.sender_id).map_err(Error::from)?;
     s.group
         .check_writable(now)
         .map_err(|c| Error::from(policy::Refusal::from(c)))?;
@@ -253,7 +246,7 @@ fn search(
         .join(", ");
     let sql = format!(
         "SELECT {columns} FROM messages_fts f
-           JOIN messages m ON m.rowid = f.rowid
+           JOIN messages m ON m.pk = f.rowid
            JOIN members mb ON mb.group_id = m.group_id AND mb.user_id = ?1
           WHERE messages_fts MATCH ?2 AND m.deleted = 0 AND (?3 IS NULL OR m.group_id = ?3)
           ORDER BY bm25(messages_fts), m.seq DESC

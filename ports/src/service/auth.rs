@@ -1,5 +1,7 @@
 //! Who is calling, and whether they may call again so soon.
 
+use confab_domain::Timestamp;
+
 use crate::rate_limit::Bucket;
 use crate::service::Accounts;
 use crate::service::accounts::limiter_key;
@@ -10,17 +12,25 @@ impl Accounts {
     /// The caller behind an access token. The login behind it must still be live, so logout,
     /// refresh-token reuse and a password reset end access at once, not at token expiry.
     pub async fn authenticate(&self, access_token: &str) -> Result<Principal> {
+        Ok(self.authenticate_until(access_token).await?.0)
+    }
+
+    /// Like [`Accounts::authenticate`], also telling when the token expires: a WebSocket lives
+    /// only as long as the access token it was opened (or last renewed) with.
+    pub async fn authenticate_until(&self, access_token: &str) -> Result<(Principal, Timestamp)> {
         let now = self.ports.clock.now();
         let claims = self
             .ports
             .tokens
             .verify_access(access_token, now)
             .map_err(Error::Unauthorized)?;
-        self.ports
+        let principal = self
+            .ports
             .sessions
             .principal(claims.session_id, claims.user_id)
             .await?
-            .ok_or(Error::Unauthorized(AuthFailure::InvalidToken))
+            .ok_or(Error::Unauthorized(AuthFailure::InvalidToken))?;
+        Ok((principal, claims.expires_at))
     }
 
     /// Spends one request from the caller's budget: per user when the access token is valid

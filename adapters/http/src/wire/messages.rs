@@ -113,6 +113,7 @@ mod tests {
             group_id: GroupId::new(),
             seq: 3,
             rev: 7,
+            created_rev: 5,
             sender_id: UserId::new(),
             body: "hi".into(),
             client_id: None,

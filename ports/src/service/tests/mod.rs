@@ -4,6 +4,7 @@
 
 mod accounts;
 mod conversations;
+mod events;
 
 use std::sync::Arc;
 use std::time::Duration;
