@@ -151,6 +151,12 @@ pub struct ServeArgs {
     /// After SIGINT/SIGTERM, how long in-flight requests may take before the server exits anyway.
     #[arg(long, env = "CONFAB_SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
+    /// How often idle WebSockets are pinged; one silent for two intervals is dropped.
+    #[arg(long, env = "CONFAB_WS_PING_INTERVAL", default_value = "25s", value_parser = parse_duration)]
+    pub ws_ping_interval: Duration,
+    /// Frames queued for one WebSocket before its client counts as too slow (closed with 1013).
+    #[arg(long, env = "CONFAB_WS_OUTBOX", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(8..=1_000_000))]
+    pub ws_outbox: u32,
     /// Take client addresses from X-Forwarded-For (only behind a proxy that sets it).
     #[arg(long, env = "CONFAB_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,

@@ -25,6 +25,7 @@ pub struct StartError(pub String);
 /// A server ready to accept connections.
 pub struct App {
     router: Router,
+    hub: std::sync::Arc<confab_http::ws::hub::Hub>,
     shutdown_grace: std::time::Duration,
     accounts: confab_ports::service::Accounts,
 }
@@ -44,10 +45,13 @@ pub async fn build(args: &ServeArgs) -> Result<App, StartError> {
         ));
     }
     let ports = wiring::ports(args).await?;
+    let accounts = confab_ports::service::Accounts::new(ports.clone());
+    let (router, hub) = wiring::router(ports, args);
     Ok(App {
         shutdown_grace: args.shutdown_grace,
-        accounts: confab_ports::service::Accounts::new(ports.clone()),
-        router: wiring::router(ports, args),
+        accounts,
+        router,
+        hub,
     })
 }
 
@@ -58,7 +62,15 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    server::serve(app.router, listener, shutdown, app.shutdown_grace).await
+    let hub = app.hub;
+    let grace = app.shutdown_grace;
+    // Sockets are upgraded connections the HTTP shutdown does not wait for: close them (1001,
+    // after the answers they owe) once the signal comes, within the same grace.
+    let shutdown = async move {
+        shutdown.await;
+        hub.close_all(grace).await;
+    };
+    server::serve(app.router, listener, shutdown, grace).await
 }
 
 /// Binds the configured address; a clear error when it is taken or invalid.

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use confab_crypto::{Argon2Hasher, JwtIssuer, MIN_SECRET_LEN, generate_secret};
+use confab_http::ws::hub::Hub;
 use confab_http::{AppState, HttpConfig};
 use confab_ports::Ports;
 use confab_ports::clock::SystemClock;
@@ -57,12 +58,13 @@ fn quotas(args: &ServeArgs) -> Quotas {
 type Bound = (&'static str, fn(&ServeArgs) -> Duration, &'static str);
 
 /// Longest settings that still make sense; beyond them date arithmetic could overflow.
-const BOUNDS: [Bound; 6] = [
+const BOUNDS: [Bound; 7] = [
     ("--access-token-ttl", |a| a.access_token_ttl, "1d"),
     ("--refresh-token-ttl", |a| a.refresh_token_ttl, "3650d"),
     ("--login-failure-window", |a| a.login_failure_window, "1d"),
     ("--request-timeout", |a| a.request_timeout, "1h"),
     ("--shutdown-grace", |a| a.shutdown_grace, "1h"),
+    ("--ws-ping-interval", |a| a.ws_ping_interval, "10m"),
     ("--database-timeout", |a| a.store.database_timeout, "10m"),
 ];
 
@@ -116,17 +118,23 @@ pub(crate) async fn ports(args: &ServeArgs) -> Result<Ports, StartError> {
     })
 }
 
-/// The HTTP application over the ports.
-pub(crate) fn router(ports: Ports, args: &ServeArgs) -> axum::Router {
+/// The HTTP application over the ports, and the hub that feeds its sockets.
+pub(crate) fn router(ports: Ports, args: &ServeArgs) -> (axum::Router, Arc<Hub>) {
     let health = ports.health.clone();
-    confab_http::router(AppState {
+    let ws_outbox = usize::try_from(args.ws_outbox).unwrap_or(1024);
+    let hub = Hub::start(ports.bus.as_ref(), ws_outbox);
+    let router = confab_http::router(AppState {
         conversations: Conversations::new(ports.clone()),
         accounts: Accounts::new(ports),
+        hub: Arc::clone(&hub),
         health,
         config: HttpConfig {
             body_limit: usize::try_from(args.body_limit).unwrap_or(usize::MAX),
             request_timeout: args.request_timeout,
             trust_forwarded_for: args.trust_forwarded_for,
+            ws_ping_interval: args.ws_ping_interval,
+            ws_outbox,
         },
-    })
+    });
+    (router, hub)
 }

@@ -11,6 +11,7 @@ mod middleware;
 mod openapi;
 mod routes;
 mod wire;
+pub mod ws;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +31,10 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
     /// Take the client address from the last `X-Forwarded-For` entry (behind a load balancer).
     pub trust_forwarded_for: bool,
+    /// How often an idle socket is pinged; a socket silent for two intervals is dropped.
+    pub ws_ping_interval: Duration,
+    /// Frames queued for one socket before it counts as too slow (closed with 1013).
+    pub ws_outbox: usize,
 }
 
 impl Default for HttpConfig {
@@ -38,6 +43,8 @@ impl Default for HttpConfig {
             body_limit: 64 * 1024,
             request_timeout: Duration::from_secs(30),
             trust_forwarded_for: false,
+            ws_ping_interval: Duration::from_secs(25),
+            ws_outbox: 1024,
         }
     }
 }
@@ -47,6 +54,7 @@ impl Default for HttpConfig {
 pub struct AppState {
     pub accounts: Accounts,
     pub conversations: Conversations,
+    pub hub: Arc<ws::hub::Hub>,
     pub health: Arc<dyn Health>,
     pub config: HttpConfig,
 }

@@ -138,6 +138,21 @@ impl Conversations {
         Ok(deleted)
     }
 
+    /// The group's message changes after `rev`, each at its latest state, in `rev` order (at most
+    /// `limit`): what a reconnecting socket missed.
+    pub async fn changes_since(
+        &self,
+        caller: &Principal,
+        group: GroupId,
+        rev: u64,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        self.ports
+            .messages
+            .changes_since(caller.user_id, group, rev, limit)
+            .await
+    }
+
     /// Full-text search over the caller's groups (or one of them), best match first.
     pub async fn search(
         &self,

@@ -87,6 +87,9 @@ fn table() -> Vec<Row> {
         row(Method::GET, "/readyz", None, [200, 200, 200]),
         row(Method::GET, "/metrics", None, [200, 200, 200]),
         row(Method::GET, "/api/v1/openapi.json", None, [200, 200, 200]),
+        // Without the upgrade headers an authenticated GET is not a WebSocket request (400);
+        // the socket itself is tested in ws_*.rs.
+        row(Method::GET, "/api/v1/ws", None, [401, 400, 400]),
     ]
 }
 

@@ -17,3 +17,4 @@ mod read_state;
 mod search;
 mod tokens;
 mod users;
+mod ws_smoke;

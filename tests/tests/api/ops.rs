@@ -82,6 +82,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET", "/readyz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/ws"),
 ];
 
 /// A documented path with its parameters filled: `{role}` is `admin`, any other (an id) a

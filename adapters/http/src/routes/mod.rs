@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
+        .routes(routes!(crate::ws::connect))
         .split_for_parts();
 
     // The fallback goes first: `layer` only wraps what the router already has, and unknown

@@ -1,0 +1,301 @@
+//! The hub: one per instance. It listens to the bus and hands each event to the sessions of the
+//! users it concerns, keeping `group → sessions` and `user → sessions` in step with membership
+//! events, in bus order. It never waits: a session whose inbox is full is dropped (its socket
+//! closes with 1013, and the client resumes with `sync`), so one slow client slows nobody.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use confab_domain::{Event, GroupId, UserId};
+use confab_ports::bus::EventBus;
+use tokio::sync::{broadcast, mpsc, watch};
+
+/// What a session gets from the hub.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    Event(Arc<Event>),
+    /// The hub missed events (the bus lagged): re-read every group from the store.
+    Resync,
+}
+
+/// A session's handle in the hub.
+pub type SessionKey = u64;
+
+struct Entry {
+    user: UserId,
+    inbox: mpsc::Sender<Delivery>,
+}
+
+#[derive(Default)]
+struct Index {
+    next: SessionKey,
+    sessions: HashMap<SessionKey, Entry>,
+    by_user: HashMap<UserId, HashSet<SessionKey>>,
+    by_group: HashMap<GroupId, HashSet<SessionKey>>,
+}
+
+/// Routes events to connected sessions.
+pub struct Hub {
+    index: Mutex<Index>,
+    inbox_capacity: usize,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Index {
+    fn sessions_of(&self, user: UserId) -> Vec<SessionKey> {
+        self.by_user
+            .get(&user)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    fn join(&mut self, group: GroupId, user: UserId) {
+        let keys = self.sessions_of(user);
+        self.by_group.entry(group).or_default().extend(keys);
+    }
+
+    fn leave(&mut self, group: GroupId, user: UserId) {
+        let keys = self.sessions_of(user);
+        if let Some(set) = self.by_group.get_mut(&group) {
+            for k in keys {
+                set.remove(&k);
+            }
+            if set.is_empty() {
+                self.by_group.remove(&group);
+            }
+        }
+    }
+
+    fn in_group(&self, group: GroupId) -> Vec<SessionKey> {
+        self.by_group
+            .get(&group)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    fn remove(&mut self, key: SessionKey) {
+        if let Some(entry) = self.sessions.remove(&key) {
+            if let Some(set) = self.by_user.get_mut(&entry.user) {
+                set.remove(&key);
+                if set.is_empty() {
+                    self.by_user.remove(&entry.user);
+                }
+            }
+            self.by_group.retain(|_, set| {
+                set.remove(&key);
+                !set.is_empty()
+            });
+        }
+    }
+
+    /// Who hears `event`, updating the index for membership events first or after, so that a
+    /// joiner hears their own join and a leaver their own leave.
+    fn recipients(&mut self, event: &Event) -> Vec<SessionKey> {
+        match event {
+            Event::GroupCreated { group_id, members } => {
+                for user in members {
+                    self.join(*group_id, *user);
+                }
+                self.in_group(*group_id)
+            }
+            Event::MemberJoined {
+                group_id, user_id, ..
+            } => {
+                self.join(*group_id, *user_id);
+                self.in_group(*group_id)
+            }
+            Event::MemberLeft { group_id, user_id } => {
+                let to = self.in_group(*group_id);
+                self.leave(*group_id, *user_id);
+                to
+            }
+            Event::GroupDeleted { group_id, members } => {
+                let mut to = self.in_group(*group_id);
+                // The last one out is no longer in the group's set but must still hear it.
+                for user in members {
+                    to.extend(self.sessions_of(*user));
+                }
+                to.sort_unstable();
+                to.dedup();
+                self.by_group.remove(group_id);
+                to
+            }
+            other => self.in_group(other.group_id()),
+        }
+    }
+}
+
+impl Hub {
+    /// Starts a hub fed by `bus`; each session's inbox holds up to `inbox_capacity` deliveries.
+    pub fn start(bus: &dyn EventBus, inbox_capacity: usize) -> Arc<Self> {
+        let hub = Arc::new(Self {
+            index: Mutex::new(Index::default()),
+            inbox_capacity: inbox_capacity.max(1),
+            shutdown: watch::channel(false).0,
+        });
+        let mut events = bus.subscribe();
+        let weak = Arc::downgrade(&hub);
+        tokio::spawn(async move {
+            loop {
+                let received = events.recv().await;
+                let Some(hub) = weak.upgrade() else { break };
+                match received {
+                    Ok(event) => hub.dispatch(event),
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "the hub fell behind the bus; sessions resync");
+                        hub.resync_all();
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        hub
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Index> {
+        self.index.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers a session of `user` in `groups`; events arrive on the returned inbox. When
+    /// the inbox closes (`None`), the hub has dropped the session for falling behind.
+    pub fn attach(
+        &self,
+        user: UserId,
+        groups: impl IntoIterator<Item = GroupId>,
+    ) -> (SessionKey, mpsc::Receiver<Delivery>) {
+        let (tx, rx) = mpsc::channel(self.inbox_capacity);
+        let mut index = self.lock();
+        index.next += 1;
+        let key = index.next;
+        index.sessions.insert(key, Entry { user, inbox: tx });
+        index.by_user.entry(user).or_default().insert(key);
+        for group in groups {
+            index.by_group.entry(group).or_default().insert(key);
+        }
+        metrics::gauge!("ws_sockets_connected").set(index.sessions.len() as f64);
+        (key, rx)
+    }
+
+    /// Forgets a session.
+    pub fn detach(&self, key: SessionKey) {
+        let mut index = self.lock();
+        index.remove(key);
+        metrics::gauge!("ws_sockets_connected").set(index.sessions.len() as f64);
+    }
+
+    fn dispatch(&self, event: Event) {
+        let event = Arc::new(event);
+        let mut index = self.lock();
+        let recipients = index.recipients(&event);
+        let mut overflowed = Vec::new();
+        for key in &recipients {
+            if let Some(entry) = index.sessions.get(key)
+                && entry
+                    .inbox
+                    .try_send(Delivery::Event(Arc::clone(&event)))
+                    .is_err()
+            {
+                overflowed.push(*key);
+            }
+        }
+        metrics::counter!("ws_events_fanned_out_total").increment(recipients.len() as u64);
+        for key in overflowed {
+            // Dropping the entry drops its inbox sender: the session sees the end and closes.
+            metrics::counter!("ws_outbox_closes_total").increment(1);
+            index.remove(key);
+        }
+    }
+
+    fn resync_all(&self) {
+        let mut index = self.lock();
+        let full: Vec<SessionKey> = index
+            .sessions
+            .iter()
+            .filter(|(_, e)| e.inbox.try_send(Delivery::Resync).is_err())
+            .map(|(k, _)| *k)
+            .collect();
+        for key in full {
+            index.remove(key);
+        }
+    }
+
+    /// Completes when the server is shutting down.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Tells every session to close (1001, after the answers it owes) and waits until all
+    /// have, for at most `grace`.
+    pub async fn close_all(&self, grace: Duration) {
+        let _ = self.shutdown.send(true);
+        let deadline = tokio::time::Instant::now() + grace;
+        while !self.lock().sessions.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use confab_domain::Role;
+    use confab_ports::local::LocalBus;
+
+    async fn next(rx: &mut mpsc::Receiver<Delivery>) -> Event {
+        match tokio::time::timeout(Duration::from_secs(2), rx.recv()).await {
+            Ok(Some(Delivery::Event(e))) => (*e).clone(),
+            other => panic!("no event: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn events_reach_the_sessions_of_members_only() {
+        let bus = LocalBus::default();
+        let hub = Hub::start(&bus, 16);
+        let (alice, bob, g) = (UserId::new(), UserId::new(), GroupId::new());
+        let (_, mut a) = hub.attach(alice, [g]);
+        let (_, mut b) = hub.attach(bob, []);
+        bus.publish(Event::GroupUpdated { group_id: g }).await;
+        assert_eq!(next(&mut a).await, Event::GroupUpdated { group_id: g });
+        // Bob joins: he hears his own join and what follows.
+        let joined = Event::MemberJoined {
+            group_id: g,
+            user_id: bob,
+            role: Role::Member,
+        };
+        bus.publish(joined.clone()).await;
+        assert_eq!(next(&mut a).await, joined);
+        assert_eq!(next(&mut b).await, joined);
+        // Bob leaves: he hears his leave, then nothing more of the group.
+        let left = Event::MemberLeft {
+            group_id: g,
+            user_id: bob,
+        };
+        bus.publish(left.clone()).await;
+        assert_eq!(next(&mut b).await, left);
+        bus.publish(Event::GroupUpdated { group_id: g }).await;
+        assert_eq!(next(&mut a).await, left);
+        assert_eq!(next(&mut a).await, Event::GroupUpdated { group_id: g });
+        assert!(b.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_full_inbox_drops_that_session_alone() {
+        let bus = LocalBus::default();
+        let hub = Hub::start(&bus, 2);
+        let (user, g) = (UserId::new(), GroupId::new());
+        let (_, mut slow) = hub.attach(user, [g]);
+        let (_, mut fast) = hub.attach(UserId::new(), [g]);
+        for _ in 0..5 {
+            bus.publish(Event::GroupUpdated { group_id: g }).await;
+            next(&mut fast).await;
+        }
+        // The slow one got what fit, then its inbox was closed.
+        let mut got = 0;
+        while slow.recv().await.is_some() {
+            got += 1;
+        }
+        assert_eq!(got, 2);
+    }
+}

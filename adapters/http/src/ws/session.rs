@@ -1,0 +1,585 @@
+//! One task per socket. It owns the socket's reading half and its per-group cursors (the
+//! highest `rev` delivered): a message event at `cursor + 1` goes out, one at or below is a
+//! duplicate and is dropped, and one beyond means a gap, filled from the store before it —
+//! so each group's changes arrive in `rev` order with no gap and no duplicate, whatever the
+//! bus did. Commands go through the same use cases as HTTP.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use confab_domain::{Event, GroupId, Timestamp, UserId};
+use confab_ports::store::Principal;
+use futures::StreamExt;
+use futures::stream::SplitStream;
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use super::frames::{ClientFrame, ServerFrame};
+use super::hub::Delivery;
+use super::writer::{self, Outgoing};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::wire::{GroupBody, MessageBody};
+
+/// Most changes read from the store per page when filling a gap or answering `sync`.
+const FILL_PAGE: u32 = 500;
+
+/// Why a session ended, and the close code its socket gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The client closed, or the connection broke: nothing more to say.
+    Gone,
+    /// The outbox or the hub inbox overflowed: 1013, resume with `sync`.
+    Overflow,
+    /// A frame over the size limit: 1009.
+    TooBig,
+    /// No sign of life for two ping intervals.
+    Dead,
+    /// The access token expired without an `auth`: 4001.
+    Expired,
+    /// The server is shutting down: 1001.
+    Shutdown,
+    /// The session could not start (the store failed): 1011.
+    Failed,
+}
+
+impl End {
+    fn close(self) -> Option<(u16, &'static str)> {
+        match self {
+            End::Gone | End::Dead => None,
+            End::Overflow => Some((1013, "too slow: reconnect and sync")),
+            End::TooBig => Some((1009, "frame too large")),
+            End::Expired => Some((4001, "token expired")),
+            End::Shutdown => Some((1001, "server shutting down")),
+            End::Failed => Some((1011, "internal error")),
+        }
+    }
+}
+
+type Step = Result<(), End>;
+
+struct Session {
+    state: AppState,
+    principal: Principal,
+    expires_at: Timestamp,
+    /// Per group: the highest rev delivered on this socket.
+    cursors: HashMap<GroupId, u64>,
+    outbox: mpsc::Sender<Outgoing>,
+}
+
+fn me(p: &Principal) -> UserId {
+    p.user_id
+}
+
+/// Runs a socket for `principal` until it ends; `expires_at` is its access token's expiry.
+pub async fn run(socket: WebSocket, state: AppState, principal: Principal, expires_at: Timestamp) {
+    let (sink, mut stream) = socket.split();
+    let (outbox, queued) = mpsc::channel(state.config.ws_outbox.max(2));
+    let (urgent, urgent_rx) = oneshot::channel();
+    let writer = tokio::spawn(writer::run(sink, queued, urgent_rx));
+    let hub = Arc::clone(&state.hub);
+    let mut session = Session {
+        state,
+        principal,
+        expires_at,
+        cursors: HashMap::new(),
+        outbox,
+    };
+    let (key, end) = session.serve(&mut stream).await;
+    if let Some(key) = key {
+        hub.detach(key);
+    }
+    if let Some((code, reason)) = end.close() {
+        // In order after what is queued when there is room (acks before a 1001); past the
+        // queue when it is full (the 1013 case).
+        if session
+            .outbox
+            .try_send(Outgoing::Close(code, reason))
+            .is_err()
+        {
+            let _ = urgent.send((code, reason));
+        }
+    }
+    drop(session);
+    let _ = tokio::time::timeout(Duration::from_secs(10), writer).await;
+}
+
+impl Session {
+    fn send(&self, frame: &ServerFrame) -> Step {
+        let text = serde_json::to_string(frame).map_err(|_| End::Failed)?;
+        self.outbox
+            .try_send(Outgoing::Text(text))
+            .map_err(|_| End::Overflow)?;
+        metrics::counter!("ws_frames_out_total", "type" => frame.kind()).increment(1);
+        Ok(())
+    }
+
+    fn error(&self, reference: Option<Value>, e: ApiError) -> Step {
+        self.send(&ServerFrame::Error {
+            reference,
+            code: e.code,
+            message: e.message,
+            field: e.field,
+        })
+    }
+
+    fn deadline(&self) -> Instant {
+        let left = self.expires_at - time::OffsetDateTime::now_utc();
+        Instant::now() + Duration::try_from(left).unwrap_or(Duration::ZERO)
+    }
+
+    async fn serve(
+        &mut self,
+        stream: &mut SplitStream<WebSocket>,
+    ) -> (Option<super::hub::SessionKey>, End) {
+        let views = match self.state.conversations.list_groups(&self.principal).await {
+            Ok(v) => v,
+            Err(_) => return (None, End::Failed),
+        };
+        self.cursors = views
+            .iter()
+            .map(|v| (v.group.id, v.group.last_rev))
+            .collect();
+        let hub = Arc::clone(&self.state.hub);
+        let (key, mut inbox) = hub.attach(me(&self.principal), self.cursors.keys().copied());
+        let end = match self.start().await {
+            Ok(()) => self.event_loop(stream, &mut inbox).await,
+            Err(end) => end,
+        };
+        (Some(key), end)
+    }
+
+    async fn start(&mut self) -> Step {
+        self.send(&ServerFrame::Ready {
+            user_id: me(&self.principal).as_uuid(),
+        })?;
+        // Whatever committed between reading the groups and joining the hub.
+        self.catch_up_all().await
+    }
+
+    async fn event_loop(
+        &mut self,
+        stream: &mut SplitStream<WebSocket>,
+        inbox: &mut mpsc::Receiver<Delivery>,
+    ) -> End {
+        let interval = self.state.config.ws_ping_interval;
+        let mut ping = tokio::time::interval_at(Instant::now() + interval, interval);
+        let mut shutdown = self.state.hub.shutdown_signal();
+        let mut last_heard = Instant::now();
+        loop {
+            let step = tokio::select! {
+                incoming = stream.next() => {
+                    last_heard = Instant::now();
+                    self.on_incoming(incoming).await
+                }
+                delivery = inbox.recv() => match delivery {
+                    Some(Delivery::Event(event)) => self.on_event(&event).await,
+                    Some(Delivery::Resync) => self.catch_up_all().await,
+                    None => Err(End::Overflow),
+                },
+                _ = ping.tick() => {
+                    if last_heard.elapsed() > interval * 2 {
+                        Err(End::Dead)
+                    } else {
+                        self.outbox.try_send(Outgoing::Ping).map_err(|_| End::Overflow)
+                    }
+                }
+                () = tokio::time::sleep_until(self.deadline()) => Err(End::Expired),
+                _ = shutdown.changed() => Err(End::Shutdown),
+            };
+            if let Err(end) = step {
+                return end;
+            }
+        }
+    }
+
+    async fn on_incoming(&mut self, incoming: Option<Result<Message, axum::Error>>) -> Step {
+        match incoming {
+            Some(Ok(Message::Text(text))) => self.on_text(text.as_str()).await,
+            Some(Ok(Message::Binary(_))) => self.error(
+                None,
+                ApiError::bad_request("binary frames are not accepted; send JSON text frames"),
+            ),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
+            Some(Ok(Message::Close(_))) | None => Err(End::Gone),
+            Some(Err(e)) => {
+                let too_big = std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| e.to_string())
+                    .contains("Space limit exceeded")
+                    || e.to_string().contains("too long")
+                    || e.to_string().to_lowercase().contains("capacity");
+                Err(if too_big { End::TooBig } else { End::Gone })
+            }
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) -> Step {
+        let value: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                metrics::counter!("ws_frames_in_total", "type" => "invalid").increment(1);
+                return self.error(None, ApiError::bad_request(format!("not JSON: {e}")));
+            }
+        };
+        let reference = value.get("ref").cloned();
+        let frame: ClientFrame = match serde_json::from_value(value) {
+            Ok(f) => f,
+            Err(e) => {
+                metrics::counter!("ws_frames_in_total", "type" => "invalid").increment(1);
+                return self.error(reference, ApiError::bad_request(format!("bad frame: {e}")));
+            }
+        };
+        metrics::counter!("ws_frames_in_total", "type" => frame.kind()).increment(1);
+        self.on_frame(frame).await
+    }
+
+    /// Sends the answer to a command: `ok` as it is, or an `error` frame with the command's ref.
+    fn answer(&self, reference: Value, result: confab_ports::Result<ServerFrame>) -> Step {
+        match result {
+            Ok(frame) => self.send(&frame),
+            Err(e) => self.error(Some(reference), ApiError::from(e)),
+        }
+    }
+
+    async fn on_frame(&mut self, frame: ClientFrame) -> Step {
+        let c = self.state.conversations.clone();
+        let p = self.principal;
+        let gid = GroupId::from_uuid;
+        let ack = |reference: &Value| ServerFrame::ack(reference.clone());
+        match frame {
+            ClientFrame::MessageSend {
+                reference,
+                group_id,
+                body,
+                client_id,
+            } => {
+                let r = c
+                    .send_message(&p, gid(group_id), &body, client_id.as_deref())
+                    .await
+                    .map(|a| ServerFrame::Ack {
+                        reference: reference.clone(),
+                        message: Some(MessageBody::from(&a.message)),
+                        group: None,
+                    });
+                self.answer(reference, r)
+            }
+            ClientFrame::MessageEdit {
+                reference,
+                id,
+                body,
+            } => {
+                let r = c
+                    .edit_message(&p, confab_domain::MessageId::from_uuid(id), &body)
+                    .await
+                    .map(|e| ServerFrame::Ack {
+                        reference: reference.clone(),
+                        message: Some(MessageBody::from(&e.message)),
+                        group: None,
+                    });
+                self.answer(reference, r)
+            }
+            ClientFrame::MessageDelete { reference, id } => {
+                let r = c
+                    .delete_message(&p, confab_domain::MessageId::from_uuid(id))
+                    .await
+                    .map(|_| ack(&reference));
+                self.answer(reference, r)
+            }
+            ClientFrame::GroupCreate {
+                reference,
+                name,
+                member_ids,
+            } => {
+                let members = member_ids
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(UserId::from_uuid)
+                    .collect();
+                let r = c
+                    .create_group(&p, &name, members)
+                    .await
+                    .map(|v| ServerFrame::Ack {
+                        reference: reference.clone(),
+                        message: None,
+                        group: Some(GroupBody::from(&v)),
+                    });
+                self.answer(reference, r)
+            }
+            ClientFrame::GroupUpdate {
+                reference,
+                group_id,
+                name,
+            } => {
+                let r = c
+                    .rename_group(&p, gid(group_id), &name)
+                    .await
+                    .map(|v| ServerFrame::Ack {
+                        reference: reference.clone(),
+                        message: None,
+                        group: Some(GroupBody::from(&v)),
+                    });
+                self.answer(reference, r)
+            }
+            ClientFrame::GroupDelete {
+                reference,
+                group_id,
+            } => {
+                let r = c
+                    .delete_group(&p, gid(group_id))
+                    .await
+                    .map(|_| ack(&reference));
+                self.answer(reference, r)
+            }
+            ClientFrame::MemberAdd {
+                reference,
+                group_id,
+                user_id,
+                role,
+            } => {
+                let r = c
+                    .add_member(
+                        &p,
+                        gid(group_id),
+                        UserId::from_uuid(user_id),
+                        role.as_deref(),
+                    )
+                    .await
+                    .map(|_| ack(&reference));
+                self.answer(reference, r)
+            }
+            ClientFrame::MemberRemove {
+                reference,
+                group_id,
+                user_id,
+            } => {
+                let r = c
+                    .remove_member(&p, gid(group_id), UserId::from_uuid(user_id))
+                    .await
+                    .map(|_| ack(&reference));
+                self.answer(reference, r)
+            }
+            ClientFrame::Typing {
+                reference,
+                group_id,
+            } => match c.typing(&p, gid(group_id)).await {
+                Ok(()) => Ok(()),
+                Err(e) => self.error(reference, ApiError::from(e)),
+            },
+            ClientFrame::Read {
+                reference,
+                group_id,
+                seq,
+            } => match c.mark_read(&p, gid(group_id), seq).await {
+                Ok(_) => Ok(()),
+                Err(e) => self.error(reference, ApiError::from(e)),
+            },
+            ClientFrame::Ping { reference } => self.send(&ServerFrame::Pong { reference }),
+            ClientFrame::Auth { reference, token } => self.renew(reference, &token).await,
+            ClientFrame::Sync { reference, since } => self.sync(reference, since).await,
+        }
+    }
+
+    async fn renew(&mut self, reference: Value, token: &str) -> Step {
+        match self.state.accounts.authenticate_until(token).await {
+            Ok((principal, expires_at)) if principal.user_id == self.principal.user_id => {
+                self.principal = principal;
+                self.expires_at = expires_at;
+                self.send(&ServerFrame::ack(reference))
+            }
+            Ok(_) => self.error(
+                Some(reference),
+                ApiError::unauthorized("the token belongs to another user"),
+            ),
+            Err(e) => self.error(Some(reference), ApiError::from(e)),
+        }
+    }
+
+    async fn sync(&mut self, reference: Value, since: HashMap<Uuid, u64>) -> Step {
+        for (group, seen) in since {
+            let group = GroupId::from_uuid(group);
+            // A group the caller is not in is skipped, exactly as if it had no changes.
+            if let Ok(last) = self.send_changes(group, seen).await? {
+                let cursor = self.cursors.entry(group).or_insert(0);
+                *cursor = (*cursor).max(last);
+            }
+        }
+        self.send(&ServerFrame::Synced { reference })
+    }
+
+    /// Sends every change of `group` after `seen`, each as the client that saw `seen` needs
+    /// it; the outer error ends the session, the inner says the group could not be read.
+    /// Returns the last rev sent (or `seen`).
+    async fn send_changes(&mut self, group: GroupId, seen: u64) -> Result<Result<u64, ()>, End> {
+        let mut last = seen;
+        loop {
+            let page = match self
+                .state
+                .conversations
+                .changes_since(&self.principal, group, last, FILL_PAGE)
+                .await
+            {
+                Ok(page) => page,
+                Err(_) => return Ok(Err(())),
+            };
+            for m in &page {
+                self.send(&ServerFrame::for_change(m, seen))?;
+                last = m.rev;
+            }
+            if page.len() < FILL_PAGE as usize {
+                return Ok(Ok(last));
+            }
+        }
+    }
+
+    async fn catch_up_all(&mut self) -> Step {
+        let groups: Vec<(GroupId, u64)> = self.cursors.iter().map(|(g, r)| (*g, *r)).collect();
+        for (group, cursor) in groups {
+            self.fill(group, cursor).await?;
+        }
+        Ok(())
+    }
+
+    /// Brings `group` from `cursor` up to date from the store.
+    async fn fill(&mut self, group: GroupId, cursor: u64) -> Step {
+        match self.send_changes(group, cursor).await? {
+            Ok(last) => {
+                self.cursors.insert(group, last);
+            }
+            // No longer a member: forget the group.
+            Err(()) => {
+                self.cursors.remove(&group);
+            }
+        }
+        Ok(())
+    }
+
+    async fn deliver_change(&mut self, message: &confab_domain::Message) -> Step {
+        let group = message.group_id;
+        let Some(&cursor) = self.cursors.get(&group) else {
+            return Ok(());
+        };
+        if message.rev <= cursor {
+            return Ok(());
+        }
+        if message.rev == cursor + 1 {
+            self.send(&ServerFrame::for_change(message, cursor))?;
+            self.cursors.insert(group, message.rev);
+            return Ok(());
+        }
+        metrics::counter!("ws_gap_fills_total").increment(1);
+        self.fill(group, cursor).await
+    }
+
+    async fn group_frame(
+        &self,
+        group: GroupId,
+        make: fn(GroupBody) -> ServerFrame,
+    ) -> Option<(ServerFrame, u64)> {
+        let view = self
+            .state
+            .conversations
+            .group(&self.principal, group)
+            .await
+            .ok()?;
+        Some((make(GroupBody::from(&view)), view.group.last_rev))
+    }
+
+    async fn on_event(&mut self, event: &Event) -> Step {
+        let mine = me(&self.principal);
+        let id = |g: GroupId| g.as_uuid();
+        match event {
+            Event::MessageCreated { message }
+            | Event::MessageUpdated { message }
+            | Event::MessageDeleted { message } => self.deliver_change(message).await,
+            Event::GroupCreated { group_id, .. } => {
+                if let Some((frame, _)) = self
+                    .group_frame(*group_id, |group| ServerFrame::GroupCreated { group })
+                    .await
+                {
+                    // A new group: nothing of it has been seen yet.
+                    self.cursors.entry(*group_id).or_insert(0);
+                    self.send(&frame)?;
+                }
+                Ok(())
+            }
+            Event::GroupUpdated { group_id } => {
+                match self
+                    .group_frame(*group_id, |group| ServerFrame::GroupUpdated { group })
+                    .await
+                {
+                    Some((frame, _)) => self.send(&frame),
+                    None => Ok(()),
+                }
+            }
+            Event::GroupClosed { group_id } => self.send(&ServerFrame::GroupClosed {
+                group_id: id(*group_id),
+            }),
+            Event::GroupDeleted { group_id, .. } => {
+                self.cursors.remove(group_id);
+                self.send(&ServerFrame::GroupDeleted {
+                    group_id: id(*group_id),
+                })
+            }
+            Event::MemberJoined {
+                group_id,
+                user_id,
+                role,
+            } => {
+                if *user_id == mine
+                    && !self.cursors.contains_key(group_id)
+                    && let Some((frame, last_rev)) = self
+                        .group_frame(*group_id, |group| ServerFrame::GroupCreated { group })
+                        .await
+                {
+                    // Its history is read over HTTP; live delivery starts from here.
+                    self.cursors.insert(*group_id, last_rev);
+                    self.send(&frame)?;
+                }
+                self.send(&ServerFrame::MemberJoined {
+                    group_id: id(*group_id),
+                    user_id: user_id.as_uuid(),
+                    role: role.as_str(),
+                })
+            }
+            Event::MemberLeft { group_id, user_id } => {
+                if *user_id == mine {
+                    self.cursors.remove(group_id);
+                }
+                self.send(&ServerFrame::MemberLeft {
+                    group_id: id(*group_id),
+                    user_id: user_id.as_uuid(),
+                })
+            }
+            Event::MemberRoleChanged {
+                group_id,
+                user_id,
+                role,
+            } => self.send(&ServerFrame::MemberRoleChanged {
+                group_id: id(*group_id),
+                user_id: user_id.as_uuid(),
+                role: role.as_str(),
+            }),
+            Event::Typing { group_id, user_id } if *user_id != mine => {
+                self.send(&ServerFrame::Typing {
+                    group_id: id(*group_id),
+                    user_id: user_id.as_uuid(),
+                })
+            }
+            Event::Read {
+                group_id,
+                user_id,
+                seq,
+            } if *user_id != mine => self.send(&ServerFrame::Read {
+                group_id: id(*group_id),
+                user_id: user_id.as_uuid(),
+                seq: *seq,
+            }),
+            Event::Typing { .. } | Event::Read { .. } => Ok(()),
+        }
+    }
+}
