@@ -80,27 +80,48 @@ pub async fn bind(listen: &str) -> Result<TcpListener, StartError> {
         .map_err(|e| StartError(format!("cannot listen on {listen}: {e}")))
 }
 
-/// Completes on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// A future that completes on SIGINT or SIGTERM. The handlers are registered now, when this
+/// is called, not when the future is first polled: a signal that arrives while the server is
+/// busy starting must still mean "shut down gracefully", never the default "die at once".
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut terminate, mut interrupt) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let term = async {
+                match terminate.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let int = async {
+                match interrupt.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = term => {},
+                () = int => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }
 
 /// Runs what the command line asks for.
@@ -118,6 +139,7 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
 }
 
 async fn run_server(args: ServeArgs) -> Result<(), StartError> {
+    let stop = shutdown_signal();
     // Bind first: a taken port should be reported before the database is created or migrated.
     let listener = bind(&args.listen).await?;
     let app = build(&args).await?;
@@ -125,7 +147,7 @@ async fn run_server(args: ServeArgs) -> Result<(), StartError> {
         .local_addr()
         .map_err(|e| StartError(format!("cannot listen on {}: {e}", args.listen)))?;
     tracing::info!(%addr, database = %args.store.database_url, "confab is listening");
-    serve(app, listener, shutdown_signal())
+    serve(app, listener, stop)
         .await
         .map_err(|e| StartError(format!("server failed: {e}")))
 }

@@ -33,6 +33,16 @@ impl Accounts {
         Ok((principal, claims.expires_at))
     }
 
+    /// Spends one request from an authenticated user's budget: a command over the WebSocket
+    /// costs what the same request over HTTP costs.
+    pub async fn admit_user(&self, user: confab_domain::UserId) -> Result<()> {
+        self.ports
+            .limiter
+            .hit(Bucket::RequestsPerUser, &user.to_string())
+            .await?;
+        Ok(())
+    }
+
     /// Spends one request from the caller's budget: per user when the access token is valid
     /// (checked without the database, so throttling stays cheap), per client address otherwise.
     pub async fn admit_request(&self, access_token: Option<&str>, client_ip: &str) -> Result<()> {

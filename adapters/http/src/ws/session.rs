@@ -93,6 +93,9 @@ pub async fn run(socket: WebSocket, state: AppState, principal: Principal, expir
     if let Some(key) = key {
         hub.detach(key);
     }
+    if end == End::Overflow {
+        metrics::counter!("ws_outbox_closes_total").increment(1);
+    }
     if let Some((code, reason)) = end.close() {
         // In order after what is queued when there is room (acks before a 1001); past the
         // queue when it is full (the 1013 case).
@@ -235,6 +238,13 @@ impl Session {
             }
         };
         metrics::counter!("ws_frames_in_total", "type" => frame.kind()).increment(1);
+        // Pings are free, typing has its own limit; every other command spends the same
+        // per-user request budget as HTTP.
+        if !matches!(frame, ClientFrame::Ping { .. } | ClientFrame::Typing { .. })
+            && let Err(e) = self.state.accounts.admit_user(me(&self.principal)).await
+        {
+            return self.error(reference, ApiError::from(e));
+        }
         self.on_frame(frame).await
     }
 
