@@ -122,7 +122,9 @@ pub(crate) async fn ports(args: &ServeArgs) -> Result<Ports, StartError> {
 pub(crate) fn router(ports: Ports, args: &ServeArgs) -> (axum::Router, Arc<Hub>) {
     let health = ports.health.clone();
     let ws_outbox = usize::try_from(args.ws_outbox).unwrap_or(1024);
-    let hub = Hub::start(ports.bus.as_ref(), ws_outbox);
+    // The hub's inbox per socket is generous: a session drains it as fast as its client reads,
+    // so it only fills for a client that stopped reading (see --ws-outbox).
+    let hub = Hub::start(ports.bus.as_ref(), ws_outbox.max(256));
     let router = confab_http::router(AppState {
         conversations: Conversations::new(ports.clone()),
         accounts: Accounts::new(ports),

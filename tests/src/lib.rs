@@ -5,10 +5,13 @@
 
 pub mod chat;
 mod client;
+pub mod rng;
 mod tokens;
+pub mod ws;
 
 pub use client::{Body, Resp, Session};
 pub use tokens::{forge_token, token_claims};
+pub use ws::{Ended, Refused, Token, Ws};
 
 use std::net::SocketAddr;
 
@@ -37,6 +40,8 @@ pub struct TestServer {
     accounts: confab_ports::service::Accounts,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    /// The helper of [`TestServer::settle`], once made: its session and group.
+    settler: tokio::sync::Mutex<Option<(Session, String)>>,
 }
 
 impl TestServer {
@@ -92,6 +97,7 @@ impl TestServer {
             accounts,
             shutdown: Some(tx),
             task: Some(task),
+            settler: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -109,7 +115,9 @@ impl TestServer {
         sqlite_path(&self.dir)
     }
 
-    async fn stop(&mut self) {
+    /// Stops the server as SIGTERM does (graceful: sockets are closed with 1001) and waits
+    /// until it has stopped. Idempotent.
+    pub async fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

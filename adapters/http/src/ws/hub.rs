@@ -177,6 +177,16 @@ impl Hub {
         (key, rx)
     }
 
+    /// Adds groups to a session's routing (groups it was already in are fine).
+    pub fn add_groups(&self, key: SessionKey, groups: impl IntoIterator<Item = GroupId>) {
+        let mut index = self.lock();
+        if index.sessions.contains_key(&key) {
+            for group in groups {
+                index.by_group.entry(group).or_default().insert(key);
+            }
+        }
+    }
+
     /// Forgets a session.
     pub fn detach(&self, key: SessionKey) {
         let mut index = self.lock();

@@ -27,6 +27,10 @@ use crate::wire::{GroupBody, MessageBody};
 
 /// Most changes read from the store per page when filling a gap or answering `sync`.
 const FILL_PAGE: u32 = 500;
+/// Longest wait for room in the outbox before the client counts as too slow.
+const SEND_WAIT: Duration = Duration::from_secs(5);
+/// Longest wait for the client's side of the closing handshake.
+const CLOSE_WAIT: Duration = Duration::from_secs(3);
 
 /// Why a session ended, and the close code its socket gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +72,17 @@ struct Session {
     expires_at: Timestamp,
     /// Per group: the highest rev delivered on this socket.
     cursors: HashMap<GroupId, u64>,
+    /// Per group: the rev this socket started delivering from. Changes in (floor, cursor] went
+    /// out live, so a `sync` skips them: it sends what this socket has not.
+    floors: HashMap<GroupId, u64>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
     outbox: mpsc::Sender<Outgoing>,
+}
+
+/// Completes once the server is shutting down, also when it already was (unlike `changed`).
+async fn stopping(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+    // The guard `wait_for` returns is dropped here, before anything else awaits.
+    let _ = shutdown.wait_for(|stopping| *stopping).await.is_ok();
 }
 
 fn me(p: &Principal) -> UserId {
@@ -82,11 +96,14 @@ pub async fn run(socket: WebSocket, state: AppState, principal: Principal, expir
     let (urgent, urgent_rx) = oneshot::channel();
     let writer = tokio::spawn(writer::run(sink, queued, urgent_rx));
     let hub = Arc::clone(&state.hub);
+    let shutdown = hub.shutdown_signal();
     let mut session = Session {
         state,
         principal,
         expires_at,
         cursors: HashMap::new(),
+        floors: HashMap::new(),
+        shutdown,
         outbox,
     };
     let (key, end) = session.serve(&mut stream).await;
@@ -108,26 +125,39 @@ pub async fn run(socket: WebSocket, state: AppState, principal: Principal, expir
         }
     }
     drop(session);
+    // The closing handshake: read (and drop) what the client still sends until its close
+    // arrives. Closing with its data unread would make the kernel reset the connection and
+    // throw away what the client had not read yet — the last answers and our close frame.
+    if end != End::Gone {
+        let _ = tokio::time::timeout(CLOSE_WAIT, async {
+            while let Some(Ok(_)) = stream.next().await {}
+        })
+        .await;
+    }
     let _ = tokio::time::timeout(Duration::from_secs(10), writer).await;
 }
 
 impl Session {
-    fn send(&self, frame: &ServerFrame) -> Step {
+    /// Queues a frame, waiting for room at most [`SEND_WAIT`]: a client that reads gets even
+    /// a sync bigger than the outbox; one that does not is too slow (1013).
+    async fn send(&self, frame: &ServerFrame) -> Step {
         let text = serde_json::to_string(frame).map_err(|_| End::Failed)?;
         self.outbox
-            .try_send(Outgoing::Text(text))
+            .send_timeout(Outgoing::Text(text), SEND_WAIT)
+            .await
             .map_err(|_| End::Overflow)?;
         metrics::counter!("ws_frames_out_total", "type" => frame.kind()).increment(1);
         Ok(())
     }
 
-    fn error(&self, reference: Option<Value>, e: ApiError) -> Step {
+    async fn error(&self, reference: Option<Value>, e: ApiError) -> Step {
         self.send(&ServerFrame::Error {
             reference,
             code: e.code,
             message: e.message,
             field: e.field,
         })
+        .await
     }
 
     fn deadline(&self) -> Instant {
@@ -139,16 +169,20 @@ impl Session {
         &mut self,
         stream: &mut SplitStream<WebSocket>,
     ) -> (Option<super::hub::SessionKey>, End) {
+        // Join the hub as this user first: a group this user joins from now on reaches the
+        // session (its event waits in the inbox), even while the group list is being read.
+        let hub = Arc::clone(&self.state.hub);
+        let (key, mut inbox) = hub.attach(me(&self.principal), []);
         let views = match self.state.conversations.list_groups(&self.principal).await {
             Ok(v) => v,
-            Err(_) => return (None, End::Failed),
+            Err(_) => return (Some(key), End::Failed),
         };
         self.cursors = views
             .iter()
             .map(|v| (v.group.id, v.group.last_rev))
             .collect();
-        let hub = Arc::clone(&self.state.hub);
-        let (key, mut inbox) = hub.attach(me(&self.principal), self.cursors.keys().copied());
+        self.floors = self.cursors.clone();
+        hub.add_groups(key, self.cursors.keys().copied());
         let end = match self.start().await {
             Ok(()) => self.event_loop(stream, &mut inbox).await,
             Err(end) => end,
@@ -159,9 +193,15 @@ impl Session {
     async fn start(&mut self) -> Step {
         self.send(&ServerFrame::Ready {
             user_id: me(&self.principal).as_uuid(),
-        })?;
+        })
+        .await?;
         // Whatever committed between reading the groups and joining the hub.
-        self.catch_up_all().await
+        self.catch_up_all().await?;
+        let stopping = *self.shutdown.borrow();
+        if stopping {
+            return Err(End::Shutdown);
+        }
+        Ok(())
     }
 
     async fn event_loop(
@@ -171,7 +211,7 @@ impl Session {
     ) -> End {
         let interval = self.state.config.ws_ping_interval;
         let mut ping = tokio::time::interval_at(Instant::now() + interval, interval);
-        let mut shutdown = self.state.hub.shutdown_signal();
+        let mut shutdown = self.shutdown.clone();
         let mut last_heard = Instant::now();
         loop {
             let step = tokio::select! {
@@ -192,7 +232,7 @@ impl Session {
                     }
                 }
                 () = tokio::time::sleep_until(self.deadline()) => Err(End::Expired),
-                _ = shutdown.changed() => Err(End::Shutdown),
+                () = stopping(&mut shutdown) => Err(End::Shutdown),
             };
             if let Err(end) = step {
                 return end;
@@ -203,10 +243,13 @@ impl Session {
     async fn on_incoming(&mut self, incoming: Option<Result<Message, axum::Error>>) -> Step {
         match incoming {
             Some(Ok(Message::Text(text))) => self.on_text(text.as_str()).await,
-            Some(Ok(Message::Binary(_))) => self.error(
-                None,
-                ApiError::bad_request("binary frames are not accepted; send JSON text frames"),
-            ),
+            Some(Ok(Message::Binary(_))) => {
+                self.error(
+                    None,
+                    ApiError::bad_request("binary frames are not accepted; send JSON text frames"),
+                )
+                .await
+            }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
             Some(Ok(Message::Close(_))) | None => Err(End::Gone),
             Some(Err(e)) => {
@@ -226,7 +269,9 @@ impl Session {
             Ok(v) => v,
             Err(e) => {
                 metrics::counter!("ws_frames_in_total", "type" => "invalid").increment(1);
-                return self.error(None, ApiError::bad_request(format!("not JSON: {e}")));
+                return self
+                    .error(None, ApiError::bad_request(format!("not JSON: {e}")))
+                    .await;
             }
         };
         let reference = value.get("ref").cloned();
@@ -234,7 +279,9 @@ impl Session {
             Ok(f) => f,
             Err(e) => {
                 metrics::counter!("ws_frames_in_total", "type" => "invalid").increment(1);
-                return self.error(reference, ApiError::bad_request(format!("bad frame: {e}")));
+                return self
+                    .error(reference, ApiError::bad_request(format!("bad frame: {e}")))
+                    .await;
             }
         };
         metrics::counter!("ws_frames_in_total", "type" => frame.kind()).increment(1);
@@ -243,16 +290,16 @@ impl Session {
         if !matches!(frame, ClientFrame::Ping { .. } | ClientFrame::Typing { .. })
             && let Err(e) = self.state.accounts.admit_user(me(&self.principal)).await
         {
-            return self.error(reference, ApiError::from(e));
+            return self.error(reference, ApiError::from(e)).await;
         }
         self.on_frame(frame).await
     }
 
     /// Sends the answer to a command: `ok` as it is, or an `error` frame with the command's ref.
-    fn answer(&self, reference: Value, result: confab_ports::Result<ServerFrame>) -> Step {
+    async fn answer(&self, reference: Value, result: confab_ports::Result<ServerFrame>) -> Step {
         match result {
-            Ok(frame) => self.send(&frame),
-            Err(e) => self.error(Some(reference), ApiError::from(e)),
+            Ok(frame) => self.send(&frame).await,
+            Err(e) => self.error(Some(reference), ApiError::from(e)).await,
         }
     }
 
@@ -276,7 +323,7 @@ impl Session {
                         message: Some(MessageBody::from(&a.message)),
                         group: None,
                     });
-                self.answer(reference, r)
+                self.answer(reference, r).await
             }
             ClientFrame::MessageEdit {
                 reference,
@@ -291,14 +338,14 @@ impl Session {
                         message: Some(MessageBody::from(&e.message)),
                         group: None,
                     });
-                self.answer(reference, r)
+                self.answer(reference, r).await
             }
             ClientFrame::MessageDelete { reference, id } => {
                 let r = c
                     .delete_message(&p, confab_domain::MessageId::from_uuid(id))
                     .await
                     .map(|_| ack(&reference));
-                self.answer(reference, r)
+                self.answer(reference, r).await
             }
             ClientFrame::GroupCreate {
                 reference,
@@ -318,7 +365,7 @@ impl Session {
                         message: None,
                         group: Some(GroupBody::from(&v)),
                     });
-                self.answer(reference, r)
+                self.answer(reference, r).await
             }
             ClientFrame::GroupUpdate {
                 reference,
@@ -333,7 +380,7 @@ impl Session {
                         message: None,
                         group: Some(GroupBody::from(&v)),
                     });
-                self.answer(reference, r)
+                self.answer(reference, r).await
             }
             ClientFrame::GroupDelete {
                 reference,
@@ -343,7 +390,7 @@ impl Session {
                     .delete_group(&p, gid(group_id))
                     .await
                     .map(|_| ack(&reference));
-                self.answer(reference, r)
+                self.answer(reference, r).await
             }
             ClientFrame::MemberAdd {
                 reference,
@@ -360,7 +407,7 @@ impl Session {
                     )
                     .await
                     .map(|_| ack(&reference));
-                self.answer(reference, r)
+                self.answer(reference, r).await
             }
             ClientFrame::MemberRemove {
                 reference,
@@ -371,14 +418,14 @@ impl Session {
                     .remove_member(&p, gid(group_id), UserId::from_uuid(user_id))
                     .await
                     .map(|_| ack(&reference));
-                self.answer(reference, r)
+                self.answer(reference, r).await
             }
             ClientFrame::Typing {
                 reference,
                 group_id,
             } => match c.typing(&p, gid(group_id)).await {
                 Ok(()) => Ok(()),
-                Err(e) => self.error(reference, ApiError::from(e)),
+                Err(e) => self.error(reference, ApiError::from(e)).await,
             },
             ClientFrame::Read {
                 reference,
@@ -386,9 +433,9 @@ impl Session {
                 seq,
             } => match c.mark_read(&p, gid(group_id), seq).await {
                 Ok(_) => Ok(()),
-                Err(e) => self.error(reference, ApiError::from(e)),
+                Err(e) => self.error(reference, ApiError::from(e)).await,
             },
-            ClientFrame::Ping { reference } => self.send(&ServerFrame::Pong { reference }),
+            ClientFrame::Ping { reference } => self.send(&ServerFrame::Pong { reference }).await,
             ClientFrame::Auth { reference, token } => self.renew(reference, &token).await,
             ClientFrame::Sync { reference, since } => self.sync(reference, since).await,
         }
@@ -399,32 +446,48 @@ impl Session {
             Ok((principal, expires_at)) if principal.user_id == self.principal.user_id => {
                 self.principal = principal;
                 self.expires_at = expires_at;
-                self.send(&ServerFrame::ack(reference))
+                self.send(&ServerFrame::ack(reference)).await
             }
-            Ok(_) => self.error(
-                Some(reference),
-                ApiError::unauthorized("the token belongs to another user"),
-            ),
-            Err(e) => self.error(Some(reference), ApiError::from(e)),
+            Ok(_) => {
+                self.error(
+                    Some(reference),
+                    ApiError::unauthorized("the token belongs to another user"),
+                )
+                .await
+            }
+            Err(e) => self.error(Some(reference), ApiError::from(e)).await,
         }
     }
 
     async fn sync(&mut self, reference: Value, since: HashMap<Uuid, u64>) -> Step {
         for (group, seen) in since {
             let group = GroupId::from_uuid(group);
+            let floor = self.floors.get(&group).copied();
+            let cursor = self.cursors.get(&group).copied();
+            // What went out live on this socket is not sent again.
+            let skip = match (floor, cursor) {
+                (Some(f), Some(c)) if f < c => Some((f, c)),
+                _ => None,
+            };
             // A group the caller is not in is skipped, exactly as if it had no changes.
-            if let Ok(last) = self.send_changes(group, seen).await? {
-                let cursor = self.cursors.entry(group).or_insert(0);
-                *cursor = (*cursor).max(last);
+            if let Ok(last) = self.send_changes(group, seen, skip).await? {
+                let now = cursor.unwrap_or(0).max(last);
+                self.cursors.insert(group, now);
+                self.floors.insert(group, now);
             }
         }
-        self.send(&ServerFrame::Synced { reference })
+        self.send(&ServerFrame::Synced { reference }).await
     }
 
     /// Sends every change of `group` after `seen`, each as the client that saw `seen` needs
     /// it; the outer error ends the session, the inner says the group could not be read.
     /// Returns the last rev sent (or `seen`).
-    async fn send_changes(&mut self, group: GroupId, seen: u64) -> Result<Result<u64, ()>, End> {
+    async fn send_changes(
+        &mut self,
+        group: GroupId,
+        seen: u64,
+        skip: Option<(u64, u64)>,
+    ) -> Result<Result<u64, ()>, End> {
         let mut last = seen;
         loop {
             let page = match self
@@ -437,7 +500,11 @@ impl Session {
                 Err(_) => return Ok(Err(())),
             };
             for m in &page {
-                self.send(&ServerFrame::for_change(m, seen))?;
+                let delivered =
+                    skip.is_some_and(|(floor, cursor)| m.rev > floor && m.rev <= cursor);
+                if !delivered {
+                    self.send(&ServerFrame::for_change(m, seen)).await?;
+                }
                 last = m.rev;
             }
             if page.len() < FILL_PAGE as usize {
@@ -456,7 +523,7 @@ impl Session {
 
     /// Brings `group` from `cursor` up to date from the store.
     async fn fill(&mut self, group: GroupId, cursor: u64) -> Step {
-        match self.send_changes(group, cursor).await? {
+        match self.send_changes(group, cursor, None).await? {
             Ok(last) => {
                 self.cursors.insert(group, last);
             }
@@ -477,7 +544,7 @@ impl Session {
             return Ok(());
         }
         if message.rev == cursor + 1 {
-            self.send(&ServerFrame::for_change(message, cursor))?;
+            self.send(&ServerFrame::for_change(message, cursor)).await?;
             self.cursors.insert(group, message.rev);
             return Ok(());
         }
@@ -506,6 +573,8 @@ impl Session {
             Event::MessageCreated { message }
             | Event::MessageUpdated { message }
             | Event::MessageDeleted { message } => self.deliver_change(message).await,
+            // Already known from the group list read at connect: the client has it.
+            Event::GroupCreated { group_id, .. } if self.cursors.contains_key(group_id) => Ok(()),
             Event::GroupCreated { group_id, .. } => {
                 if let Some((frame, _)) = self
                     .group_frame(*group_id, |group| ServerFrame::GroupCreated { group })
@@ -513,7 +582,8 @@ impl Session {
                 {
                     // A new group: nothing of it has been seen yet.
                     self.cursors.entry(*group_id).or_insert(0);
-                    self.send(&frame)?;
+                    self.floors.entry(*group_id).or_insert(0);
+                    self.send(&frame).await?;
                 }
                 Ok(())
             }
@@ -522,18 +592,22 @@ impl Session {
                     .group_frame(*group_id, |group| ServerFrame::GroupUpdated { group })
                     .await
                 {
-                    Some((frame, _)) => self.send(&frame),
+                    Some((frame, _)) => self.send(&frame).await,
                     None => Ok(()),
                 }
             }
-            Event::GroupClosed { group_id } => self.send(&ServerFrame::GroupClosed {
-                group_id: id(*group_id),
-            }),
+            Event::GroupClosed { group_id } => {
+                self.send(&ServerFrame::GroupClosed {
+                    group_id: id(*group_id),
+                })
+                .await
+            }
             Event::GroupDeleted { group_id, .. } => {
                 self.cursors.remove(group_id);
                 self.send(&ServerFrame::GroupDeleted {
                     group_id: id(*group_id),
                 })
+                .await
             }
             Event::MemberJoined {
                 group_id,
@@ -548,13 +622,15 @@ impl Session {
                 {
                     // Its history is read over HTTP; live delivery starts from here.
                     self.cursors.insert(*group_id, last_rev);
-                    self.send(&frame)?;
+                    self.floors.insert(*group_id, last_rev);
+                    self.send(&frame).await?;
                 }
                 self.send(&ServerFrame::MemberJoined {
                     group_id: id(*group_id),
                     user_id: user_id.as_uuid(),
                     role: role.as_str(),
                 })
+                .await
             }
             Event::MemberLeft { group_id, user_id } => {
                 if *user_id == mine {
@@ -564,31 +640,39 @@ impl Session {
                     group_id: id(*group_id),
                     user_id: user_id.as_uuid(),
                 })
+                .await
             }
             Event::MemberRoleChanged {
                 group_id,
                 user_id,
                 role,
-            } => self.send(&ServerFrame::MemberRoleChanged {
-                group_id: id(*group_id),
-                user_id: user_id.as_uuid(),
-                role: role.as_str(),
-            }),
+            } => {
+                self.send(&ServerFrame::MemberRoleChanged {
+                    group_id: id(*group_id),
+                    user_id: user_id.as_uuid(),
+                    role: role.as_str(),
+                })
+                .await
+            }
             Event::Typing { group_id, user_id } if *user_id != mine => {
                 self.send(&ServerFrame::Typing {
                     group_id: id(*group_id),
                     user_id: user_id.as_uuid(),
                 })
+                .await
             }
             Event::Read {
                 group_id,
                 user_id,
                 seq,
-            } if *user_id != mine => self.send(&ServerFrame::Read {
-                group_id: id(*group_id),
-                user_id: user_id.as_uuid(),
-                seq: *seq,
-            }),
+            } if *user_id != mine => {
+                self.send(&ServerFrame::Read {
+                    group_id: id(*group_id),
+                    user_id: user_id.as_uuid(),
+                    seq: *seq,
+                })
+                .await
+            }
             Event::Typing { .. } | Event::Read { .. } => Ok(()),
         }
     }
