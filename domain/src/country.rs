@@ -16,6 +16,8 @@ TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Country(String);
 
+crate::string_newtype!(Country);
+
 impl Country {
     /// Parses an assigned alpha-2 code; lower case is accepted and folded (`de` → `DE`).
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
@@ -31,16 +33,6 @@ impl Country {
                 "must be an ISO 3166-1 alpha-2 code such as \"DE\"",
             ))
         }
-    }
-
-    /// The two-letter code.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Wraps a code read back from storage.
-    pub fn from_trusted(s: String) -> Self {
-        Self(s)
     }
 }
 

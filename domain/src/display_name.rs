@@ -1,10 +1,12 @@
 //! Display names: free text a person chooses, 1–64 characters after trimming.
 
-use crate::{Invalid, has_control_chars};
+use crate::Invalid;
 
 /// A trimmed display name without control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
+
+crate::string_newtype!(DisplayName);
 
 impl DisplayName {
     /// Longest allowed display name, in characters.
@@ -12,34 +14,7 @@ impl DisplayName {
 
     /// Trims surrounding white space and checks length and characters.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let trimmed = raw.trim();
-        let len = trimmed.chars().count();
-        if len == 0 {
-            return Err(Invalid::new("display_name", "must not be empty"));
-        }
-        if len > Self::MAX {
-            return Err(Invalid::new(
-                "display_name",
-                format!("must be at most {} characters", Self::MAX),
-            ));
-        }
-        if has_control_chars(trimmed) {
-            return Err(Invalid::new(
-                "display_name",
-                "must not contain control characters",
-            ));
-        }
-        Ok(Self(trimmed.to_owned()))
-    }
-
-    /// The name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Wraps a name read back from storage.
-    pub fn from_trusted(s: String) -> Self {
-        Self(s)
+        crate::parse_label(raw, "display_name", Self::MAX).map(Self)
     }
 }
 

@@ -6,6 +6,8 @@ use crate::{Invalid, has_control_chars};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
+crate::string_newtype!(Email);
+
 impl Email {
     /// Longest address SMTP can carry (RFC 5321 path limit minus the angle brackets).
     pub const MAX: usize = 254;
@@ -35,16 +37,6 @@ impl Email {
             return Err(invalid());
         }
         Ok(Self(raw.to_lowercase()))
-    }
-
-    /// The address.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Wraps an address read back from storage.
-    pub fn from_trusted(s: String) -> Self {
-        Self(s)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Conversations: named groups and direct chats, and the rules about writing to them.
 
-use crate::{Invalid, Timestamp, UserId, has_control_chars};
+use crate::{Invalid, Timestamp, UserId, parse_label};
 
 /// What kind of conversation a group is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,6 +34,8 @@ impl GroupKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupName(String);
 
+crate::string_newtype!(GroupName);
+
 impl GroupName {
     /// Longest name, in characters.
     pub const MAX: usize = 100;
@@ -42,21 +44,13 @@ impl GroupName {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         parse_label(raw, "name", Self::MAX).map(Self)
     }
-
-    /// The name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Wraps a name read back from storage.
-    pub fn from_trusted(s: String) -> Self {
-        Self(s)
-    }
 }
 
 /// A member's own name for a group: trimmed, 1–100 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alias(String);
+
+crate::string_newtype!(Alias);
 
 impl Alias {
     /// Longest alias, in characters.
@@ -66,34 +60,6 @@ impl Alias {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         parse_label(raw, "alias", Self::MAX).map(Self)
     }
-
-    /// The alias.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Wraps an alias read back from storage.
-    pub fn from_trusted(s: String) -> Self {
-        Self(s)
-    }
-}
-
-fn parse_label(raw: &str, field: &'static str, max: usize) -> Result<String, Invalid> {
-    let trimmed = raw.trim();
-    let len = trimmed.chars().count();
-    if len == 0 {
-        return Err(Invalid::new(field, "must not be empty"));
-    }
-    if len > max {
-        return Err(Invalid::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    if has_control_chars(trimmed) {
-        return Err(Invalid::new(field, "must not contain control characters"));
-    }
-    Ok(trimmed.to_owned())
 }
 
 /// A conversation as stored.

@@ -40,6 +40,44 @@ pub fn to_millis(t: Timestamp) -> Timestamp {
     t.replace_nanosecond(nanos - nanos % 1_000_000).unwrap_or(t)
 }
 
+/// A trimmed label (names, aliases): 1–`max` characters, no control characters.
+pub(crate) fn parse_label(raw: &str, field: &'static str, max: usize) -> Result<String, Invalid> {
+    let trimmed = raw.trim();
+    let len = trimmed.chars().count();
+    if len == 0 {
+        return Err(Invalid::new(field, "must not be empty"));
+    }
+    if len > max {
+        return Err(Invalid::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if has_control_chars(trimmed) {
+        return Err(Invalid::new(field, "must not contain control characters"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// The accessors every validated string newtype has: the text, and a way back from storage
+/// (where the value was validated on its way in).
+macro_rules! string_newtype {
+    ($name:ident) => {
+        impl $name {
+            /// The validated text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// Wraps a value read back from storage.
+            pub fn from_trusted(s: String) -> Self {
+                Self(s)
+            }
+        }
+    };
+}
+pub(crate) use string_newtype;
+
 /// Rejects ASCII and Unicode control characters (NUL included) in user-visible text.
 pub(crate) fn has_control_chars(s: &str) -> bool {
     s.chars().any(char::is_control)

@@ -68,6 +68,8 @@ fn is_blank(c: char) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ClientId(String);
 
+crate::string_newtype!(ClientId);
+
 impl ClientId {
     /// Longest client id.
     pub const MAX: usize = 64;
@@ -88,16 +90,6 @@ impl ClientId {
             ));
         }
         Ok(Self(raw.to_owned()))
-    }
-
-    /// The key.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Wraps a key read back from storage.
-    pub fn from_trusted(s: String) -> Self {
-        Self(s)
     }
 }
 

@@ -6,6 +6,8 @@ use crate::Invalid;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Username(String);
 
+crate::string_newtype!(Username);
+
 impl Username {
     /// Shortest allowed username, in characters.
     pub const MIN: usize = 3;
@@ -34,16 +36,6 @@ impl Username {
             ));
         }
         Ok(Self(folded))
-    }
-
-    /// The folded username.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Wraps a username read back from storage, where it was validated on the way in.
-    pub fn from_trusted(s: String) -> Self {
-        Self(s)
     }
 }
 

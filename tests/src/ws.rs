@@ -169,6 +169,9 @@ impl TestServer {
             Err(r) => panic!("upgrade refused: {} {}", r.status, r.body),
         };
         ws.expect_ready(who).await;
+        // The session answers pings once it has caught up on the user's groups: from then
+        // on, what it sends follows the order events happen in (see [`Ws::fence`]).
+        ws.ping().await;
         ws
     }
 
@@ -379,6 +382,10 @@ impl Ws {
     /// order they were published, so every event published before the marker has reached the
     /// socket by then: the frames returned (all those before the marker) are everything the
     /// socket got. Proves that something did *not* arrive without waiting for it.
+    ///
+    /// Only once the session has started (a `pong` came back, as [`TestServer::ws`] ensures):
+    /// while it catches up on the user's groups after `ready`, it sends what it reads from the
+    /// store group by group, so a marker can overtake events of other groups.
     pub async fn fence(&mut self, s: &TestServer, who: &Session, group: &str) -> Vec<Value> {
         let marker = format!("fence {}", uuid::Uuid::now_v7());
         s.send(who, group, &marker).await;

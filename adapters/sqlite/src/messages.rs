@@ -157,8 +157,10 @@ fn delete(conn: &Connection, actor: UserId, id: MessageId, now: Timestamp) -> St
         });
     }
     let rev = next_rev(conn, m.group_id)?;
-    conn.prepare_cached("UPDATE messages SET body = '', deleted = 1, rev = ?2 WHERE id = ?1")?
-        .execute(params![id.to_string(), as_i64(rev)])?;
+    conn.prepare_cached(
+        "UPDATE messages SET body = '', deleted = 1, edited_at = NULL, rev = ?2 WHERE id = ?1",
+    )?
+    .execute(params![id.to_string(), as_i64(rev)])?;
     let message = message(conn, id)?.ok_or(Error::NotFound("message"))?;
     Ok(Changed {
         message,

@@ -80,7 +80,8 @@ pub trait Messages: Send + Sync {
         now: Timestamp,
     ) -> Result<Changed>;
 
-    /// Turns a message into a tombstone (sender, or owner/admin), taking the next `rev`;
+    /// Turns a message into a tombstone (sender, or owner/admin), taking the next `rev`: the
+    /// body MUST become `""` and `edited_at` MUST become `None` (a deletion is not an edit);
     /// a second delete changes nothing. MUST return `Error::Gone` in a closed group.
     async fn delete_message(
         &self,

@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use confab_tests::ws::kind;
-use confab_tests::{Ended, Store, TEST_SECRET, TestServer, Token, forge_token, token_claims};
+use confab_tests::{
+    Ended, Session, Store, TEST_SECRET, TestServer, Token, forge_token, token_claims,
+};
 use serde_json::json;
 
 const PASSWORD: &str = "correct horse battery";
@@ -119,14 +121,24 @@ async fn auth_with_another_users_or_a_bad_token_is_an_error_and_the_socket_stays
     assert_eq!(f["group"]["id"], g.as_str(), "{f}");
 }
 
+/// A socket opened at once with `who`'s token (no settling first: the token is short-lived).
+async fn open_now(s: &TestServer, who: &Session) -> confab_tests::Ws {
+    let mut ws = s
+        .ws_open(Token::Bearer(&who.access), None)
+        .await
+        .expect("upgraded");
+    ws.expect_ready(who).await;
+    ws.ping().await;
+    ws
+}
+
 /// The socket lives as long as its token: with `--access-token-ttl 2s` and no `auth`, it is
 /// closed with 4001 soon after the token's `exp`.
 async fn without_auth_the_socket_closes_with_4001_at_expiry(store: Store) {
     let s = TestServer::start_with(store, &["--access-token-ttl", "2s"]).await;
     let alice = s.register("alice").await;
     let exp = token_claims(&alice.access)["exp"].as_i64().expect("exp");
-    let mut ws = s.ws(&alice).await;
-    ws.ping().await;
+    let mut ws = open_now(&s, &alice).await;
     let frames = ws.expect_close(4001, Duration::from_secs(10)).await;
     assert!(
         frames.iter().all(|f| kind(f) != "error"),
@@ -144,7 +156,7 @@ async fn auth_keeps_the_socket_open_past_the_first_tokens_expiry(store: Store) {
     let alice = s.register("alice").await;
     let exp = |t: &str| token_claims(t)["exp"].as_i64().expect("exp");
     let first = exp(&alice.access);
-    let mut ws = s.ws(&alice).await;
+    let mut ws = open_now(&s, &alice).await;
     // Tokens carry whole seconds: log in again until a token expires later than the first.
     let fresh = loop {
         let l = s.login("alice", PASSWORD).await;

@@ -153,6 +153,7 @@ impl Client<'_> {
                 if num(m, "rev") < num(f, "rev") {
                     m["deleted"] = json!(true);
                     m["body"] = json!("");
+                    m["edited_at"] = json!(null);
                     m["rev"] = f["rev"].clone();
                 }
             }

@@ -38,6 +38,7 @@ impl View {
                     .unwrap_or_else(|| panic!("a delete of a message never seen: {f}"));
                 m["deleted"] = json!(true);
                 m["body"] = json!("");
+                m["edited_at"] = json!(null);
                 m["rev"] = f["rev"].clone();
                 num(f, "rev")
             }
@@ -45,6 +46,15 @@ impl View {
         };
         self.revs.push(rev);
     }
+}
+
+/// A message as the events can describe it: a tombstone without its `edited_at`.
+fn tombstone_as_sent(m: &Value) -> Value {
+    let mut m = m.clone();
+    if m["deleted"] == true {
+        m["edited_at"] = Value::Null;
+    }
+    m
 }
 
 /// One writer: `PER_SOCKET` sends over its socket, spread over the groups, editing every
@@ -155,9 +165,18 @@ async fn ten_sockets_three_groups_each_group_in_rev_order_without_gaps(store: St
                     view.revs
                 );
             }
-            let held: Vec<&Value> = view.messages.values().collect();
-            let want: Vec<&Value> = history[g].iter().collect();
-            assert_eq!(held, want, "socket {k}, group {g}");
+            // Tombstones are compared without `edited_at`: an edit superseded by a delete before
+            // the socket caught up arrives as `message.deleted`, which does not carry it (see
+            // ws_reconnect::a_synced_tombstone_is_what_http_shows).
+            let held: Vec<Value> = view.messages.values().map(tombstone_as_sent).collect();
+            let want: Vec<Value> = history[g].iter().map(tombstone_as_sent).collect();
+            if let Some((h, w)) = held.iter().zip(&want).find(|(h, w)| h != w) {
+                panic!(
+                    "socket {k}, group {g}: holds {h}\nthe history says {w}\nrevs heard: {:?}",
+                    view.revs
+                );
+            }
+            assert_eq!(held.len(), want.len(), "socket {k}, group {g}");
             let seqs: Vec<u64> = view.messages.keys().copied().collect();
             assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
         }

@@ -56,6 +56,7 @@ impl Seen {
                 m["id"] = json!(mid);
                 m["deleted"] = json!(true);
                 m["body"] = json!("");
+                m["edited_at"] = json!(null);
                 m["rev"] = json!(rev);
                 self.held.insert(mid, m);
             }
@@ -243,9 +244,19 @@ async fn a_reconnect_while_writes_go_on_loses_nothing(store: Store) {
             other => panic!("unexpected {other}: {f}"),
         }
     }
+    // (Tombstones without `edited_at`, which `message.deleted` cannot carry: see
+    // a_synced_tombstone_is_what_http_shows.)
+    let as_sent = |m: &Value| {
+        let mut m = m.clone();
+        if m["deleted"] == true {
+            m["edited_at"] = Value::Null;
+        }
+        m
+    };
     for g in &groups {
         for m in s.all_messages(&carol, g).await {
-            assert_eq!(seen.held.get(&id(&m)), Some(&m), "group {g}");
+            let held = seen.held.get(&id(&m)).map(as_sent);
+            assert_eq!(held, Some(as_sent(&m)), "group {g}");
         }
     }
 }
@@ -278,8 +289,70 @@ async fn sync_does_not_repeat_a_change_already_delivered_live(s: &TestServer) {
     );
 }
 
+/// A message created while the client was away and deleted after it reconnected (the delete
+/// went out live, as `message.deleted`, which carries no sender nor time): the `sync` must
+/// still tell the client of the message itself — `message.created` with the tombstone, as for
+/// any message created since — or the client never learns who sent it and when.
+async fn sync_sends_a_missed_message_whose_delete_went_out_live(s: &TestServer) {
+    let alice = s.register("alice").await;
+    let carol = s.register("carol").await;
+    let g = id(&s.create_group(&alice, "team", &[&carol]).await);
+    let mut ws = s.ws(&carol).await;
+    let m1 = s.send(&alice, &g, "seen").await;
+    assert_eq!(ws.next().await["message"], m1);
+    drop(ws);
+    let m2 = s.send(&alice, &g, "missed, then deleted").await;
+    let mut ws = s.ws(&carol).await;
+    s.delete_message(&alice, &id(&m2)).await.expect(204);
+    let tomb = s.all_messages(&alice, &g).await[1].clone();
+    assert_eq!(
+        ws.next().await,
+        json!({"type": "message.deleted", "group_id": g, "id": id(&m2), "seq": 2, "rev": tomb["rev"]})
+    );
+    ws.send(json!({"type": "sync", "ref": "r", "since": {g.clone(): num(&m1, "rev")}}))
+        .await;
+    let (frames, _) = ws.until("synced").await;
+    assert_eq!(
+        frames,
+        vec![json!({"type": "message.created", "message": tomb})],
+        "the sync after a live delete of a message the client never saw"
+    );
+}
+
+/// A message the client saw, then edited and deleted while it was away: the sync sends
+/// `message.deleted` (API.md), and the client's tombstone — what it saw, deleted — must be
+/// what HTTP shows. HTTP keeps the tombstone's `edited_at`, which no event carries here.
+async fn a_synced_tombstone_is_what_http_shows(s: &TestServer) {
+    let alice = s.register("alice").await;
+    let carol = s.register("carol").await;
+    let g = id(&s.create_group(&alice, "team", &[&carol]).await);
+    let mut ws = s.ws(&carol).await;
+    let m = s.send(&alice, &g, "seen").await;
+    assert_eq!(ws.next().await["message"], m);
+    drop(ws);
+    s.edit(&alice, &id(&m), "edited while carol was away").await;
+    s.delete_message(&alice, &id(&m)).await.expect(204);
+    let mut ws = s.ws(&carol).await;
+    ws.send(json!({"type": "sync", "ref": "r", "since": {g.clone(): num(&m, "rev")}}))
+        .await;
+    let (frames, _) = ws.until("synced").await;
+    let mut seen = Seen::default();
+    seen.apply(&json!({"type": "message.created", "message": m}));
+    for f in &frames {
+        seen.apply(f);
+    }
+    let tomb = s.all_messages(&alice, &g).await[0].clone();
+    assert_eq!(
+        seen.held.get(&id(&m)),
+        Some(&tomb),
+        "the client's tombstone after the sync {frames:?}"
+    );
+}
+
 confab_tests::store_tests!(
-    sync_does_not_repeat_a_change_already_delivered_live;
+    sync_does_not_repeat_a_change_already_delivered_live,
+    sync_sends_a_missed_message_whose_delete_went_out_live,
+    a_synced_tombstone_is_what_http_shows;
     own_server:
     after_a_drop_sync_returns_exactly_the_missed_changes_in_rev_order,
     a_reconnect_while_writes_go_on_loses_nothing,

@@ -70,6 +70,24 @@ async fn smoke(s: &TestServer) {
     .expect(201);
     let f = next_json(&mut a).await;
     assert_eq!(f["message"]["seq"], 2, "{f}");
+    // /metrics shows the sockets at work.
+    let m = s
+        .call(
+            reqwest::Method::GET,
+            "/metrics",
+            None,
+            confab_tests::Body::None,
+        )
+        .await;
+    for series in [
+        "ws_sockets_connected",
+        "ws_frames_in_total{type=\"message.send\"}",
+        "ws_frames_out_total{type=\"ready\"}",
+        "ws_frames_out_total{type=\"message.created\"}",
+        "ws_events_fanned_out_total",
+    ] {
+        assert!(m.text.contains(series), "{series} missing:\n{}", m.text);
+    }
 }
 
 confab_tests::store_tests!(smoke);

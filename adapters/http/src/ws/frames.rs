@@ -222,6 +222,24 @@ impl ServerFrame {
         }
     }
 
+    /// The answer to a command that wrote a message.
+    pub fn ack_message(reference: Value, message: &confab_domain::Message) -> Self {
+        ServerFrame::Ack {
+            reference,
+            message: Some(message.into()),
+            group: None,
+        }
+    }
+
+    /// The answer to a command that created or changed a group.
+    pub fn ack_group(reference: Value, group: &confab_ports::store::GroupView) -> Self {
+        ServerFrame::Ack {
+            reference,
+            message: None,
+            group: Some(group.into()),
+        }
+    }
+
     /// An answer that just says "done".
     pub fn ack(reference: Value) -> Self {
         ServerFrame::Ack {

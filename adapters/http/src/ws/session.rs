@@ -23,7 +23,7 @@ use super::hub::Delivery;
 use super::writer::{self, Outgoing};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::wire::{GroupBody, MessageBody};
+use crate::wire::GroupBody;
 
 /// Most changes read from the store per page when filling a gap or answering `sync`.
 const FILL_PAGE: u32 = 500;
@@ -318,11 +318,7 @@ impl Session {
                 let r = c
                     .send_message(&p, gid(group_id), &body, client_id.as_deref())
                     .await
-                    .map(|a| ServerFrame::Ack {
-                        reference: reference.clone(),
-                        message: Some(MessageBody::from(&a.message)),
-                        group: None,
-                    });
+                    .map(|a| ServerFrame::ack_message(reference.clone(), &a.message));
                 self.answer(reference, r).await
             }
             ClientFrame::MessageEdit {
@@ -333,11 +329,7 @@ impl Session {
                 let r = c
                     .edit_message(&p, confab_domain::MessageId::from_uuid(id), &body)
                     .await
-                    .map(|e| ServerFrame::Ack {
-                        reference: reference.clone(),
-                        message: Some(MessageBody::from(&e.message)),
-                        group: None,
-                    });
+                    .map(|e| ServerFrame::ack_message(reference.clone(), &e.message));
                 self.answer(reference, r).await
             }
             ClientFrame::MessageDelete { reference, id } => {
@@ -360,11 +352,7 @@ impl Session {
                 let r = c
                     .create_group(&p, &name, members)
                     .await
-                    .map(|v| ServerFrame::Ack {
-                        reference: reference.clone(),
-                        message: None,
-                        group: Some(GroupBody::from(&v)),
-                    });
+                    .map(|v| ServerFrame::ack_group(reference.clone(), &v));
                 self.answer(reference, r).await
             }
             ClientFrame::GroupUpdate {
@@ -375,11 +363,7 @@ impl Session {
                 let r = c
                     .rename_group(&p, gid(group_id), &name)
                     .await
-                    .map(|v| ServerFrame::Ack {
-                        reference: reference.clone(),
-                        message: None,
-                        group: Some(GroupBody::from(&v)),
-                    });
+                    .map(|v| ServerFrame::ack_group(reference.clone(), &v));
                 self.answer(reference, r).await
             }
             ClientFrame::GroupDelete {
@@ -500,8 +484,14 @@ impl Session {
                 Err(_) => return Ok(Err(())),
             };
             for m in &page {
-                let delivered =
-                    skip.is_some_and(|(floor, cursor)| m.rev > floor && m.rev <= cursor);
+                // Went out live — unless it was created before this socket started and after
+                // `seen`: then the live frame (updated/deleted) told of a message the client
+                // never got, and the sync must send it whole.
+                let delivered = skip.is_some_and(|(floor, cursor)| {
+                    m.rev > floor
+                        && m.rev <= cursor
+                        && !(m.created_rev > seen && m.created_rev <= floor)
+                });
                 if !delivered {
                     self.send(&ServerFrame::for_change(m, seen)).await?;
                 }
