@@ -106,7 +106,12 @@ impl Index {
                 self.in_group(*group_id)
             }
             Event::MemberLeft { group_id, user_id } => {
-                let to = self.in_group(*group_id);
+                // The leaver hears it on every socket, also one whose routing was not set up
+                // yet when the leave happened.
+                let mut to = self.in_group(*group_id);
+                to.extend(self.sessions_of(*user_id));
+                to.sort_unstable();
+                to.dedup();
                 self.leave(*group_id, *user_id);
                 to
             }

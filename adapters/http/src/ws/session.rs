@@ -107,9 +107,6 @@ pub async fn run(socket: WebSocket, state: AppState, principal: Principal, expir
         outbox,
     };
     let (key, end) = session.serve(&mut stream).await;
-    if let Some(key) = key {
-        hub.detach(key);
-    }
     if end == End::Overflow {
         metrics::counter!("ws_outbox_closes_total").increment(1);
     }
@@ -134,7 +131,17 @@ pub async fn run(socket: WebSocket, state: AppState, principal: Principal, expir
         })
         .await;
     }
-    let _ = tokio::time::timeout(Duration::from_secs(10), writer).await;
+    let mut writer = writer;
+    if tokio::time::timeout(Duration::from_secs(40), &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
+    // Only now: shutdown waits for this, so the 1001 (and the answers before it) went out.
+    if let Some(key) = key {
+        hub.detach(key);
+    }
 }
 
 impl Session {
@@ -225,12 +232,9 @@ impl Session {
                     None => Err(End::Overflow),
                 },
                 _ = ping.tick() => {
-                    if last_heard.elapsed() > interval * 2 {
-                        Err(End::Dead)
-                    } else {
-                        self.outbox.try_send(Outgoing::Ping).map_err(|_| End::Overflow)
-                    }
+                    self.outbox.try_send(Outgoing::Ping).map_err(|_| End::Overflow)
                 }
+                () = tokio::time::sleep_until(last_heard + interval * 2) => Err(End::Dead),
                 () = tokio::time::sleep_until(self.deadline()) => Err(End::Expired),
                 () = stopping(&mut shutdown) => Err(End::Shutdown),
             };
@@ -481,7 +485,10 @@ impl Session {
                 .await
             {
                 Ok(page) => page,
-                Err(_) => return Ok(Err(())),
+                Err(confab_ports::Error::NotFound(_)) => return Ok(Err(())),
+                // Any other failure would leave a gap: end the session (1011); the client
+                // reconnects and syncs.
+                Err(_) => return Err(End::Failed),
             };
             for m in &page {
                 // Went out live — unless it was created before this socket started and after
@@ -519,10 +526,15 @@ impl Session {
             }
             // No longer a member: forget the group.
             Err(()) => {
-                self.cursors.remove(&group);
+                self.forget(group);
             }
         }
         Ok(())
+    }
+
+    fn forget(&mut self, group: GroupId) {
+        self.cursors.remove(&group);
+        self.floors.remove(&group);
     }
 
     async fn deliver_change(&mut self, message: &confab_domain::Message) -> Step {
@@ -558,6 +570,15 @@ impl Session {
 
     async fn on_event(&mut self, event: &Event) -> Step {
         let mine = me(&self.principal);
+        // Routing can be stale for a moment (a leave racing a connect): only a group this
+        // socket holds may speak to it — except the events that bring a group or end it.
+        let brings_or_ends = matches!(
+            event,
+            Event::GroupCreated { .. } | Event::GroupDeleted { .. }
+        ) || matches!(event, Event::MemberJoined { user_id, .. } if *user_id == mine);
+        if !brings_or_ends && !self.cursors.contains_key(&event.group_id()) {
+            return Ok(());
+        }
         let id = |g: GroupId| g.as_uuid();
         match event {
             Event::MessageCreated { message }
@@ -593,7 +614,7 @@ impl Session {
                 .await
             }
             Event::GroupDeleted { group_id, .. } => {
-                self.cursors.remove(group_id);
+                self.forget(*group_id);
                 self.send(&ServerFrame::GroupDeleted {
                     group_id: id(*group_id),
                 })
@@ -624,7 +645,7 @@ impl Session {
             }
             Event::MemberLeft { group_id, user_id } => {
                 if *user_id == mine {
-                    self.cursors.remove(group_id);
+                    self.forget(*group_id);
                 }
                 self.send(&ServerFrame::MemberLeft {
                     group_id: id(*group_id),

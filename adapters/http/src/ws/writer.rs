@@ -18,6 +18,8 @@ pub enum Outgoing {
 
 /// How long a close may take to go out to a client that does not read.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one frame may take to go out; a client that reads nothing for this long is gone.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Writes until the outbox closes, a close is sent, or the socket fails.
 pub async fn run(
@@ -48,9 +50,14 @@ pub async fn run(
                 None => break,
             },
         };
-        let result = match next {
-            Outgoing::Text(text) => sink.send(Message::Text(text.into())).await,
-            Outgoing::Ping => sink.send(Message::Ping(Default::default())).await,
+        let sent = match next {
+            Outgoing::Text(text) => {
+                tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Text(text.into()))).await
+            }
+            Outgoing::Ping => {
+                tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Ping(Default::default())))
+                    .await
+            }
             Outgoing::Close(code, reason) => {
                 let frame = CloseFrame {
                     code,
@@ -61,7 +68,7 @@ pub async fn run(
                 break;
             }
         };
-        if result.is_err() {
+        if !matches!(sent, Ok(Ok(()))) {
             break;
         }
     }
