@@ -257,12 +257,10 @@ impl Session {
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
             Some(Ok(Message::Close(_))) | None => Err(End::Gone),
             Some(Err(e)) => {
-                let too_big = std::error::Error::source(&e)
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| e.to_string())
-                    .contains("Space limit exceeded")
-                    || e.to_string().contains("too long")
-                    || e.to_string().to_lowercase().contains("capacity");
+                let too_big = matches!(
+                    e.into_inner().downcast_ref::<tungstenite::Error>(),
+                    Some(tungstenite::Error::Capacity(_))
+                );
                 Err(if too_big { End::TooBig } else { End::Gone })
             }
         }
