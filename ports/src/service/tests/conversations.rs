@@ -10,13 +10,15 @@ use confab_domain::{
     Alias, Body, ClientId, Group, GroupId, GroupKind, GroupName, Message, MessageId, Role, UserId,
 };
 
-use super::{Mocks, NOW, assert_invalid, assert_not_found, caller, user_named};
+use super::{
+    Mocks, NOW, assert_invalid, assert_not_found, caller, member, owner_membership, user_named,
+};
 use crate::service::{
     DirectWith, MAX_INITIAL_MEMBERS, MESSAGES_DEFAULT, MESSAGES_MAX, search_terms,
 };
 use crate::store::{
-    Appended, Changed, Closing, Cursor, GroupView, Member, MyMembership, NewGroup, NewMessage,
-    Page, Removal, RoleChanged,
+    Appended, Changed, Closing, Cursor, GroupView, MyMembership, NewGroup, NewMessage, Page,
+    Removal, RoleChanged,
 };
 use crate::{Error, Result};
 
@@ -106,20 +108,7 @@ fn created_view(g: &NewGroup) -> GroupView {
             last_rev: 0,
         },
         member_count: u64::try_from(g.members.len()).unwrap() + 1,
-        my: MyMembership {
-            role: Role::Owner,
-            alias: None,
-            last_read_seq: 0,
-            unread_count: 0,
-        },
-    }
-}
-
-fn member(role: Role) -> Member {
-    Member {
-        user: user_named("bob"),
-        role,
-        joined_at: NOW,
+        my: owner_membership(),
     }
 }
 

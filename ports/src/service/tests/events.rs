@@ -10,14 +10,14 @@ use confab_domain::{
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::TryRecvError;
 
-use super::{Mocks, NOW, assert_invalid, assert_not_found, caller, user_named};
+use super::{
+    Mocks, NOW, assert_invalid, assert_not_found, caller, member, owner_membership, user_named,
+};
 use crate::Error;
 use crate::bus::EventBus;
 use crate::rate_limit::{Bucket, Exhausted};
 use crate::service::DirectWith;
-use crate::store::{
-    Appended, Changed, Closing, GroupView, Member, MyMembership, Removal, RoleChanged,
-};
+use crate::store::{Appended, Changed, Closing, GroupView, Removal, RoleChanged};
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -66,21 +66,7 @@ fn view_of(id: GroupId, kind: GroupKind, created_by: UserId) -> GroupView {
             last_rev: 0,
         },
         member_count: 2,
-        my: MyMembership {
-            role: Role::Owner,
-            alias: None,
-            last_read_seq: 0,
-            unread_count: 0,
-        },
-    }
-}
-
-/// A member as a store answers, with its own (fresh) user id.
-fn member(role: Role) -> Member {
-    Member {
-        user: user_named("bob"),
-        role,
-        joined_at: NOW,
+        my: owner_membership(),
     }
 }
 

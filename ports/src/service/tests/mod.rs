@@ -134,3 +134,22 @@ fn assert_not_found<T: std::fmt::Debug>(res: Result<T>, what: &str) {
         other => panic!("expected NotFound({what:?}), got {other:?}"),
     }
 }
+
+/// A member as a store answers, with its own (fresh) user id.
+fn member(role: confab_domain::Role) -> crate::store::Member {
+    crate::store::Member {
+        user: user_named("bob"),
+        role,
+        joined_at: NOW,
+    }
+}
+
+/// The caller's standing in a group it just created.
+fn owner_membership() -> crate::store::MyMembership {
+    crate::store::MyMembership {
+        role: confab_domain::Role::Owner,
+        alias: None,
+        last_read_seq: 0,
+        unread_count: 0,
+    }
+}
