@@ -90,6 +90,7 @@ fn table() -> Vec<Row> {
         // Without the upgrade headers an authenticated GET is not a WebSocket request (400);
         // the socket itself is tested in ws_*.rs.
         row(Method::GET, "/api/v1/ws", None, [401, 400, 400]),
+        row(Method::GET, "/", None, [200, 200, 200]),
     ]
 }
 

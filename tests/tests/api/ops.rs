@@ -12,6 +12,26 @@ async fn healthz_and_readyz_answer_ok(s: &TestServer) {
     }
 }
 
+async fn the_root_serves_the_built_in_web_client(s: &TestServer) {
+    let r = s.call(Method::GET, "/", None, Body::None).await;
+    r.expect(200);
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
+    assert!(
+        r.text.contains("<title>confab</title>"),
+        "{}",
+        &r.text[..200]
+    );
+    // It talks to the API it ships with, and never writes user text as HTML.
+    assert!(r.text.contains("/api/v1") && r.text.contains("/ws?token="));
+    assert!(!r.text.contains("innerHTML"));
+}
+
 async fn metrics_count_requests_by_route_and_status(s: &TestServer) {
     s.register("alice").await;
     s.get("/users/me", None).await.expect(401);
@@ -83,6 +103,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/ws"),
+    ("GET", "/"),
 ];
 
 /// A documented path with its parameters filled: `{role}` is `admin`, any other (an id) a
@@ -141,6 +162,7 @@ async fn openapi_describes_every_route_and_every_described_route_is_served(s: &T
 
 confab_tests::store_tests!(
     healthz_and_readyz_answer_ok,
+    the_root_serves_the_built_in_web_client,
     metrics_count_requests_by_route_and_status,
     openapi_describes_every_route_and_every_described_route_is_served,
 );

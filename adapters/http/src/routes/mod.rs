@@ -6,6 +6,7 @@ mod members;
 mod messages;
 mod ops;
 mod users;
+mod web;
 
 use std::sync::Arc;
 
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
         .routes(routes!(crate::ws::connect))
+        .routes(routes!(web::index))
         .split_for_parts();
 
     // The fallback goes first: `layer` only wraps what the router already has, and unknown
