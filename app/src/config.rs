@@ -32,6 +32,27 @@ pub enum Command {
     User(UserCommand),
     /// Apply database migrations and exit (serve also does this at start).
     Migrate(StoreArgs),
+    /// Copy everything from one database into another, empty one (e.g. SQLite to
+    /// PostgreSQL), then verify the row counts. Stop the server first.
+    Port(PortArgs),
+}
+
+/// `confab port --from URL --to URL`.
+#[derive(Debug, Clone, Args)]
+pub struct PortArgs {
+    /// The database to copy from, as --database-url: sqlite://PATH or postgres://….
+    #[arg(long)]
+    pub from: String,
+    /// The database to copy into: created or migrated as needed, refused unless it is empty.
+    #[arg(long)]
+    pub to: String,
+    /// How long one database operation (a batch) may wait or take before the copy fails.
+    /// (Not CONFAB_DATABASE_TIMEOUT: a batch is far bigger than a request's operation.)
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub database_timeout: Duration,
+    /// Log format.
+    #[arg(long, env = "CONFAB_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 /// Operator tasks on accounts.
@@ -90,7 +111,8 @@ pub enum LogFormat {
 /// Where the data lives, and how to log: shared by every subcommand.
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
-    /// Database: sqlite://PATH (relative to the working directory, or sqlite:///absolute/path).
+    /// Database: sqlite://PATH (relative to the working directory, or sqlite:///absolute/path),
+    /// or postgres://USER:PASSWORD@HOST:PORT/DATABASE.
     #[arg(
         long,
         env = "CONFAB_DATABASE_URL",
@@ -104,6 +126,10 @@ pub struct StoreArgs {
     /// the request is answered 503.
     #[arg(long, env = "CONFAB_DATABASE_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
     pub database_timeout: Duration,
+    /// PostgreSQL: most connections this instance holds at once.
+    #[arg(long, env = "CONFAB_DATABASE_CONNECTIONS", default_value_t = confab_postgres::DEFAULT_MAX_CONNECTIONS,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_connections: u32,
 }
 
 /// Settings of the server.
@@ -196,10 +222,12 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Sqlite(PathBuf),
+    /// A `postgres://` (or `postgresql://`) URL, passed to the driver as it is.
+    Postgres(String),
 }
 
 impl DatabaseUrl {
-    /// Parses `sqlite://PATH`; names PostgreSQL as not yet available rather than misreading it.
+    /// Parses `sqlite://PATH` or `postgres://…`.
     pub fn parse(raw: &str) -> Result<Self, String> {
         if raw.trim().is_empty() {
             return Err("the database URL is empty; expected sqlite://PATH".into());
@@ -225,9 +253,40 @@ impl DatabaseUrl {
             return Ok(Self::Sqlite(PathBuf::from(path)));
         }
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            return Err("PostgreSQL is not supported by this build yet; use sqlite://PATH".into());
+            if raw.chars().any(char::is_control) {
+                return Err("the database URL must not contain control characters".into());
+            }
+            return Ok(Self::Postgres(raw.to_owned()));
         }
-        Err("cannot parse the database URL: expected sqlite://PATH".into())
+        Err(
+            "cannot parse the database URL: expected sqlite://PATH or postgres://USER@HOST/DB"
+                .into(),
+        )
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    /// The URL without its password, for logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres(url) => f.write_str(&redact_password(url)),
+        }
+    }
+}
+
+/// `scheme://user:secret@host/db` → `scheme://user:***@host/db`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+        None => url.to_owned(),
     }
 }
 
@@ -281,8 +340,24 @@ mod tests {
         ] {
             assert!(DatabaseUrl::parse(bad).is_err(), "{bad:?}");
         }
-        let pg = DatabaseUrl::parse("postgres://u:secret@h/db").unwrap_err();
-        assert!(!pg.contains("secret"));
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u:secret@h/db").unwrap(),
+            DatabaseUrl::Postgres("postgres://u:secret@h/db".into())
+        );
+        assert!(DatabaseUrl::parse("postgresql://h/db").is_ok());
+        for (url, shown) in [
+            (
+                "postgres://u:s3cret@h:5432/db",
+                "postgres://u:***@h:5432/db",
+            ),
+            ("postgres://u:p@ss@h/db", "postgres://u:***@h/db"),
+            ("postgres://u@h/db", "postgres://u@h/db"),
+            ("postgres://h/db?password=x", "postgres://h/db?password=x"),
+        ] {
+            assert_eq!(DatabaseUrl::parse(url).unwrap().to_string(), shown);
+        }
+        let bad = DatabaseUrl::parse("postgres://u:secret@h/db\n").unwrap_err();
+        assert!(!bad.contains("secret"));
     }
 
     #[test]
@@ -320,6 +395,7 @@ impl Cli {
         match &self.command {
             Some(Command::Serve(a)) => a.store.log_format,
             Some(Command::Migrate(s)) => s.log_format,
+            Some(Command::Port(p)) => p.log_format,
             Some(Command::User(
                 UserCommand::Create { store, .. }
                 | UserCommand::GrantAdmin { store, .. }

@@ -6,7 +6,9 @@
 mod admin;
 pub mod config;
 mod logging;
+mod port;
 mod server;
+mod store;
 mod wiring;
 
 use std::future::Future;
@@ -16,6 +18,7 @@ use tokio::net::TcpListener;
 
 pub use config::{Cli, Command, ServeArgs};
 pub use logging::init_logging;
+pub use port::port;
 
 /// Start-up failed; the text is one line for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -131,10 +134,11 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
         Some(Command::Serve(args)) => run_server(args).await,
         Some(Command::User(cmd)) => admin::run(cmd).await,
         Some(Command::Migrate(store)) => {
-            wiring::open_store(&store).await?;
+            store::open_store(&store).await?;
             println!("migrations are up to date");
             Ok(())
         }
+        Some(Command::Port(args)) => port::run(args).await,
     }
 }
 
@@ -146,7 +150,10 @@ async fn run_server(args: ServeArgs) -> Result<(), StartError> {
     let addr = listener
         .local_addr()
         .map_err(|e| StartError(format!("cannot listen on {}: {e}", args.listen)))?;
-    tracing::info!(%addr, database = %args.store.database_url, "confab is listening");
+    let database = config::DatabaseUrl::parse(&args.store.database_url)
+        .map(|url| url.to_string())
+        .unwrap_or_default();
+    tracing::info!(%addr, %database, "confab is listening");
     serve(app, listener, stop)
         .await
         .map_err(|e| StartError(format!("server failed: {e}")))

@@ -10,22 +10,10 @@ use confab_ports::Ports;
 use confab_ports::clock::SystemClock;
 use confab_ports::local::{LocalBus, LocalRateLimiter, Quotas, Rate, TYPING, Window};
 use confab_ports::service::{Accounts, Conversations};
-use confab_ports::store::Health;
-use confab_sqlite::SqliteStore;
 
 use crate::StartError;
-use crate::config::{DatabaseUrl, ServeArgs, StoreArgs, parse_duration};
-
-/// Opens the store the settings name, running migrations.
-pub(crate) async fn open_store(args: &StoreArgs) -> Result<Arc<SqliteStore>, StartError> {
-    let DatabaseUrl::Sqlite(path) = DatabaseUrl::parse(&args.database_url).map_err(StartError)?;
-    let timeout = args.database_timeout;
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, timeout))
-        .await
-        .map_err(|e| StartError(format!("opening the database failed: {e}")))?
-        .map_err(|e| StartError(e.to_string()))?;
-    Ok(Arc::new(store))
-}
+use crate::config::{ServeArgs, parse_duration};
+use crate::store::open_store;
 
 fn to_time(d: std::time::Duration) -> time::Duration {
     time::Duration::try_from(d).unwrap_or(time::Duration::MAX)
@@ -92,6 +80,7 @@ pub(crate) async fn ports(args: &ServeArgs) -> Result<Ports, StartError> {
     let secret = match &args.jwt_secret {
         Some(s) => s.as_bytes().to_vec(),
         None => store
+            .health
             .signing_secret_or_init(generate_secret())
             .await
             .map_err(|e| StartError(format!("cannot read the signing secret: {e}")))?,
@@ -101,11 +90,11 @@ pub(crate) async fn ports(args: &ServeArgs) -> Result<Ports, StartError> {
         .map_err(|e| StartError(format!("password hasher: {e}")))?
         .map_err(|e| StartError(format!("password hasher: {e}")))?;
     Ok(Ports {
-        users: store.clone(),
-        groups: store.clone(),
-        messages: store.clone(),
-        sessions: store.clone(),
-        health: store,
+        users: store.users,
+        groups: store.groups,
+        messages: store.messages,
+        sessions: store.sessions,
+        health: store.health,
         clock: Arc::new(SystemClock),
         hasher: Arc::new(hasher),
         tokens: Arc::new(JwtIssuer::new(

@@ -489,20 +489,40 @@ fn an_unparseable_database_url_is_refused() {
 }
 
 #[test]
-fn postgres_is_named_as_unsupported_without_echoing_the_password() {
+fn an_unreachable_postgres_is_refused_quickly_without_echoing_the_password() {
     let d = dir();
+    // Port 1 on loopback: nothing listens, so the connection is refused at once.
     for url in [
-        "postgres://confab:hunter2@db.example:5432/confab",
-        "postgresql://confab:hunter2@db.example/confab",
+        "postgres://confab:hunter2@127.0.0.1:1/confab",
+        "postgresql://confab:hunter2@127.0.0.1:1/confab",
     ] {
+        let started = std::time::Instant::now();
         let out = run(d.path(), ["--database-url", url, "--listen", ANY]);
-        let line = assert_one_error_line(&out, &["postgresql", "not supported"]);
+        let line = assert_one_error_line(&out, &["cannot connect to postgresql", "refused"]);
         assert!(!line.contains("hunter2"), "password echoed: {line}");
 
         let out = run_env(d.path(), ["migrate"], &[("CONFAB_DATABASE_URL", url)]);
-        let line = assert_one_error_line(&out, &["postgresql", "not supported"]);
+        let line = assert_one_error_line(&out, &["cannot connect to postgresql", "refused"]);
+        assert!(!line.contains("hunter2"), "password echoed: {line}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+    assert!(!d.path().join("confab.db").exists());
+}
+
+#[test]
+fn a_malformed_postgres_url_is_refused_without_echoing_the_password() {
+    let d = dir();
+    for url in [
+        "postgres://confab:hunter2@127.0.0.1:1/confab?sslmode=bogus",
+        "postgres://confab:hunter2@127.0.0.1:notaport/confab",
+    ] {
+        let out = run(d.path(), ["--database-url", url, "--listen", ANY]);
+        let line = assert_one_error_line(&out, &["postgresql url"]);
         assert!(!line.contains("hunter2"), "password echoed: {line}");
     }
+    let long = format!("postgres://{}@127.0.0.1:1/x", "u".repeat(5_000));
+    let out = run(d.path(), ["--database-url", &long, "--listen", ANY]);
+    assert_one_error_line(&out, &["postgresql"]);
 }
 
 #[test]
@@ -980,6 +1000,69 @@ fn migrate_creates_the_database_and_is_idempotent() {
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(d.path().join("elsewhere.db").is_file());
+}
+
+// ---------------------------------------------------------------------------------------------
+// port
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn port_copies_a_database_prints_progress_and_refuses_to_copy_into_it_again() {
+    let d = dir();
+    let out = run(
+        d.path(),
+        ["user", "create", "alice", "--password", PASSWORD],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let port = [
+        "port",
+        "--from",
+        "sqlite://confab.db",
+        "--to",
+        "sqlite://copy.db",
+    ];
+    let out = run(d.path(), port);
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = stdout(&out);
+    assert!(printed.lines().any(|l| l == "users: 1/1"), "{printed}");
+    assert!(
+        printed
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("verified: settings 1 = 1, users 1 = 1, ")),
+        "{printed}"
+    );
+    // The copy has alice.
+    let out = run(
+        d.path(),
+        [
+            "user",
+            "grant-admin",
+            "alice",
+            "--database-url",
+            "sqlite://copy.db",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = run(d.path(), port);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(
+        err.lines().last().is_some_and(|l| l
+            .starts_with("confab: the target already has data (settings: 1 row, users: 1 row)")),
+        "{err}"
+    );
+    h::assert_no_panic(&err);
+}
+
+#[test]
+fn port_needs_both_databases() {
+    let d = dir();
+    let out = run(d.path(), ["port", "--from", "sqlite://confab.db"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("--to <TO>"), "{}", text(&out));
+    assert!(!d.path().join("confab.db").exists());
 }
 
 // ---------------------------------------------------------------------------------------------

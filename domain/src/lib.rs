@@ -40,6 +40,17 @@ pub fn to_millis(t: Timestamp) -> Timestamp {
     t.replace_nanosecond(nanos - nanos % 1_000_000).unwrap_or(t)
 }
 
+/// A timestamp as whole milliseconds since the Unix epoch: how both stores keep times, so a
+/// move between them is exact.
+pub fn unix_millis(t: Timestamp) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// The inverse of [`unix_millis`]; `None` outside the representable range.
+pub fn from_unix_millis(ms: i64) -> Option<Timestamp> {
+    Timestamp::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+}
+
 /// A trimmed label (names, aliases): 1–`max` characters, no control characters.
 pub(crate) fn parse_label(raw: &str, field: &'static str, max: usize) -> Result<String, Invalid> {
     let trimmed = raw.trim();

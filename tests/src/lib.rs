@@ -5,11 +5,14 @@
 
 pub mod chat;
 mod client;
+pub mod existing;
+pub mod pg;
 pub mod rng;
 mod tokens;
 pub mod ws;
 
 pub use client::{Body, Resp, Session};
+pub use pg::{PgCluster, TestDatabase};
 pub use tokens::{forge_token, token_claims};
 pub use ws::{Ended, Refused, Token, Ws};
 
@@ -26,6 +29,8 @@ pub const TEST_SECRET: &str = "confab-test-secret-0123456789-abcdefghij";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Store {
     Sqlite,
+    /// A database of the test's own on the cluster the process shares (see [`pg`]).
+    Postgres,
 }
 
 /// A running server over its own fresh store.
@@ -42,6 +47,9 @@ pub struct TestServer {
     task: Option<JoinHandle<std::io::Result<()>>>,
     /// The helper of [`TestServer::settle`], once made: its session and group.
     settler: tokio::sync::Mutex<Option<(Session, String)>>,
+    /// On [`Store::Postgres`], the server's database: kept across restarts, dropped after the
+    /// server (fields drop after `Drop::drop` has signalled the shutdown).
+    database: Option<TestDatabase>,
 }
 
 impl TestServer {
@@ -54,19 +62,43 @@ impl TestServer {
     pub async fn start_with(store: Store, flags: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let flags = flags.iter().map(|s| (*s).to_owned()).collect();
-        Self::start_in(store, dir, flags, true).await
+        Self::start_in(store, dir, None, flags, true).await
+    }
+
+    /// A server on [`Store::Postgres`] over a fresh database of `cluster` (e.g. a
+    /// [`PgCluster::start_private`] that the test stops and starts), with extra flags.
+    pub async fn start_on(cluster: &PgCluster, flags: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = TestDatabase::on(cluster).await;
+        let flags = flags.iter().map(|s| (*s).to_owned()).collect();
+        Self::start_in(Store::Postgres, dir, Some(database), flags, true).await
     }
 
     /// A server started as the README's quick start does: no secret given, so it generates
     /// one on first start and keeps it in the database.
     pub async fn start_with_generated_secret(store: Store) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        Self::start_in(store, dir, Vec::new(), false).await
+        Self::start_in(store, dir, None, Vec::new(), false).await
     }
 
-    async fn start_in(store: Store, dir: TempDir, flags: Vec<String>, fixed_secret: bool) -> Self {
-        let database_url = match store {
-            Store::Sqlite => format!("sqlite://{}", sqlite_path(&dir).display()),
+    /// Starts a server on `store`: over `dir` on SQLite; over `database` on PostgreSQL, or a
+    /// fresh one of the shared cluster when there is none yet.
+    async fn start_in(
+        store: Store,
+        dir: TempDir,
+        database: Option<TestDatabase>,
+        flags: Vec<String>,
+        fixed_secret: bool,
+    ) -> Self {
+        let (database_url, database) = match store {
+            Store::Sqlite => (format!("sqlite://{}", sqlite_path(&dir).display()), None),
+            Store::Postgres => {
+                let database = match database {
+                    Some(database) => database,
+                    None => TestDatabase::new().await,
+                };
+                (database.url().to_owned(), Some(database))
+            }
         };
         let mut all = vec!["--database-url".to_owned(), database_url];
         if fixed_secret {
@@ -98,6 +130,7 @@ impl TestServer {
             shutdown: Some(tx),
             task: Some(task),
             settler: tokio::sync::Mutex::new(None),
+            database,
         }
     }
 
@@ -107,12 +140,39 @@ impl TestServer {
         self.stop().await;
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
         let flags = std::mem::take(&mut self.flags);
-        Self::start_in(self.store, dir, flags, self.fixed_secret).await
+        let database = self.database.take();
+        Self::start_in(self.store, dir, database, flags, self.fixed_secret).await
     }
 
     /// The SQLite file of a server on [`Store::Sqlite`].
     pub fn sqlite_path(&self) -> std::path::PathBuf {
         sqlite_path(&self.dir)
+    }
+
+    /// How many rows of the store's `table` have `column` equal to `value`, read from the
+    /// database itself, whichever the store: for what HTTP cannot tell apart. Ids compare as
+    /// text (PostgreSQL keeps them as `uuid`).
+    pub async fn count_rows(&self, table: &str, column: &str, value: &str) -> i64 {
+        for name in [table, column] {
+            assert!(
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "not a plain table or column name: {name:?}"
+            );
+        }
+        match &self.database {
+            Some(database) => database.count_rows(table, column, value).await,
+            None => {
+                let sql = format!("SELECT count(*) FROM {table} WHERE {column} = ?1");
+                let (path, value) = (self.sqlite_path(), value.to_owned());
+                tokio::task::spawn_blocking(move || {
+                    rusqlite::Connection::open(path)
+                        .and_then(|db| db.query_row(&sql, [&value], |row| row.get(0)))
+                        .expect("rows counted")
+                })
+                .await
+                .expect("the count ran")
+            }
+        }
     }
 
     /// Stops the server as SIGTERM does (graceful: sockets are closed with 1001) and waits
@@ -155,7 +215,7 @@ fn sqlite_path(dir: &TempDir) -> std::path::PathBuf {
 }
 
 /// Instantiates test cases once per store, in a module named after the store, so a failure
-/// reads `auth::sqlite::<name>` (and, when the PostgreSQL store lands, `auth::postgres::<name>`).
+/// reads `auth::sqlite::<name>` or `auth::postgres::<name>`.
 ///
 /// Cases before the `;` are `async fn(&TestServer)` and get a fresh default server. Cases after
 /// `own_server:` are `async fn(Store)` and start their own (custom settings, restarts).
@@ -174,6 +234,21 @@ macro_rules! store_tests {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $own() {
                     super::$own($crate::Store::Sqlite).await;
+                }
+            )+)?
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let server = $crate::TestServer::start($crate::Store::Postgres).await;
+                    super::$name(&server).await;
+                }
+            )*
+            $($(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $own() {
+                    super::$own($crate::Store::Postgres).await;
                 }
             )+)?
         }

@@ -15,6 +15,7 @@ mod migrate;
 mod readers;
 mod rows;
 mod sessions;
+mod transfer;
 mod users;
 mod writer;
 

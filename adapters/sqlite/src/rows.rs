@@ -26,14 +26,10 @@ pub(crate) fn time_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> 
 }
 
 /// Unix milliseconds → time.
-pub(crate) fn from_millis(ms: i64) -> Option<Timestamp> {
-    Timestamp::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
-}
+pub(crate) use confab_domain::from_unix_millis as from_millis;
 
 /// Time → Unix milliseconds, as stored.
-pub(crate) fn millis(t: Timestamp) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
+pub(crate) use confab_domain::unix_millis as millis;
 
 /// A user from a row selected with [`USER_COLUMNS`].
 pub(crate) fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {

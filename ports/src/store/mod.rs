@@ -8,6 +8,7 @@ mod groups;
 mod health;
 mod messages;
 mod sessions;
+mod transfer;
 mod users;
 
 pub use groups::{
@@ -16,6 +17,7 @@ pub use groups::{
 pub use health::Health;
 pub use messages::{Appended, Changed, Cursor, Messages, NewMessage, Page};
 pub use sessions::{NewSession, Principal, Rotation, Sessions};
+pub use transfer::{Column, Kind, Row, TABLES, Table, TableLayout, Transfer, Value};
 pub use users::{Credentials, NewUser, ProfileChange, Users};
 
 #[cfg(test)]
@@ -26,5 +28,7 @@ pub use health::MockHealth;
 pub use messages::MockMessages;
 #[cfg(test)]
 pub use sessions::MockSessions;
+#[cfg(test)]
+pub use transfer::MockTransfer;
 #[cfg(test)]
 pub use users::MockUsers;

@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use confab_tests::chat::{id, num};
-use confab_tests::{Session, TestServer};
+use confab_tests::{Session, Store, TestServer};
 use futures::future::join_all;
 use serde_json::json;
 use tokio::sync::Notify;
@@ -201,9 +201,93 @@ async fn a_member_removed_while_sending_sends_nothing_after_the_removal(s: &Test
     );
 }
 
+/// Fifty senders at once, each on its own HTTP connection and (on PostgreSQL, with a pool of
+/// fifty) its own database connection, all appending to one group: the group's row lock (or
+/// SQLite's single writer) must still hand out every seq exactly once, in commit order.
+async fn fifty_connections_appending_to_one_group_get_seqs_one_to_n(store: Store) {
+    const SENDERS: usize = 50;
+    const EACH: usize = 10;
+    let s = TestServer::start_with(store, &["--database-connections", "50"]).await;
+    // A client each: separate connection pools, so the sends really run side by side.
+    let s = &s;
+    let people = join_all((0..SENDERS).map(|k| async move {
+        let me = s.register(&format!("sender{k}")).await;
+        (me, reqwest::Client::new())
+    }))
+    .await;
+    let others: Vec<&Session> = people.iter().skip(1).map(|(me, _)| me).collect();
+    let g = id(&s.create_group(&people[0].0, "Crowd", &others).await);
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(SENDERS));
+    let answered = join_all(people.iter().map(|(me, http)| {
+        let start = start.clone();
+        let g = g.clone();
+        async move {
+            start.wait().await;
+            let mut seqs = Vec::new();
+            for i in 0..EACH {
+                let r = http
+                    .post(s.url(&format!("/api/v1/groups/{g}/messages")))
+                    .bearer_auth(&me.access)
+                    .json(&json!({"body": format!("{} says {i}", me.user_id)}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 201);
+                let m: serde_json::Value = r.json().await.unwrap();
+                seqs.push(num(&m, "seq"));
+            }
+            // Each sender's own messages are in its order.
+            assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+            seqs
+        }
+    }))
+    .await;
+    let total = (SENDERS * EACH) as u64;
+    let mut all: Vec<u64> = answered.into_iter().flatten().collect();
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (1..=total).collect::<Vec<_>>(),
+        "every seq answered once"
+    );
+    let history = s.all_messages(&people[0].0, &g).await;
+    let seqs: Vec<u64> = history.iter().map(|m| num(m, "seq")).collect();
+    assert_eq!(seqs, (1..=total).collect::<Vec<_>>());
+    assert_eq!(num(&s.group(&people[0].0, &g).await, "last_rev"), total);
+}
+
+/// Ten registrations of one name (and, separately, of one email) at the same instant: the
+/// checks before the insert all pass, so the database's unique constraint decides — one 201,
+/// and nine 409s naming the field, never a 500.
+async fn racing_registrations_of_one_name_or_email_give_one_account(s: &TestServer) {
+    for (round, field) in ["username", "email"].into_iter().enumerate() {
+        let answers = join_all((0..10).map(|k| {
+            let body = if field == "username" {
+                json!({"username": format!("Taken{round}"), "password": "correct horse battery"})
+            } else {
+                json!({
+                    "username": format!("mail{round}x{k}"),
+                    "email": "Same@Example.com",
+                    "password": "correct horse battery",
+                })
+            };
+            s.post("/auth/register", None, body)
+        }))
+        .await;
+        let created = answers.iter().filter(|r| r.status == 201).count();
+        assert_eq!(created, 1, "{answers:?}");
+        for r in answers.iter().filter(|r| r.status != 201) {
+            r.expect_error(409, "conflict");
+            assert_eq!(r.json["error"]["field"], field, "{r:?}");
+        }
+    }
+}
+
 confab_tests::store_tests!(
+    racing_registrations_of_one_name_or_email_give_one_account,
     twenty_clients_times_fifty_messages_give_gapless_seqs_and_revs,
     the_same_client_id_ten_times_at_once_is_one_message,
     both_sides_opening_the_same_direct_chat_at_once_get_one,
-    a_member_removed_while_sending_sends_nothing_after_the_removal,
+    a_member_removed_while_sending_sends_nothing_after_the_removal;
+    own_server: fifty_connections_appending_to_one_group_get_seqs_one_to_n,
 );

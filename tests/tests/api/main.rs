@@ -8,6 +8,7 @@ mod conversations_hostile;
 mod direct;
 mod errors;
 mod groups;
+mod harness;
 mod hostile;
 mod members;
 mod messages;

@@ -2,7 +2,7 @@
 //! and the last one out deleting the group.
 
 use confab_tests::chat::{id, is_rfc3339_ms_utc, keys, past};
-use confab_tests::{Session, Store, TestServer};
+use confab_tests::{Session, TestServer};
 
 async fn owner_and_admins_add_members_once(s: &TestServer) {
     let alice = s.register("alice").await;
@@ -201,21 +201,10 @@ async fn the_last_one_out_deletes_the_group(s: &TestServer) {
     }
     // Over HTTP, a deleted group and one that nobody is in look alike (by design); the
     // store shows the difference.
-    match s.store {
-        Store::Sqlite => {
-            let db = rusqlite::Connection::open(s.sqlite_path()).unwrap();
-            for table in ["groups", "members", "messages"] {
-                let column = if table == "groups" { "id" } else { "group_id" };
-                let left: i64 = db
-                    .query_row(
-                        &format!("SELECT count(*) FROM {table} WHERE {column} = ?1"),
-                        [&g],
-                        |row| row.get(0),
-                    )
-                    .unwrap();
-                assert_eq!(left, 0, "{table} still holds rows of the group");
-            }
-        }
+    for table in ["groups", "members", "messages"] {
+        let column = if table == "groups" { "id" } else { "group_id" };
+        let left = s.count_rows(table, column, &g).await;
+        assert_eq!(left, 0, "{table} still holds rows of the group");
     }
 }
 

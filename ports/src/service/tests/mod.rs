@@ -5,6 +5,7 @@
 mod accounts;
 mod conversations;
 mod events;
+mod transfer;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,0 +1,51 @@
+//! Embedded migrations, tracked in `confab_schema`: migration N runs once, in order, under an
+//! advisory lock so that instances starting at once do not race.
+
+use sqlx::PgPool;
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_schema.sql")];
+
+/// Key of the advisory lock held while migrating (any constant unlikely to collide).
+const MIGRATION_LOCK: i64 = 0x636f_6e66_6162; // "confab"
+
+/// Applies every migration newer than the database, each in its own transaction. Refuses a
+/// database written by a newer confab rather than guess at a schema it does not know.
+pub(crate) async fn run(pool: &PgPool) -> Result<(), String> {
+    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS confab_schema (version bigint NOT NULL)")
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    let current: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM confab_schema")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    let current = current.unwrap_or(0);
+    let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+    if current > known {
+        return Err(format!(
+            "its schema version {current} is newer than this confab knows ({known}); upgrade confab"
+        ));
+    }
+    for (version, sql) in (1..)
+        .zip(MIGRATIONS)
+        .skip(usize::try_from(current).unwrap_or(0))
+    {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| format!("migration {version} failed: {e}"))?;
+        sqlx::query("INSERT INTO confab_schema (version) VALUES ($1)")
+            .bind(version)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!(version, "applied PostgreSQL migration");
+    }
+    tx.commit().await.map_err(|e| e.to_string())
+}

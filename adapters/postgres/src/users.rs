@@ -1,0 +1,242 @@
+//! `Users` on PostgreSQL.
+
+use async_trait::async_trait;
+use confab_domain::{Email, Timestamp, User, UserId, Username};
+use confab_ports::hasher::PasswordHash;
+use confab_ports::store::{Credentials, NewSession, NewUser, ProfileChange, Users};
+use confab_ports::{Error, Result};
+use sqlx::{AssertSqlSafe, PgConnection, Row};
+
+use crate::error::StoreResult;
+use crate::rows::{USER_COLUMNS, millis, user_from_row};
+use crate::sessions::insert_session;
+use crate::{PgStore, run};
+
+pub(crate) async fn load_user(conn: &mut PgConnection, id: UserId) -> StoreResult<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(id.as_uuid())
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.as_ref().map(user_from_row).transpose()?)
+}
+
+/// Whether another account holds `value` in `column`. Checked first so that the answer names
+/// the right field when both are taken; the constraints still decide a race.
+async fn taken(
+    conn: &mut PgConnection,
+    column: &'static str,
+    value: &str,
+    except: Option<UserId>,
+) -> StoreResult<bool> {
+    let sql = format!("SELECT 1 FROM users WHERE {column} = $1 AND id IS DISTINCT FROM $2");
+    Ok(sqlx::query(AssertSqlSafe(sql))
+        .bind(value)
+        .bind(except.map(|id| id.as_uuid()))
+        .fetch_optional(conn)
+        .await?
+        .is_some())
+}
+
+async fn insert_user(conn: &mut PgConnection, u: &NewUser) -> StoreResult<()> {
+    if taken(conn, "username", u.username.as_str(), None).await? {
+        return Err(Error::Conflict { field: "username" }.into());
+    }
+    if let Some(email) = &u.email
+        && taken(conn, "email", email.as_str(), None).await?
+    {
+        return Err(Error::Conflict { field: "email" }.into());
+    }
+    sqlx::query(
+        "INSERT INTO users (id, username, display_name, email, country, password_hash, is_admin, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(u.id.as_uuid())
+    .bind(u.username.as_str())
+    .bind(u.display_name.as_ref().map(|d| d.as_str()))
+    .bind(u.email.as_ref().map(|e| e.as_str()))
+    .bind(u.country.as_ref().map(|c| c.as_str()))
+    .bind(&u.password_hash.0)
+    .bind(u.is_admin)
+    .bind(millis(u.created_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn apply_change(
+    conn: &mut PgConnection,
+    id: UserId,
+    change: ProfileChange,
+) -> StoreResult<User> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1 FOR UPDATE");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(id.as_uuid())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(Error::NotFound("user"))?;
+    let mut user = user_from_row(&row)?;
+    if let Some(Some(email)) = &change.email
+        && taken(conn, "email", email.as_str(), Some(id)).await?
+    {
+        return Err(Error::Conflict { field: "email" }.into());
+    }
+    if let Some(v) = change.display_name {
+        user.display_name = v;
+    }
+    if let Some(v) = change.country {
+        user.country = v;
+    }
+    if let Some(v) = change.email {
+        user.email = v;
+    }
+    if let Some(v) = change.two_factor {
+        user.two_factor = v;
+    }
+    sqlx::query(
+        "UPDATE users SET display_name = $2, country = $3, email = $4, two_factor = $5 WHERE id = $1",
+    )
+    .bind(id.as_uuid())
+    .bind(user.display_name.as_ref().map(|d| d.as_str()))
+    .bind(user.country.as_ref().map(|c| c.as_str()))
+    .bind(user.email.as_ref().map(|e| e.as_str()))
+    .bind(user.two_factor)
+    .execute(conn)
+    .await?;
+    Ok(user)
+}
+
+#[async_trait]
+impl Users for PgStore {
+    async fn create_user(&self, user: NewUser, first_login: Option<NewSession>) -> Result<User> {
+        run(async {
+            let mut tx = self.begin().await?;
+            insert_user(&mut tx, &user).await?;
+            if let Some(session) = &first_login {
+                insert_session(&mut tx, session).await?;
+            }
+            let created = load_user(&mut tx, user.id)
+                .await?
+                .ok_or(Error::NotFound("user"))?;
+            tx.commit().await?;
+            Ok(created)
+        })
+        .await
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
+        run(async { load_user(&mut *self.conn().await?, id).await }).await
+    }
+
+    async fn credentials_by_login(&self, login: &str) -> Result<Option<Credentials>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, u.password_hash FROM users u
+              WHERE u.username = $1 OR u.email = $1"
+        );
+        run(async {
+            let row = sqlx::query(AssertSqlSafe(sql))
+                .bind(login.to_lowercase())
+                .fetch_optional(&self.pool)
+                .await?;
+            let Some(row) = row else { return Ok(None) };
+            Ok(Some(Credentials {
+                user: user_from_row(&row)?,
+                password_hash: PasswordHash(row.try_get(8)?),
+            }))
+        })
+        .await
+    }
+
+    async fn user_by_username(&self, username: &Username) -> Result<Option<User>> {
+        self.user_where("username", username.as_str()).await
+    }
+
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
+        self.user_where("email", email.as_str()).await
+    }
+
+    async fn search_users(&self, prefix: &str, limit: u32) -> Result<Vec<User>> {
+        // starts_with takes the prefix literally: no LIKE wildcards to escape.
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u
+              WHERE starts_with(u.username, lower($1))
+                 OR starts_with(lower(u.display_name), lower($1))
+              ORDER BY u.username LIMIT $2"
+        );
+        run(async {
+            let rows = sqlx::query(AssertSqlSafe(sql))
+                .bind(prefix)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+            Ok(rows
+                .iter()
+                .map(user_from_row)
+                .collect::<sqlx::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn update_profile(&self, id: UserId, change: ProfileChange) -> Result<User> {
+        run(async {
+            let mut tx = self.begin().await?;
+            let user = apply_change(&mut tx, id, change).await?;
+            tx.commit().await?;
+            Ok(user)
+        })
+        .await
+    }
+
+    async fn set_admin(&self, id: UserId, admin: bool) -> Result<()> {
+        run(async {
+            let done = sqlx::query("UPDATE users SET is_admin = $2 WHERE id = $1")
+                .bind(id.as_uuid())
+                .bind(admin)
+                .execute(&self.pool)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(Error::NotFound("user").into());
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn replace_password(&self, id: UserId, hash: PasswordHash, now: Timestamp) -> Result<()> {
+        run(async {
+            let mut tx = self.begin().await?;
+            let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                .bind(id.as_uuid())
+                .bind(&hash.0)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(Error::NotFound("user").into());
+            }
+            sqlx::query(
+                "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(id.as_uuid())
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+impl PgStore {
+    async fn user_where(&self, column: &'static str, value: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.{column} = $1");
+        run(async {
+            let row = sqlx::query(AssertSqlSafe(sql))
+                .bind(value)
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(row.as_ref().map(user_from_row).transpose()?)
+        })
+        .await
+    }
+}

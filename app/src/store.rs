@@ -1,0 +1,93 @@
+//! Opens the store the database URL names, as the five store ports (or, for `confab port`,
+//! as the `Transfer` port).
+
+use std::sync::Arc;
+
+use confab_ports::store::{Groups, Health, Messages, Sessions, Transfer, Users};
+use confab_postgres::{PgSettings, PgStore};
+use confab_sqlite::SqliteStore;
+
+use crate::StartError;
+use crate::config::{DatabaseUrl, StoreArgs};
+
+/// The store behind every store port.
+#[derive(Clone)]
+pub(crate) struct Store {
+    pub users: Arc<dyn Users>,
+    pub groups: Arc<dyn Groups>,
+    pub messages: Arc<dyn Messages>,
+    pub sessions: Arc<dyn Sessions>,
+    pub health: Arc<dyn Health>,
+}
+
+impl Store {
+    fn over<S: Users + Groups + Messages + Sessions + Health + 'static>(store: S) -> Self {
+        let store = Arc::new(store);
+        Self {
+            users: store.clone(),
+            groups: store.clone(),
+            messages: store.clone(),
+            sessions: store.clone(),
+            health: store,
+        }
+    }
+}
+
+/// Opens the SQLite file (creating it) at `path`, running migrations.
+pub(crate) async fn open_sqlite(
+    path: std::path::PathBuf,
+    timeout: std::time::Duration,
+) -> Result<SqliteStore, StartError> {
+    tokio::task::spawn_blocking(move || SqliteStore::open(&path, timeout))
+        .await
+        .map_err(|e| StartError(format!("opening the database failed: {e}")))?
+        .map_err(|e| StartError(e.to_string()))
+}
+
+/// Connects to the PostgreSQL database at `url`, running migrations.
+pub(crate) async fn open_postgres(url: &str, args: &StoreArgs) -> Result<PgStore, StartError> {
+    let settings = PgSettings {
+        max_connections: args.database_connections,
+        timeout: args.database_timeout,
+    };
+    PgStore::connect(url, &settings)
+        .await
+        .map_err(|e| StartError(e.to_string()))
+}
+
+/// Opens the store the settings name, running migrations.
+pub(crate) async fn open_store(args: &StoreArgs) -> Result<Store, StartError> {
+    Ok(
+        match DatabaseUrl::parse(&args.database_url).map_err(StartError)? {
+            DatabaseUrl::Sqlite(path) => {
+                Store::over(open_sqlite(path, args.database_timeout).await?)
+            }
+            DatabaseUrl::Postgres(url) => Store::over(open_postgres(&url, args).await?),
+        },
+    )
+}
+
+/// Connections the move between stores holds: it reads or writes one batch at a time.
+const TRANSFER_CONNECTIONS: u32 = 2;
+
+/// Opens the store `url` names for a move between stores (`confab port`), running migrations.
+/// `timeout` bounds each operation, a whole batch.
+pub(crate) async fn open_transfer(
+    url: &DatabaseUrl,
+    timeout: std::time::Duration,
+) -> Result<Arc<dyn Transfer>, StartError> {
+    Ok(match url {
+        DatabaseUrl::Sqlite(path) => Arc::new(open_sqlite(path.clone(), timeout).await?),
+        DatabaseUrl::Postgres(url) => {
+            let settings = PgSettings {
+                max_connections: TRANSFER_CONNECTIONS,
+                timeout,
+            };
+            Arc::new(
+                PgStore::connect(url, &settings)
+                    .await
+                    .map_err(|e| StartError(e.to_string()))?,
+            )
+        }
+    })
+}

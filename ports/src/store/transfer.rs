@@ -1,0 +1,356 @@
+//! The portable row format for moving a whole store to another backend (`confab port`).
+//!
+//! Both stores keep the same tables with the same column names; they differ only in how a
+//! value is spelt (a UUID is `uuid` on PostgreSQL and text on SQLite, a boolean `boolean` or
+//! 0/1). [`TABLES`] describes every table once — its columns, their [`Kind`] and nullability,
+//! and the key that orders it — and a row travels as a `Vec<Value>` in the order of its
+//! columns. Each adapter turns that description into its own SQL; columns a store keeps only
+//! for itself (SQLite's integer key of the full-text index, PostgreSQL's search words) are
+//! not in it: the target derives them.
+//!
+//! A table added by a later migration is one more entry in [`TABLES`]. Forgetting it cannot
+//! lose data silently: the copy compares each store's own [`Transfer::layout`] with
+//! [`TABLES`] first and refuses any difference.
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::{Error, Result};
+
+/// What a column holds, whatever the store spells it as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An id: `uuid` on PostgreSQL, hyphenated lower-case text on SQLite.
+    Uuid,
+    /// UTF-8 text.
+    Text,
+    /// A 64-bit integer: counters, and times as Unix milliseconds.
+    Int,
+    /// `boolean` on PostgreSQL, 0 or 1 on SQLite.
+    Bool,
+    /// `bytea` on PostgreSQL, a BLOB on SQLite.
+    Bytes,
+}
+
+/// One column of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// Its name in both schemas.
+    pub name: &'static str,
+    pub kind: Kind,
+    /// Whether it may hold [`Value::Null`].
+    pub nullable: bool,
+}
+
+/// One table: its columns in the order a row carries them, and the columns of a unique key
+/// (NOT NULL) that orders it, so it can be read in batches (`WHERE key > last ORDER BY key`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Table {
+    pub name: &'static str,
+    pub columns: &'static [Column],
+    pub key: &'static [&'static str],
+}
+
+/// One value of a row: `Null`, or a value of its column's [`Kind`] (the variant of that name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+    Bytes(Vec<u8>),
+    Bool(bool),
+    Uuid(Uuid),
+}
+
+/// One row: a value per column, in the order of [`Table::columns`].
+pub type Row = Vec<Value>;
+
+const fn req(name: &'static str, kind: Kind) -> Column {
+    Column {
+        name,
+        kind,
+        nullable: false,
+    }
+}
+
+const fn opt(name: &'static str, kind: Kind) -> Column {
+    Column {
+        name,
+        kind,
+        nullable: true,
+    }
+}
+
+/// Every table of the store, parents before children: copied in this order, every foreign
+/// key of a row points at a row already copied.
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "settings",
+        // The generated JWT signing secret lives here: copying it keeps tokens valid.
+        columns: &[req("key", Kind::Text), req("value", Kind::Bytes)],
+        key: &["key"],
+    },
+    Table {
+        name: "users",
+        columns: &[
+            req("id", Kind::Uuid),
+            req("username", Kind::Text),
+            opt("display_name", Kind::Text),
+            opt("email", Kind::Text),
+            opt("country", Kind::Text),
+            req("password_hash", Kind::Text),
+            req("is_admin", Kind::Bool),
+            req("two_factor", Kind::Bool),
+            req("created_at", Kind::Int),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "sessions",
+        columns: &[
+            req("id", Kind::Uuid),
+            req("user_id", Kind::Uuid),
+            req("created_at", Kind::Int),
+            opt("revoked_at", Kind::Int),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "refresh_tokens",
+        columns: &[
+            req("token_hash", Kind::Bytes),
+            req("session_id", Kind::Uuid),
+            req("expires_at", Kind::Int),
+            opt("used_at", Kind::Int),
+        ],
+        key: &["token_hash"],
+    },
+    Table {
+        name: "groups",
+        columns: &[
+            req("id", Kind::Uuid),
+            req("kind", Kind::Text),
+            opt("name", Kind::Text),
+            req("created_by", Kind::Uuid),
+            req("created_at", Kind::Int),
+            opt("expires_at", Kind::Int),
+            opt("closed_at", Kind::Int),
+            req("last_seq", Kind::Int),
+            req("last_rev", Kind::Int),
+            req("last_activity_at", Kind::Int),
+            opt("direct_key", Kind::Text),
+        ],
+        key: &["id"],
+    },
+    Table {
+        name: "members",
+        columns: &[
+            req("group_id", Kind::Uuid),
+            req("user_id", Kind::Uuid),
+            req("role", Kind::Text),
+            opt("alias", Kind::Text),
+            req("joined_at", Kind::Int),
+            req("last_read_seq", Kind::Int),
+        ],
+        key: &["group_id", "user_id"],
+    },
+    Table {
+        name: "messages",
+        columns: &[
+            req("id", Kind::Uuid),
+            req("group_id", Kind::Uuid),
+            req("seq", Kind::Int),
+            req("rev", Kind::Int),
+            req("created_rev", Kind::Int),
+            req("sender_id", Kind::Uuid),
+            req("body", Kind::Text),
+            opt("client_id", Kind::Text),
+            req("created_at", Kind::Int),
+            opt("edited_at", Kind::Int),
+            req("deleted", Kind::Bool),
+        ],
+        // Message ids are UUIDv7, so id order is (nearly) the order they were sent in: a
+        // target that numbers rows as they arrive (SQLite's search index) numbers them alike.
+        key: &["id"],
+    },
+];
+
+impl Kind {
+    /// Whether `value` is of this kind (`Null` is of none).
+    pub fn holds(self, value: &Value) -> bool {
+        matches!(
+            (self, value),
+            (Kind::Uuid, Value::Uuid(_))
+                | (Kind::Text, Value::Text(_))
+                | (Kind::Int, Value::Int(_))
+                | (Kind::Bool, Value::Bool(_))
+                | (Kind::Bytes, Value::Bytes(_))
+        )
+    }
+}
+
+impl Table {
+    /// The table named `name`.
+    pub fn named(name: &str) -> Option<&'static Table> {
+        TABLES.iter().find(|t| t.name == name)
+    }
+
+    /// The key's columns, in key order.
+    pub fn key_columns(&self) -> impl Iterator<Item = (usize, &'static Column)> + '_ {
+        self.key
+            .iter()
+            .filter_map(|k| self.columns.iter().enumerate().find(|(_, c)| c.name == *k))
+    }
+
+    /// The key of `row`, to continue reading after it.
+    pub fn key_of(&self, row: &[Value]) -> Result<Vec<Value>> {
+        self.check_row(row)?;
+        Ok(self.key_columns().map(|(i, _)| row[i].clone()).collect())
+    }
+
+    /// MUST hold for every row read or written: one value per column, each of the column's
+    /// kind, `Null` only where the column is nullable. Answers `Error::Internal` otherwise.
+    pub fn check_row(&self, row: &[Value]) -> Result<()> {
+        if row.len() != self.columns.len() {
+            return Err(Error::Internal(format!(
+                "a row of {} has {} values for {} columns",
+                self.name,
+                row.len(),
+                self.columns.len()
+            )));
+        }
+        for (column, value) in self.columns.iter().zip(row) {
+            let fits = match value {
+                Value::Null => column.nullable,
+                v => column.kind.holds(v),
+            };
+            if !fits {
+                return Err(Error::Internal(format!(
+                    "{}.{} ({:?}{}) cannot hold {value:?}",
+                    self.name,
+                    column.name,
+                    column.kind,
+                    if column.nullable { ", nullable" } else { "" }
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// MUST hold for a key to read after: one non-null value per key column, of its kind.
+    pub fn check_key(&self, key: &[Value]) -> Result<()> {
+        let fits = key.len() == self.key.len()
+            && self
+                .key_columns()
+                .zip(key)
+                .all(|((_, column), value)| column.kind.holds(value));
+        if fits {
+            Ok(())
+        } else {
+            Err(Error::Internal(format!(
+                "{key:?} is not a key of {}",
+                self.name
+            )))
+        }
+    }
+}
+
+/// One table as a store has it: its name and its column names, leaving out what only that
+/// store keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableLayout {
+    pub name: String,
+    pub columns: Vec<String>,
+}
+
+/// Whole-table reads and writes in the portable row format, for moving a store. Not for
+/// serving requests: nothing here checks a rule, since it copies rows that already obey them.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait Transfer: Send + Sync {
+    /// Every table the store's schema has, each with its columns, leaving out tables and
+    /// columns that only this store keeps and derives itself (search indexes, the migration
+    /// bookkeeping).
+    async fn layout(&self) -> Result<Vec<TableLayout>>;
+
+    /// How many rows `table` holds.
+    async fn count(&self, table: &'static Table) -> Result<u64>;
+
+    /// Up to `limit` rows of `table` whose key is greater than `after` (all when `None`),
+    /// ordered by key. Each row MUST pass [`Table::check_row`]. Answers `Error::Internal` for a
+    /// value the store holds in a form it cannot read as the column's kind.
+    async fn read_batch(
+        &self,
+        table: &'static Table,
+        after: Option<Vec<Value>>,
+        limit: u32,
+    ) -> Result<Vec<Row>>;
+
+    /// Inserts `rows` into `table` as they are, filling the columns only this store keeps, in
+    /// one transaction: all or none, and durable when it answers `Ok`. MUST refuse (with
+    /// `Error::Internal`) a row that fails [`Table::check_row`], writing nothing.
+    async fn write_batch(&self, table: &'static Table, rows: Vec<Row>) -> Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn every_key_names_non_null_columns_and_every_name_is_plain() {
+        let plain =
+            |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        for table in TABLES {
+            assert!(plain(table.name), "{}", table.name);
+            assert!(!table.key.is_empty(), "{} has no key", table.name);
+            assert_eq!(
+                table.key_columns().count(),
+                table.key.len(),
+                "{}",
+                table.name
+            );
+            assert!(
+                table.key_columns().all(|(_, c)| !c.nullable),
+                "{}",
+                table.name
+            );
+            for column in table.columns {
+                assert!(plain(column.name), "{}.{}", table.name, column.name);
+            }
+            assert_eq!(Table::named(table.name), Some(table));
+        }
+    }
+
+    #[test]
+    fn rows_are_checked_against_the_description() {
+        let members = Table::named("members").unwrap();
+        let g = Uuid::now_v7();
+        let u = Uuid::now_v7();
+        let mut row = vec![
+            Value::Uuid(g),
+            Value::Uuid(u),
+            Value::Text("owner".into()),
+            Value::Null,
+            Value::Int(1),
+            Value::Int(0),
+        ];
+        assert!(members.check_row(&row).is_ok());
+        assert_eq!(
+            members.key_of(&row).unwrap(),
+            [Value::Uuid(g), Value::Uuid(u)]
+        );
+        assert!(members.check_key(&[Value::Uuid(g), Value::Uuid(u)]).is_ok());
+        assert!(members.check_key(&[Value::Uuid(g)]).is_err());
+        assert!(members.check_key(&[Value::Uuid(g), Value::Null]).is_err());
+
+        row[4] = Value::Null; // joined_at is NOT NULL
+        assert!(members.check_row(&row).is_err());
+        row[4] = Value::Text("1".into()); // and an integer
+        assert!(members.check_row(&row).is_err());
+        row[4] = Value::Int(1);
+        row.pop();
+        assert!(members.check_row(&row).is_err());
+    }
+}
