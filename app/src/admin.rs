@@ -1,7 +1,9 @@
 //! The `user` subcommands: account chores for operators, through the same use cases as the API.
 
 use std::io::BufRead;
+use std::sync::Arc;
 
+use confab_ports::clock::SystemClock;
 use confab_ports::service::{Accounts, Registration};
 
 use crate::config::{ServeArgs, StoreArgs, UserCommand};
@@ -84,7 +86,9 @@ async fn accounts(store: StoreArgs) -> Result<Accounts, StartError> {
     let mut args = ServeArgs::try_from_flags(std::iter::empty::<String>())
         .map_err(|e| StartError(format!("bad settings in the environment: {e}")))?;
     args.store = store;
-    Ok(Accounts::new(wiring::ports(&args).await?))
+    Ok(Accounts::new(
+        wiring::ports(&args, Arc::new(SystemClock)).await?,
+    ))
 }
 
 fn password_or_stdin(password: Option<String>) -> Result<String, StartError> {

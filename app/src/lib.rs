@@ -42,12 +42,20 @@ impl App {
 
 /// Opens the database (running migrations), settles the signing secret and builds the router.
 pub async fn build(args: &ServeArgs) -> Result<App, StartError> {
+    build_with_clock(args, std::sync::Arc::new(confab_ports::clock::SystemClock)).await
+}
+
+/// [`build`] with another clock: tests move time forward instead of sleeping.
+pub async fn build_with_clock(
+    args: &ServeArgs,
+    clock: std::sync::Arc<dyn confab_ports::clock::Clock>,
+) -> Result<App, StartError> {
     if args.redis_url.is_some() {
         return Err(StartError(
             "Redis (--redis-url) is not supported by this build yet; leave it unset for in-process fan-out and limits".into(),
         ));
     }
-    let ports = wiring::ports(args).await?;
+    let ports = wiring::ports(args, clock).await?;
     let accounts = confab_ports::service::Accounts::new(ports.clone());
     let (router, hub) = wiring::router(ports, args);
     Ok(App {

@@ -7,7 +7,7 @@ use confab_crypto::{Argon2Hasher, JwtIssuer, MIN_SECRET_LEN, generate_secret};
 use confab_http::ws::hub::Hub;
 use confab_http::{AppState, HttpConfig};
 use confab_ports::Ports;
-use confab_ports::clock::SystemClock;
+use confab_ports::clock::Clock;
 use confab_ports::local::{LocalBus, LocalRateLimiter, Quotas, Rate, TYPING, Window};
 use confab_ports::service::{Accounts, Conversations};
 
@@ -67,7 +67,7 @@ fn check_bounds(args: &ServeArgs) -> Result<(), StartError> {
 }
 
 /// Builds every port from the settings.
-pub(crate) async fn ports(args: &ServeArgs) -> Result<Ports, StartError> {
+pub(crate) async fn ports(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Ports, StartError> {
     check_bounds(args)?;
     if let Some(secret) = &args.jwt_secret
         && secret.len() < MIN_SECRET_LEN
@@ -95,7 +95,7 @@ pub(crate) async fn ports(args: &ServeArgs) -> Result<Ports, StartError> {
         messages: store.messages,
         sessions: store.sessions,
         health: store.health,
-        clock: Arc::new(SystemClock),
+        clock,
         hasher: Arc::new(hasher),
         tokens: Arc::new(JwtIssuer::new(
             &secret,

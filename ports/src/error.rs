@@ -49,6 +49,12 @@ pub enum Error {
 /// Result of a use case or port call.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl From<confab_domain::Closed> for Error {
+    fn from(closed: confab_domain::Closed) -> Self {
+        confab_domain::Refusal::from(closed).into()
+    }
+}
+
 impl From<confab_domain::Refusal> for Error {
     fn from(r: confab_domain::Refusal) -> Self {
         match r {

@@ -50,6 +50,8 @@ pub struct TestServer {
     /// On [`Store::Postgres`], the server's database: kept across restarts, dropped after the
     /// server (fields drop after `Drop::drop` has signalled the shutdown).
     database: Option<TestDatabase>,
+    /// The server's clock: real time plus whatever [`TestServer::advance`] added.
+    clock: confab_ports::clock::ShiftedClock,
 }
 
 impl TestServer {
@@ -106,7 +108,10 @@ impl TestServer {
         }
         all.extend(flags.iter().cloned());
         let args = confab::ServeArgs::try_from_flags(&all).expect("test flags parse");
-        let app = confab::build(&args).await.expect("server builds");
+        let clock = confab_ports::clock::ShiftedClock::default();
+        let app = confab::build_with_clock(&args, std::sync::Arc::new(clock.clone()))
+            .await
+            .expect("server builds");
         let accounts = app.accounts().clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -131,7 +136,14 @@ impl TestServer {
             task: Some(task),
             settler: tokio::sync::Mutex::new(None),
             database,
+            clock,
         }
+    }
+
+    /// Moves the server's clock `by` into the future, as if that much time had passed (token
+    /// lifetimes, code and room expiry). A restart starts from real time again.
+    pub fn advance(&self, by: std::time::Duration) {
+        self.clock.advance(by);
     }
 
     /// Stops the server gracefully and starts a new one on the same store: what an operator's

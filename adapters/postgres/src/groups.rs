@@ -214,14 +214,7 @@ async fn change_role(
     let member = chat_rows::member(conn, group, target)
         .await?
         .ok_or(Error::NotFound("member"))?;
-    Ok(match change {
-        RoleChange::Unchanged => RoleChanged::Unchanged(member),
-        RoleChange::Set { .. } => RoleChanged::Set(member),
-        RoleChange::Transfer { previous, .. } => RoleChanged::Transferred {
-            member,
-            previous_owner: previous,
-        },
-    })
+    Ok(RoleChanged::new(&change, member))
 }
 
 async fn delete_member(conn: &mut PgConnection, group: GroupId, user: UserId) -> StoreResult<()> {
@@ -271,11 +264,7 @@ async fn remove_member(
         .await?
         .into_iter()
         .filter(|m| m.user.id != actor)
-        .map(|m| policy::Standing {
-            user: m.user.id,
-            role: m.role,
-            joined_at: m.joined_at,
-        })
+        .map(|m| m.standing())
         .collect();
     match policy::leave(s.group.kind, s.role, &remaining).map_err(Error::from)? {
         Leaving::DeleteGroup => {

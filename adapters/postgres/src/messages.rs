@@ -77,9 +77,7 @@ async fn append(conn: &mut PgConnection, m: &NewMessage) -> StoreResult<Appended
             duplicate: true,
         });
     }
-    s.group
-        .check_writable(m.now)
-        .map_err(|c| Error::from(policy::Refusal::from(c)))?;
+    s.group.check_writable(m.now).map_err(Error::from)?;
     let (seq, rev) = next_seq_and_rev(conn, m.group_id, m.now).await?;
     sqlx::query(
         "INSERT INTO messages (id, group_id, seq, rev, created_rev, sender_id, body, client_id,
@@ -137,9 +135,7 @@ async fn edit(
 ) -> StoreResult<Changed> {
     let (m, s) = for_change(conn, actor, id).await?;
     policy::edit_message(actor, m.sender_id, m.deleted).map_err(Error::from)?;
-    s.group
-        .check_writable(now)
-        .map_err(|c| Error::from(policy::Refusal::from(c)))?;
+    s.group.check_writable(now).map_err(Error::from)?;
     let rev = next_rev(conn, m.group_id).await?;
     sqlx::query(
         "UPDATE messages SET body = $2, rev = $3, edited_at = $4, words = $5::tsvector
@@ -167,9 +163,7 @@ async fn delete(
 ) -> StoreResult<Changed> {
     let (m, s) = for_change(conn, actor, id).await?;
     policy::delete_message(s.group.kind, actor, s.role, m.sender_id).map_err(Error::from)?;
-    s.group
-        .check_writable(now)
-        .map_err(|c| Error::from(policy::Refusal::from(c)))?;
+    s.group.check_writable(now).map_err(Error::from)?;
     if m.deleted {
         return Ok(Changed {
             message: m,

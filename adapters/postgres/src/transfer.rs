@@ -156,23 +156,12 @@ impl PgStore {
         )
         .fetch_all(self.pool())
         .await?;
-        let mut tables: Vec<TableLayout> = Vec::new();
-        for (table, column) in pairs {
-            let derived = DERIVED
-                .iter()
-                .any(|d| d.table == table && d.column == column);
-            if STORE_ONLY_TABLES.contains(&table.as_str()) || derived {
-                continue;
-            }
-            match tables.last_mut() {
-                Some(last) if last.name == table => last.columns.push(column),
-                _ => tables.push(TableLayout {
-                    name: table,
-                    columns: vec![column],
-                }),
-            }
-        }
-        Ok(tables)
+        Ok(TableLayout::from_columns(pairs, |table, column| {
+            STORE_ONLY_TABLES.contains(&table)
+                || DERIVED
+                    .iter()
+                    .any(|d| d.table == table && d.column == column)
+        }))
     }
 
     async fn read_rows(

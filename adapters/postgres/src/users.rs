@@ -75,24 +75,13 @@ async fn apply_change(
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(Error::NotFound("user"))?;
-    let mut user = user_from_row(&row)?;
+    let user = user_from_row(&row)?;
     if let Some(Some(email)) = &change.email
         && taken(conn, "email", email.as_str(), Some(id)).await?
     {
         return Err(Error::Conflict { field: "email" }.into());
     }
-    if let Some(v) = change.display_name {
-        user.display_name = v;
-    }
-    if let Some(v) = change.country {
-        user.country = v;
-    }
-    if let Some(v) = change.email {
-        user.email = v;
-    }
-    if let Some(v) = change.two_factor {
-        user.two_factor = v;
-    }
+    let user = change.apply(user);
     sqlx::query(
         "UPDATE users SET display_name = $2, country = $3, email = $4, two_factor = $5 WHERE id = $1",
     )

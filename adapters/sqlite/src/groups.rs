@@ -198,14 +198,7 @@ fn change_role(
         }
     }
     let member = chat_rows::member(conn, group, target)?.ok_or(Error::NotFound("member"))?;
-    Ok(match change {
-        RoleChange::Unchanged => RoleChanged::Unchanged(member),
-        RoleChange::Set { .. } => RoleChanged::Set(member),
-        RoleChange::Transfer { previous, .. } => RoleChanged::Transferred {
-            member,
-            previous_owner: previous,
-        },
-    })
+    Ok(RoleChanged::new(&change, member))
 }
 
 fn delete_member(conn: &Connection, group: GroupId, user: UserId) -> StoreResult<()> {
@@ -240,11 +233,7 @@ fn remove_member(
     let remaining: Vec<policy::Standing> = chat_rows::members(conn, group)?
         .into_iter()
         .filter(|m| m.user.id != actor)
-        .map(|m| policy::Standing {
-            user: m.user.id,
-            role: m.role,
-            joined_at: m.joined_at,
-        })
+        .map(|m| m.standing())
         .collect();
     match policy::leave(s.group.kind, s.role, &remaining).map_err(Error::from)? {
         Leaving::DeleteGroup => {

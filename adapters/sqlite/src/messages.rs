@@ -77,9 +77,7 @@ fn append(conn: &Connection, m: &NewMessage) -> StoreResult<Appended> {
             duplicate: true,
         });
     }
-    s.group
-        .check_writable(m.now)
-        .map_err(|c| Error::from(policy::Refusal::from(c)))?;
+    s.group.check_writable(m.now).map_err(Error::from)?;
     let (seq, rev) = next_seq_and_rev(conn, m.group_id, m.now)?;
     conn.prepare_cached(
         "INSERT INTO messages (id, group_id, seq, rev, created_rev, sender_id, body, client_id, created_at)
@@ -126,9 +124,7 @@ fn edit(
 ) -> StoreResult<Changed> {
     let (m, s) = for_change(conn, actor, id)?;
     policy::edit_message(actor, m.sender_id, m.deleted).map_err(Error::from)?;
-    s.group
-        .check_writable(now)
-        .map_err(|c| Error::from(policy::Refusal::from(c)))?;
+    s.group.check_writable(now).map_err(Error::from)?;
     let rev = next_rev(conn, m.group_id)?;
     conn.prepare_cached("UPDATE messages SET body = ?2, rev = ?3, edited_at = ?4 WHERE id = ?1")?
         .execute(params![
@@ -147,9 +143,7 @@ fn edit(
 fn delete(conn: &Connection, actor: UserId, id: MessageId, now: Timestamp) -> StoreResult<Changed> {
     let (m, s) = for_change(conn, actor, id)?;
     policy::delete_message(s.group.kind, actor, s.role, m.sender_id).map_err(Error::from)?;
-    s.group
-        .check_writable(now)
-        .map_err(|c| Error::from(policy::Refusal::from(c)))?;
+    s.group.check_writable(now).map_err(Error::from)?;
     if m.deleted {
         return Ok(Changed {
             message: m,

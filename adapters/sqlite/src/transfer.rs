@@ -156,22 +156,9 @@ fn layout(conn: &Connection) -> StoreResult<Vec<TableLayout>> {
     let pairs = stmt
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut tables: Vec<TableLayout> = Vec::new();
-    for (table, column) in pairs {
-        if store_only_table(&table)
-            || STORE_ONLY_COLUMNS.contains(&(table.as_str(), column.as_str()))
-        {
-            continue;
-        }
-        match tables.last_mut() {
-            Some(last) if last.name == table => last.columns.push(column),
-            _ => tables.push(TableLayout {
-                name: table,
-                columns: vec![column],
-            }),
-        }
-    }
-    Ok(tables)
+    Ok(TableLayout::from_columns(pairs, |table, column| {
+        store_only_table(table) || STORE_ONLY_COLUMNS.contains(&(table, column))
+    }))
 }
 
 #[async_trait]

@@ -61,24 +61,13 @@ fn insert_user(conn: &Connection, u: &NewUser) -> StoreResult<()> {
 }
 
 fn apply_change(conn: &Connection, id: UserId, change: ProfileChange) -> StoreResult<User> {
-    let mut user = load_user(conn, id)?.ok_or(Error::NotFound("user"))?;
+    let user = load_user(conn, id)?.ok_or(Error::NotFound("user"))?;
     if let Some(Some(email)) = &change.email
         && taken(conn, "email", email.as_str(), Some(id))?
     {
         return Err(Error::Conflict { field: "email" }.into());
     }
-    if let Some(v) = change.display_name {
-        user.display_name = v;
-    }
-    if let Some(v) = change.country {
-        user.country = v;
-    }
-    if let Some(v) = change.email {
-        user.email = v;
-    }
-    if let Some(v) = change.two_factor {
-        user.two_factor = v;
-    }
+    let user = change.apply(user);
     conn.execute(
         "UPDATE users SET display_name = ?2, country = ?3, email = ?4, two_factor = ?5 WHERE id = ?1",
         params![

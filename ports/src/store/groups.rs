@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use confab_domain::policy;
 use confab_domain::{Alias, Group, GroupId, GroupName, Role, Timestamp, User, UserId};
 
 use crate::Result;
@@ -27,6 +28,17 @@ pub struct Member {
     pub user: User,
     pub role: Role,
     pub joined_at: Timestamp,
+}
+
+impl Member {
+    /// What the leaving rule needs to know of this member.
+    pub fn standing(&self) -> policy::Standing {
+        policy::Standing {
+            user: self.user.id,
+            role: self.role,
+            joined_at: self.joined_at,
+        }
+    }
 }
 
 /// A named group to create; the creator is its owner.
@@ -66,6 +78,18 @@ pub enum RoleChanged {
 }
 
 impl RoleChanged {
+    /// What `change` did, with the member as they are after it.
+    pub fn new(change: &policy::RoleChange, member: Member) -> Self {
+        match change {
+            policy::RoleChange::Unchanged => RoleChanged::Unchanged(member),
+            policy::RoleChange::Set { .. } => RoleChanged::Set(member),
+            policy::RoleChange::Transfer { previous, .. } => RoleChanged::Transferred {
+                member,
+                previous_owner: *previous,
+            },
+        }
+    }
+
     /// The member as they are now.
     pub fn member(&self) -> &Member {
         match self {

@@ -263,6 +263,30 @@ pub struct TableLayout {
     pub columns: Vec<String>,
 }
 
+impl TableLayout {
+    /// Tables from `(table, column)` pairs ordered by table, without the pairs `store_only`
+    /// names (what only one store keeps: its indexes' shadow tables, derived columns).
+    pub fn from_columns(
+        pairs: impl IntoIterator<Item = (String, String)>,
+        store_only: impl Fn(&str, &str) -> bool,
+    ) -> Vec<TableLayout> {
+        let mut tables: Vec<TableLayout> = Vec::new();
+        for (table, column) in pairs {
+            if store_only(&table, &column) {
+                continue;
+            }
+            match tables.last_mut() {
+                Some(last) if last.name == table => last.columns.push(column),
+                _ => tables.push(TableLayout {
+                    name: table,
+                    columns: vec![column],
+                }),
+            }
+        }
+        tables
+    }
+}
+
 /// Whole-table reads and writes in the portable row format, for moving a store. Not for
 /// serving requests: nothing here checks a rule, since it copies rows that already obey them.
 #[cfg_attr(test, mockall::automock)]

@@ -34,6 +34,25 @@ pub struct ProfileChange {
     pub two_factor: Option<bool>,
 }
 
+impl ProfileChange {
+    /// The account with this change applied.
+    pub fn apply(self, mut user: User) -> User {
+        if let Some(v) = self.display_name {
+            user.display_name = v;
+        }
+        if let Some(v) = self.country {
+            user.country = v;
+        }
+        if let Some(v) = self.email {
+            user.email = v;
+        }
+        if let Some(v) = self.two_factor {
+            user.two_factor = v;
+        }
+        user
+    }
+}
+
 /// Accounts.
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]

@@ -117,7 +117,29 @@ async fn a_token_for_a_forged_session_is_refused(s: &TestServer) {
     .expect_error(401, "unauthorized");
 }
 
+/// Time moved through the clock port (no sleeping): an access token ends with its lifetime, a
+/// refresh token outlives it and brings a fresh pair.
+async fn a_token_ends_when_the_clock_passes_its_lifetime(s: &TestServer) {
+    let me = s.register("alice").await;
+    s.get("/users/me", Some(&me.access)).await.expect(200);
+    s.advance(std::time::Duration::from_secs(16 * 60));
+    s.get("/users/me", Some(&me.access))
+        .await
+        .expect_error(401, "unauthorized");
+    let r = s
+        .post(
+            "/auth/refresh",
+            None,
+            serde_json::json!({"refresh_token": me.refresh}),
+        )
+        .await;
+    r.expect(200);
+    let fresh = r.json["tokens"]["access_token"].as_str().unwrap();
+    s.get("/users/me", Some(fresh)).await.expect(200);
+}
+
 confab_tests::store_tests!(
+    a_token_ends_when_the_clock_passes_its_lifetime,
     a_tampered_signature_is_refused,
     a_tampered_payload_is_refused,
     alg_none_is_refused,
