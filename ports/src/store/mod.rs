@@ -17,7 +17,7 @@ pub use groups::{
 pub use health::Health;
 pub use messages::{Appended, Changed, Cursor, Messages, NewMessage, Page};
 pub use sessions::{NewSession, Principal, Rotation, Sessions};
-pub use transfer::{Column, Kind, Row, TABLES, Table, TableLayout, Transfer, Value};
+pub use transfer::{Column, Kind, NOT_COPIED, Row, TABLES, Table, TableLayout, Transfer, Value};
 pub use users::{Credentials, NewUser, ProfileChange, Users};
 
 #[cfg(test)]
