@@ -32,6 +32,9 @@ pub enum Command {
     User(UserCommand),
     /// Apply database migrations and exit (serve also does this at start).
     Migrate(StoreArgs),
+    /// Create demo users (with a known password), a group and a direct chat to try the server
+    /// with. Only ever run by hand.
+    Demo(StoreArgs),
     /// Copy everything from one database into another, empty one (e.g. SQLite to
     /// PostgreSQL), then verify the row counts. Stop the server first.
     Port(PortArgs),
@@ -394,7 +397,7 @@ impl Cli {
     pub fn log_format(&self) -> LogFormat {
         match &self.command {
             Some(Command::Serve(a)) => a.store.log_format,
-            Some(Command::Migrate(s)) => s.log_format,
+            Some(Command::Migrate(s) | Command::Demo(s)) => s.log_format,
             Some(Command::Port(p)) => p.log_format,
             Some(Command::User(
                 UserCommand::Create { store, .. }

@@ -5,6 +5,7 @@
 
 mod admin;
 pub mod config;
+mod demo;
 mod logging;
 mod port;
 mod server;
@@ -17,6 +18,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use config::{Cli, Command, ServeArgs};
+pub use demo::{DEMO_PASSWORD, demo};
 pub use logging::init_logging;
 pub use port::port;
 
@@ -147,6 +149,7 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
             Ok(())
         }
         Some(Command::Port(args)) => port::run(args).await,
+        Some(Command::Demo(store)) => demo::run(store).await,
     }
 }
 

@@ -32,11 +32,14 @@ impl Accounts {
         Ok(user)
     }
 
-    async fn by_username(&self, raw: &str) -> Result<User> {
+    /// The account with this username, if any.
+    pub async fn admin_find_user(&self, raw: &str) -> Result<Option<User>> {
         let username = Username::parse(raw)?;
-        self.ports
-            .users
-            .user_by_username(&username)
+        self.ports.users.user_by_username(&username).await
+    }
+
+    async fn by_username(&self, raw: &str) -> Result<User> {
+        self.admin_find_user(raw)
             .await?
             .ok_or(Error::NotFound("user"))
     }

@@ -5,6 +5,7 @@ mod auth;
 mod authz;
 mod concurrency;
 mod conversations_hostile;
+mod demo;
 mod direct;
 mod errors;
 mod groups;
