@@ -10,10 +10,12 @@ CREATE TABLE settings (
 CREATE TABLE users (
     id            uuid PRIMARY KEY,
     -- Stored folded to lower case, so UNIQUE is case-insensitive uniqueness.
-    username      text NOT NULL CONSTRAINT users_username_key UNIQUE,
-    display_name  text,
+    -- Byte order and ASCII-only case folding (COLLATE "C"), as on SQLite, whatever the
+    -- database's locale: the same sort order and the same prefix matches on both stores.
+    username      text COLLATE "C" NOT NULL CONSTRAINT users_username_key UNIQUE,
+    display_name  text COLLATE "C",
     -- Stored lower case; NULLs do not collide.
-    email         text CONSTRAINT users_email_key UNIQUE,
+    email         text COLLATE "C" CONSTRAINT users_email_key UNIQUE,
     country       text,
     password_hash text NOT NULL,
     is_admin      boolean NOT NULL DEFAULT false,
@@ -98,13 +100,12 @@ CREATE TABLE messages (
     deleted     boolean NOT NULL DEFAULT false,
     -- The body's words, folded (lower case, no diacritics) by the store, as lexemes.
     words       tsvector NOT NULL,
-    CONSTRAINT messages_group_seq UNIQUE (group_id, seq)
+    -- Also what unread_count reads: the index alone answers it.
+    CONSTRAINT messages_group_seq UNIQUE (group_id, seq) INCLUDE (sender_id, deleted)
 );
 
 -- "What changed after rev N" is one range scan (sync and gap fill).
 CREATE UNIQUE INDEX messages_rev ON messages (group_id, rev);
--- unread_count reads only this index.
-CREATE INDEX messages_unread ON messages (group_id, seq) INCLUDE (sender_id, deleted);
 -- A retry with the same client_id finds the first message.
 CREATE UNIQUE INDEX messages_client ON messages (group_id, sender_id, client_id)
     WHERE client_id IS NOT NULL;

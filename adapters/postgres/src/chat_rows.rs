@@ -142,7 +142,7 @@ pub(crate) async fn standing_for_write(
     user: UserId,
     group: GroupId,
 ) -> StoreResult<Standing> {
-    sqlx::query("SELECT 1 FROM groups WHERE id = $1 FOR UPDATE")
+    sqlx::query("SELECT 1 FROM groups WHERE id = $1 FOR NO KEY UPDATE")
         .bind(group.as_uuid())
         .execute(&mut *conn)
         .await?;

@@ -12,8 +12,9 @@ const PG_UNIQUE_VIOLATION: &str = "23505";
 /// SQLSTATE classes meaning "the database is not there right now": connection exceptions (08),
 /// insufficient resources (53), operator intervention such as a shutdown (57), system errors (58).
 const UNAVAILABLE_CLASSES: [&str; 4] = ["08", "53", "57", "58"];
-/// Serialization failure and deadlock: the transaction was rolled back; a retry may succeed.
-const PG_RETRYABLE: [&str; 2] = ["40001", "40P01"];
+/// Serialization failure and deadlock (the transaction was rolled back; a retry may succeed),
+/// and a read-only transaction (a standby, or a primary demoted by a failover).
+const PG_RETRYABLE: [&str; 3] = ["40001", "40P01", "25006"];
 /// A statement or lock wait hit its timeout.
 const PG_TIMEOUTS: [&str; 2] = ["57014", "55P03"];
 

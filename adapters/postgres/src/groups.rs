@@ -9,10 +9,10 @@ use confab_ports::{Error, Result};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::PgStore;
 use crate::chat_rows::{self, Standing, standing, standing_for_write, view};
 use crate::error::StoreResult;
 use crate::rows::{as_i64, millis};
-use crate::{PgStore, run};
 
 async fn user_exists(conn: &mut PgConnection, user: UserId) -> StoreResult<bool> {
     Ok(sqlx::query("SELECT 1 FROM users WHERE id = $1")
@@ -81,31 +81,37 @@ async fn open_direct(
     }
     let key = pair_key(me, other);
     // Two requests for one pair at once: the unique index makes the second insert wait for the
-    // first to commit and then do nothing; it then finds the first one's chat.
-    let inserted = sqlx::query(
-        "INSERT INTO groups (id, kind, created_by, created_at, last_activity_at, direct_key)
-         VALUES ($1, 'direct', $2, $3, $3, $4)
-         ON CONFLICT (direct_key) WHERE direct_key IS NOT NULL AND closed_at IS NULL DO NOTHING",
-    )
-    .bind(id.as_uuid())
-    .bind(me.as_uuid())
-    .bind(millis(now))
-    .bind(&key)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        == 1;
-    if inserted {
-        insert_member(conn, id, me, Role::Member, now, 0).await?;
-        insert_member(conn, id, other, Role::Member, now, 0).await?;
-        return Ok((view(conn, me, id).await?, true));
+    // first to commit and then do nothing; it then finds the first one's chat. If that chat is
+    // closed in between, there is room again: try once more.
+    for _ in 0..3 {
+        let inserted = sqlx::query(
+            "INSERT INTO groups (id, kind, created_by, created_at, last_activity_at, direct_key)
+             VALUES ($1, 'direct', $2, $3, $3, $4)
+             ON CONFLICT (direct_key) WHERE direct_key IS NOT NULL AND closed_at IS NULL DO NOTHING",
+        )
+        .bind(id.as_uuid())
+        .bind(me.as_uuid())
+        .bind(millis(now))
+        .bind(&key)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+            == 1;
+        if inserted {
+            insert_member(conn, id, me, Role::Member, now, 0).await?;
+            insert_member(conn, id, other, Role::Member, now, 0).await?;
+            return Ok((view(conn, me, id).await?, true));
+        }
+        let existing: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM groups WHERE direct_key = $1 AND closed_at IS NULL")
+                .bind(&key)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if let Some(existing) = existing {
+            return Ok((view(conn, me, GroupId::from_uuid(existing)).await?, false));
+        }
     }
-    let existing: Uuid =
-        sqlx::query_scalar("SELECT id FROM groups WHERE direct_key = $1 AND closed_at IS NULL")
-            .bind(&key)
-            .fetch_one(&mut *conn)
-            .await?;
-    Ok((view(conn, me, GroupId::from_uuid(existing)).await?, false))
+    Err(Error::Unavailable("the direct chat kept changing; try again".into()).into())
 }
 
 async fn delete_group(conn: &mut PgConnection, group: GroupId) -> StoreResult<()> {
@@ -351,11 +357,13 @@ impl Groups for PgStore {
     }
 
     async fn groups_of(&self, user: UserId) -> Result<Vec<GroupView>> {
-        run(async { chat_rows::views(&mut *self.conn().await?, user).await }).await
+        self.run(async { chat_rows::views(&mut *self.conn().await?, user).await })
+            .await
     }
 
     async fn group_of(&self, user: UserId, group: GroupId) -> Result<GroupView> {
-        run(async { view(&mut *self.conn().await?, user, group).await }).await
+        self.run(async { view(&mut *self.conn().await?, user, group).await })
+            .await
     }
 
     async fn rename_group(
@@ -386,11 +394,12 @@ impl Groups for PgStore {
     }
 
     async fn members(&self, user: UserId, group: GroupId) -> Result<Vec<Member>> {
-        // One transaction, so the membership check and the list see the same state.
-        in_tx!(self, |tx| async {
-            standing(&mut tx, user, group).await?;
-            chat_rows::members(&mut tx, group).await
+        self.run(async {
+            let mut conn = self.conn().await?;
+            standing(&mut conn, user, group).await?;
+            chat_rows::members(&mut conn, group).await
         })
+        .await
     }
 
     async fn add_member(

@@ -4,14 +4,14 @@ use async_trait::async_trait;
 use confab_ports::Result;
 use confab_ports::store::Health;
 
-use crate::{PgStore, run};
+use crate::PgStore;
 
 const SIGNING_SECRET: &str = "jwt_secret";
 
 #[async_trait]
 impl Health for PgStore {
     async fn ping(&self) -> Result<()> {
-        run(async {
+        self.run(async {
             sqlx::query("SELECT count(*) FROM settings")
                 .execute(&self.pool)
                 .await?;
@@ -21,7 +21,7 @@ impl Health for PgStore {
     }
 
     async fn signing_secret_or_init(&self, candidate: Vec<u8>) -> Result<Vec<u8>> {
-        run(async {
+        self.run(async {
             // Instances starting at once: the first insert wins, the others wait for it to
             // commit, insert nothing, and read the winner's secret.
             let mut tx = self.begin().await?;

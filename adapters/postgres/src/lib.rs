@@ -13,13 +13,14 @@
 /// the error into the port's.
 macro_rules! in_tx {
     ($store:expr, |$tx:ident| $body:expr) => {
-        run(async {
-            let mut $tx = $store.begin().await?;
-            let out = $body.await?;
-            $tx.commit().await?;
-            Ok(out)
-        })
-        .await
+        $store
+            .run(async {
+                let mut $tx = $store.begin().await?;
+                let out = $body.await?;
+                $tx.commit().await?;
+                Ok(out)
+            })
+            .await
     };
 }
 
@@ -71,18 +72,32 @@ impl Default for PgSettings {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The most one operation may take, waiting included.
+    timeout: Duration,
 }
 
 fn connect_options(url: &str, settings: &PgSettings) -> Result<PgConnectOptions, OpenError> {
     let options = PgConnectOptions::from_str(url)
         .map_err(|e| OpenError(format!("invalid PostgreSQL URL: {e}")))?;
     let statement_timeout = format!("{}", settings.timeout.as_millis().max(1));
+    // A transaction left open by a confab that vanished would hold its group's lock until the
+    // server noticed the dead connection (hours, by default): end it, and probe idle sockets.
+    let idle_in_transaction = format!("{}", settings.timeout.as_millis().max(1) * 2);
     // An acknowledged write must be on disk: never let a server default weaken that. A statement
     // that cannot finish in time (a lock held by a stuck client) fails instead of hanging.
     Ok(options.application_name("confab").options([
         ("synchronous_commit", "on"),
         ("statement_timeout", statement_timeout.as_str()),
         ("lock_timeout", statement_timeout.as_str()),
+        (
+            "idle_in_transaction_session_timeout",
+            idle_in_transaction.as_str(),
+        ),
+        ("tcp_keepalives_idle", "30"),
+        ("tcp_keepalives_interval", "10"),
+        ("tcp_keepalives_count", "3"),
+        // Notices such as "relation already exists, skipping" are not news for the log.
+        ("client_min_messages", "warning"),
     ]))
 }
 
@@ -112,7 +127,28 @@ impl PgStore {
         migrate::run(&pool)
             .await
             .map_err(|e| OpenError(format!("cannot migrate the PostgreSQL database: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            timeout: settings.timeout,
+        })
+    }
+
+    /// Runs a store operation written against the adapter's error type, within the store's
+    /// timeout, and maps its error into the port's, once: the trait methods are all
+    /// `self.run(async { … })`. The server-side statement and lock timeouts cannot help when the
+    /// network itself is gone (a query would wait for TCP to give up, minutes later); this bound
+    /// holds whatever happens on the wire.
+    pub(crate) async fn run<T>(
+        &self,
+        operation: impl std::future::Future<Output = StoreResult<T>>,
+    ) -> confab_ports::Result<T> {
+        match tokio::time::timeout(self.timeout, operation).await {
+            Ok(done) => Ok(done?),
+            Err(_) => Err(confab_ports::Error::Unavailable(format!(
+                "the database did not answer within {:?}",
+                self.timeout
+            ))),
+        }
     }
 
     /// Starts a transaction on a pooled connection.
@@ -145,12 +181,4 @@ pub async fn migrate(url: &str) -> Result<(), OpenError> {
     let store = PgStore::connect(url, &PgSettings::default()).await?;
     store.pool.close().await;
     Ok(())
-}
-
-/// Runs a store operation written against the adapter's error type and maps its error into the
-/// port's, once: the trait methods are all `run(async { … })`.
-pub(crate) async fn run<T>(
-    operation: impl std::future::Future<Output = StoreResult<T>>,
-) -> confab_ports::Result<T> {
-    Ok(operation.await?)
 }

@@ -14,7 +14,7 @@ use crate::chat_rows::{
 };
 use crate::error::{StoreError, StoreResult};
 use crate::rows::{as_i64, millis};
-use crate::{PgStore, run, search};
+use crate::{PgStore, search};
 
 fn counter(n: i64) -> StoreResult<u64> {
     u64::try_from(n).map_err(|_| StoreError::Internal("negative counter".into()))
@@ -28,7 +28,7 @@ async fn next_seq_and_rev(
 ) -> StoreResult<(u64, u64)> {
     let (seq, rev): (i64, i64) = sqlx::query_as(
         "UPDATE groups SET last_seq = last_seq + 1, last_rev = last_rev + 1,
-                last_activity_at = $2
+                last_activity_at = greatest(last_activity_at, $2)
           WHERE id = $1 RETURNING last_seq, last_rev",
     )
     .bind(group.as_uuid())
@@ -294,8 +294,8 @@ impl Messages for PgStore {
         cursor: Cursor,
         limit: u32,
     ) -> Result<Page> {
-        // One snapshot for the membership check and the page.
-        in_tx!(self, |tx| history(&mut tx, user, group, cursor, limit))
+        self.run(async { history(&mut *self.conn().await?, user, group, cursor, limit).await })
+            .await
     }
 
     async fn edit_message(
@@ -324,7 +324,8 @@ impl Messages for PgStore {
         rev: u64,
         limit: u32,
     ) -> Result<Vec<Message>> {
-        run(async { changes_since(&mut *self.conn().await?, user, group, rev, limit).await }).await
+        self.run(async { changes_since(&mut *self.conn().await?, user, group, rev, limit).await })
+            .await
     }
 
     async fn search_messages(
@@ -334,6 +335,7 @@ impl Messages for PgStore {
         group: Option<GroupId>,
         limit: u32,
     ) -> Result<Vec<Message>> {
-        run(async { search(&mut *self.conn().await?, user, &terms, group, limit).await }).await
+        self.run(async { search(&mut *self.conn().await?, user, &terms, group, limit).await })
+            .await
     }
 }

@@ -12,6 +12,12 @@ const MIGRATION_LOCK: i64 = 0x636f_6e66_6162; // "confab"
 /// database written by a newer confab rather than guess at a schema it does not know.
 pub(crate) async fn run(pool: &PgPool) -> Result<(), String> {
     let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+    // Waiting for another instance's migration, or a long one of ours, is not a request: the
+    // connection's request timeouts do not apply here.
+    sqlx::raw_sql("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0")
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(MIGRATION_LOCK)
         .execute(&mut *tx)

@@ -8,10 +8,10 @@ use confab_ports::tokens::TokenHash;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
+use crate::PgStore;
 use crate::error::StoreResult;
 use crate::rows::millis;
 use crate::users::load_user;
-use crate::{PgStore, run};
 
 async fn insert_token(
     conn: &mut PgConnection,
@@ -118,7 +118,7 @@ pub(crate) async fn insert_session(conn: &mut PgConnection, s: &NewSession) -> S
 #[async_trait]
 impl Sessions for PgStore {
     async fn start_session(&self, s: NewSession) -> Result<()> {
-        run(async {
+        self.run(async {
             let mut tx = self.begin().await?;
             insert_session(&mut tx, &s).await?;
             tx.commit().await?;
@@ -134,7 +134,7 @@ impl Sessions for PgStore {
         next_expires_at: Timestamp,
         now: Timestamp,
     ) -> Result<Rotation> {
-        run(async {
+        self.run(async {
             let mut tx = self.begin().await?;
             let rotation = rotate(&mut tx, &presented, &next, next_expires_at, now).await?;
             tx.commit().await?;
@@ -144,7 +144,7 @@ impl Sessions for PgStore {
     }
 
     async fn end_session(&self, presented: TokenHash, now: Timestamp) -> Result<()> {
-        run(async {
+        self.run(async {
             let mut tx = self.begin().await?;
             if let Some(p) = find_token(&mut tx, &presented).await? {
                 revoke(&mut tx, p.session_id, now).await?;
@@ -156,7 +156,7 @@ impl Sessions for PgStore {
     }
 
     async fn principal(&self, session_id: SessionId, user_id: UserId) -> Result<Option<Principal>> {
-        run(async {
+        self.run(async {
             let is_admin: Option<bool> = sqlx::query_scalar(
                 "SELECT u.is_admin FROM sessions s JOIN users u ON u.id = s.user_id
                   WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL",

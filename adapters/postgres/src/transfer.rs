@@ -14,7 +14,7 @@ use sqlx::{AssertSqlSafe, Postgres, Row as _};
 use uuid::Uuid;
 
 use crate::error::{StoreError, StoreResult};
-use crate::{PgStore, run, search};
+use crate::{PgStore, search};
 
 /// A column only this store keeps, computed on insert from a portable text column.
 struct Derived {
@@ -225,11 +225,11 @@ impl PgStore {
 #[async_trait]
 impl Transfer for PgStore {
     async fn layout(&self) -> Result<Vec<TableLayout>> {
-        run(self.layout_of()).await
+        self.run(self.layout_of()).await
     }
 
     async fn count(&self, table: &'static Table) -> Result<u64> {
-        run(async {
+        self.run(async {
             let sql = format!("SELECT count(*) FROM {}", quoted(table.name));
             let n: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
                 .fetch_one(self.pool())
@@ -245,11 +245,11 @@ impl Transfer for PgStore {
         after: Option<Vec<Value>>,
         limit: u32,
     ) -> Result<Vec<Row>> {
-        run(self.read_rows(table, after, limit)).await
+        self.run(self.read_rows(table, after, limit)).await
     }
 
     async fn write_batch(&self, table: &'static Table, rows: Vec<Row>) -> Result<()> {
-        run(self.write_rows(table, &rows)).await
+        self.run(self.write_rows(table, &rows)).await
     }
 }
 

@@ -7,10 +7,10 @@ use confab_ports::store::{Credentials, NewSession, NewUser, ProfileChange, Users
 use confab_ports::{Error, Result};
 use sqlx::{AssertSqlSafe, PgConnection, Row};
 
+use crate::PgStore;
 use crate::error::StoreResult;
 use crate::rows::{USER_COLUMNS, millis, user_from_row};
 use crate::sessions::insert_session;
-use crate::{PgStore, run};
 
 pub(crate) async fn load_user(conn: &mut PgConnection, id: UserId) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
@@ -69,7 +69,7 @@ async fn apply_change(
     id: UserId,
     change: ProfileChange,
 ) -> StoreResult<User> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1 FOR UPDATE");
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1 FOR NO KEY UPDATE");
     let row = sqlx::query(AssertSqlSafe(sql))
         .bind(id.as_uuid())
         .fetch_optional(&mut *conn)
@@ -98,7 +98,7 @@ async fn apply_change(
 #[async_trait]
 impl Users for PgStore {
     async fn create_user(&self, user: NewUser, first_login: Option<NewSession>) -> Result<User> {
-        run(async {
+        self.run(async {
             let mut tx = self.begin().await?;
             insert_user(&mut tx, &user).await?;
             if let Some(session) = &first_login {
@@ -114,7 +114,8 @@ impl Users for PgStore {
     }
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
-        run(async { load_user(&mut *self.conn().await?, id).await }).await
+        self.run(async { load_user(&mut *self.conn().await?, id).await })
+            .await
     }
 
     async fn credentials_by_login(&self, login: &str) -> Result<Option<Credentials>> {
@@ -122,7 +123,11 @@ impl Users for PgStore {
             "SELECT {USER_COLUMNS}, u.password_hash FROM users u
               WHERE u.username = $1 OR u.email = $1"
         );
-        run(async {
+        // PostgreSQL text cannot hold NUL, so no account has it: not found, as on SQLite.
+        if login.contains('\0') {
+            return Ok(None);
+        }
+        self.run(async {
             let row = sqlx::query(AssertSqlSafe(sql))
                 .bind(login.to_lowercase())
                 .fetch_optional(&self.pool)
@@ -152,7 +157,10 @@ impl Users for PgStore {
                  OR starts_with(lower(u.display_name), lower($1))
               ORDER BY u.username LIMIT $2"
         );
-        run(async {
+        if prefix.contains('\0') {
+            return Ok(Vec::new());
+        }
+        self.run(async {
             let rows = sqlx::query(AssertSqlSafe(sql))
                 .bind(prefix)
                 .bind(i64::from(limit))
@@ -167,7 +175,7 @@ impl Users for PgStore {
     }
 
     async fn update_profile(&self, id: UserId, change: ProfileChange) -> Result<User> {
-        run(async {
+        self.run(async {
             let mut tx = self.begin().await?;
             let user = apply_change(&mut tx, id, change).await?;
             tx.commit().await?;
@@ -177,7 +185,7 @@ impl Users for PgStore {
     }
 
     async fn set_admin(&self, id: UserId, admin: bool) -> Result<()> {
-        run(async {
+        self.run(async {
             let done = sqlx::query("UPDATE users SET is_admin = $2 WHERE id = $1")
                 .bind(id.as_uuid())
                 .bind(admin)
@@ -192,7 +200,7 @@ impl Users for PgStore {
     }
 
     async fn replace_password(&self, id: UserId, hash: PasswordHash, now: Timestamp) -> Result<()> {
-        run(async {
+        self.run(async {
             let mut tx = self.begin().await?;
             let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
                 .bind(id.as_uuid())
@@ -219,7 +227,7 @@ impl Users for PgStore {
 impl PgStore {
     async fn user_where(&self, column: &'static str, value: &str) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.{column} = $1");
-        run(async {
+        self.run(async {
             let row = sqlx::query(AssertSqlSafe(sql))
                 .bind(value)
                 .fetch_optional(&self.pool)

@@ -27,7 +27,7 @@ fn next_seq_and_rev(conn: &Connection, group: GroupId, now: Timestamp) -> StoreR
     let (seq, rev): (i64, i64) = conn
         .prepare_cached(
             "UPDATE groups SET last_seq = last_seq + 1, last_rev = last_rev + 1,
-                    last_activity_at = ?2
+                    last_activity_at = max(last_activity_at, ?2)
               WHERE id = ?1 RETURNING last_seq, last_rev",
         )?
         .query_row(params![group.to_string(), millis(now)], |row| {

@@ -40,6 +40,20 @@ async fn nul_bytes_are_rejected_or_kept_harmless(s: &TestServer) {
     )
     .await
     .expect_error(401, "invalid_credentials");
+    // An escaped NUL in a login names nobody (PostgreSQL text cannot even hold it).
+    for login in ["alice\u{0}", "\u{0}"] {
+        s.post(
+            "/auth/login",
+            None,
+            json!({"login": login, "password": "pass\u{0}word-123"}),
+        )
+        .await
+        .expect_error(401, "invalid_credentials");
+    }
+    let me = s.login("alice", "pass\u{0}word-123").await;
+    let found = s.get("/users?q=al%00", Some(&me.access)).await;
+    found.expect(200);
+    assert_eq!(found.json["users"], json!([]));
     // A raw NUL byte is not valid JSON.
     s.post_raw_json(
         "/api/v1/auth/login",

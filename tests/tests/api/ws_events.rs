@@ -166,13 +166,26 @@ async fn every_event_reaches_every_members_sockets_and_no_one_else(s: &TestServe
         [(&alice, 0), (&alice, 0), (&bob, 1), (&carol, 2), (&dave, 3)];
     for (k, (who, f)) in owners.into_iter().enumerate() {
         let frames = ws[k].fence(s, who, &fences[f]).await;
+        // Alice leaves `h` right after it is made. A socket of hers that comes to `h`'s
+        // creation only after the leave committed finds no group of hers to show and rightly
+        // says nothing of `h` at all; one that came in time hears both. Either is a client
+        // state equal to the store's.
+        let skipped_h = matches!(k, A1 | A2)
+            && !frames
+                .iter()
+                .any(|f| kind(f) == "group.created" && group_of(f) == h);
         let heard: Vec<(String, String)> = frames
             .iter()
             .filter(|f| !matches!(kind(f), "ack" | "pong"))
             .map(|f| (kind(f).to_owned(), group_of(f)))
             .filter(|(_, group)| !fences.contains(group))
             .collect();
-        assert_eq!(heard, expect.0[k], "socket {k}: {frames:#?}");
+        let wanted: Vec<(String, String)> = expect.0[k]
+            .iter()
+            .filter(|(_, group)| !(skipped_h && *group == h))
+            .cloned()
+            .collect();
+        assert_eq!(heard, wanted, "socket {k}: {frames:#?}");
     }
     assert!(expect.0[C].is_empty());
 }
