@@ -262,6 +262,28 @@ async fn bad_input_is_refused(s: &TestServer) {
     assert!(page.is_empty(), "{page:?}");
 }
 
+async fn the_openapi_document_describes_both_routes(s: &TestServer) {
+    let doc = s
+        .call(Method::GET, "/api/v1/openapi.json", None, Body::None)
+        .await;
+    doc.expect(200);
+    let path = &doc.json["paths"]["/api/v1/announcements"];
+    assert!(
+        path["post"].is_object() && path["get"].is_object(),
+        "{path}"
+    );
+    let request = &doc.json["components"]["schemas"]["AnnounceRequest"];
+    assert_eq!(request["required"], json!(["body"]), "{request}");
+    assert_eq!(request["properties"]["body"]["type"], "string", "{request}");
+    let params: Vec<&str> = path["get"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(params, ["before", "limit"]);
+}
+
 confab_tests::store_tests!(
     an_admin_announces_and_every_user_reads_it,
     a_non_admin_is_forbidden_and_a_revoked_admin_at_once,
@@ -269,4 +291,5 @@ confab_tests::store_tests!(
     the_limit_defaults_to_50_and_is_capped_at_100,
     every_connected_socket_of_every_user_hears_it,
     bad_input_is_refused,
+    the_openapi_document_describes_both_routes,
 );
