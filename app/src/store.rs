@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use confab_ports::store::{Groups, Health, Messages, Sessions, Transfer, Users};
+use confab_ports::store::{Announcements, Groups, Health, Messages, Sessions, Transfer, Users};
 use confab_postgres::{PgSettings, PgStore};
 use confab_sqlite::SqliteStore;
 
@@ -16,17 +16,21 @@ pub(crate) struct Store {
     pub users: Arc<dyn Users>,
     pub groups: Arc<dyn Groups>,
     pub messages: Arc<dyn Messages>,
+    pub announcements: Arc<dyn Announcements>,
     pub sessions: Arc<dyn Sessions>,
     pub health: Arc<dyn Health>,
 }
 
 impl Store {
-    fn over<S: Users + Groups + Messages + Sessions + Health + 'static>(store: S) -> Self {
+    fn over<S: Users + Groups + Messages + Announcements + Sessions + Health + 'static>(
+        store: S,
+    ) -> Self {
         let store = Arc::new(store);
         Self {
             users: store.clone(),
             groups: store.clone(),
             messages: store.clone(),
+            announcements: store.clone(),
             sessions: store.clone(),
             health: store,
         }

@@ -93,6 +93,7 @@ pub(crate) async fn ports(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Por
         users: store.users,
         groups: store.groups,
         messages: store.messages,
+        announcements: store.announcements,
         sessions: store.sessions,
         health: store.health,
         clock,

@@ -3,7 +3,7 @@
 //! These carry what routing needs (member lists for events that change membership); the
 //! frames a client sees are made from them at the edge, per recipient.
 
-use crate::{GroupId, Message, Role, UserId};
+use crate::{Announcement, GroupId, Message, Role, UserId};
 
 /// Something that happened that connected clients must hear about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,15 +50,17 @@ pub enum Event {
         user_id: UserId,
         seq: u64,
     },
+    /// A server-wide announcement: every connected user hears it, whatever their groups.
+    AnnouncementCreated { announcement: Announcement },
 }
 
 impl Event {
-    /// The group the event is about.
-    pub fn group_id(&self) -> GroupId {
+    /// The group the event is about; `None` for server-wide events.
+    pub fn group_id(&self) -> Option<GroupId> {
         match self {
             Event::MessageCreated { message }
             | Event::MessageUpdated { message }
-            | Event::MessageDeleted { message } => message.group_id,
+            | Event::MessageDeleted { message } => Some(message.group_id),
             Event::GroupCreated { group_id, .. }
             | Event::GroupUpdated { group_id }
             | Event::GroupClosed { group_id }
@@ -67,7 +69,8 @@ impl Event {
             | Event::MemberLeft { group_id, .. }
             | Event::MemberRoleChanged { group_id, .. }
             | Event::Typing { group_id, .. }
-            | Event::Read { group_id, .. } => *group_id,
+            | Event::Read { group_id, .. } => Some(*group_id),
+            Event::AnnouncementCreated { .. } => None,
         }
     }
 

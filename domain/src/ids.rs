@@ -55,6 +55,10 @@ id_type!(
     /// A message.
     MessageId
 );
+id_type!(
+    /// A server-wide announcement.
+    AnnouncementId
+);
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 //! transport call these same functions; nothing re-implements a rule elsewhere.
 #![forbid(unsafe_code)]
 
+mod announcement;
 mod country;
 mod display_name;
 mod email;
@@ -18,12 +19,13 @@ pub mod policy;
 mod user;
 mod username;
 
+pub use announcement::{Announcement, may_announce};
 pub use country::Country;
 pub use display_name::DisplayName;
 pub use email::Email;
 pub use event::Event;
 pub use group::{Alias, Closed, Group, GroupKind, GroupName, pair_key};
-pub use ids::{GroupId, MessageId, SessionId, UserId};
+pub use ids::{AnnouncementId, GroupId, MessageId, SessionId, UserId};
 pub use invalid::Invalid;
 pub use message::{Body, ClientId, Message};
 pub use password::Password;

@@ -25,6 +25,7 @@ pub struct Ports {
     pub users: Arc<dyn store::Users>,
     pub groups: Arc<dyn store::Groups>,
     pub messages: Arc<dyn store::Messages>,
+    pub announcements: Arc<dyn store::Announcements>,
     pub sessions: Arc<dyn store::Sessions>,
     pub health: Arc<dyn store::Health>,
     pub clock: Arc<dyn clock::Clock>,

@@ -25,6 +25,9 @@ const FLAGS: &[&str] = &[
 /// Requests in flight while generating.
 const IN_FLIGHT: usize = 16;
 
+/// Announcements made, more than one page of the list.
+const ANNOUNCEMENTS: u64 = 7;
+
 /// Words that each match well under a page of 100 results, so the comparison sees every
 /// match whichever way each store ranks them.
 const SEARCH_TERMS: &[&str] = &[
@@ -128,6 +131,15 @@ async fn generate(s: &TestServer) -> History {
     s.make_admin("alice").await;
     let [alice, bob, carol, dave, erin, frank, grace, heidi] =
         <[Session; 8]>::try_from(users.clone()).unwrap();
+    for n in 0..ANNOUNCEMENTS {
+        s.post(
+            "/announcements",
+            Some(&alice.access),
+            json!({"body": format!("announcement {n}: café ünïcode")}),
+        )
+        .await
+        .expect(201);
+    }
 
     let lounge = id(&s
         .create_group(&alice, "Lounge", &[&bob, &carol, &dave, &erin, &frank])
@@ -369,6 +381,21 @@ async fn snapshot(s: &TestServer, h: &History) -> BTreeMap<String, Value> {
             json!({"messages": latest, "has_more": has_more}),
         );
     }
+    // Every announcement, through pages of the list (ids, order, bodies and times moved).
+    let mut query = "limit=3".to_owned();
+    for page in 0.. {
+        let r = s
+            .get(&format!("/announcements?{query}"), Some(&alice.access))
+            .await;
+        r.expect(200);
+        let last = r.json["announcements"].as_array().unwrap().last().map(id);
+        let more = r.json["has_more"].as_bool().unwrap();
+        out.insert(format!("announcements page {page}"), r.json);
+        match last {
+            Some(last) if more => query = format!("limit=3&before={last}"),
+            _ => break,
+        }
+    }
     let dead = s.get("/users/me", Some(&h.logged_out.access)).await;
     out.insert("a logged-out access token".into(), json!(dead.status));
     out
@@ -425,6 +452,7 @@ fn assert_complete(report: &Report, progress: &[Progress], messages: u64) {
     };
     assert_eq!(count("messages"), messages);
     assert_eq!(count("users"), 8);
+    assert_eq!(count("announcements"), ANNOUNCEMENTS);
     assert_eq!(count("settings"), 1, "the signing secret");
     for t in &report.tables {
         let last = progress.iter().rev().find(|p| p.table == t.table).unwrap();

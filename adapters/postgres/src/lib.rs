@@ -24,6 +24,7 @@ macro_rules! in_tx {
     };
 }
 
+mod announcements;
 mod chat_rows;
 mod error;
 mod groups;

@@ -6,6 +6,7 @@
 //! This crate never makes a policy decision of its own: rules come from `confab-domain`.
 #![forbid(unsafe_code)]
 
+mod announcements;
 mod chat_rows;
 mod error;
 mod groups;

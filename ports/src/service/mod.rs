@@ -2,6 +2,7 @@
 
 mod accounts;
 mod admin;
+mod announcements;
 mod auth;
 mod conversations;
 mod messaging;
@@ -9,6 +10,7 @@ mod profile;
 mod transfer;
 
 pub use accounts::{Accounts, Authenticated, IssuedTokens, Registration};
+pub use announcements::{ANNOUNCEMENTS_DEFAULT, ANNOUNCEMENTS_MAX};
 pub use conversations::{Conversations, DirectWith, MAX_INITIAL_MEMBERS};
 pub use messaging::{MESSAGES_DEFAULT, MESSAGES_MAX, search_terms};
 pub use profile::{ProfilePatch, USER_SEARCH_DEFAULT, USER_SEARCH_MAX, UserLookup, page_limit};

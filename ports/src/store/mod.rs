@@ -4,6 +4,7 @@
 //!
 //! Every method MAY return `Error::Unavailable` when the database cannot be reached.
 
+mod announcements;
 mod groups;
 mod health;
 mod messages;
@@ -11,6 +12,7 @@ mod sessions;
 mod transfer;
 mod users;
 
+pub use announcements::{AnnouncementPage, Announcements, NewAnnouncement};
 pub use groups::{
     Closing, GroupView, Groups, Member, MyMembership, NewGroup, Removal, RoleChanged,
 };
@@ -20,6 +22,8 @@ pub use sessions::{NewSession, Principal, Rotation, Sessions};
 pub use transfer::{Column, Kind, NOT_COPIED, Row, TABLES, Table, TableLayout, Transfer, Value};
 pub use users::{Credentials, NewUser, ProfileChange, Users};
 
+#[cfg(test)]
+pub use announcements::MockAnnouncements;
 #[cfg(test)]
 pub use groups::MockGroups;
 #[cfg(test)]

@@ -178,6 +178,16 @@ pub const TABLES: &[Table] = &[
         // target that numbers rows as they arrive (SQLite's search index) numbers them alike.
         key: &["id"],
     },
+    Table {
+        name: "announcements",
+        columns: &[
+            req("id", Kind::Uuid),
+            req("sender_id", Kind::Uuid),
+            req("body", Kind::Text),
+            req("created_at", Kind::Int),
+        ],
+        key: &["id"],
+    },
 ];
 
 impl Kind {

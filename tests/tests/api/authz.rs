@@ -83,6 +83,13 @@ fn table() -> Vec<Row> {
             None,
             [401, 403, 204],
         ),
+        row(
+            Method::POST,
+            "/api/v1/announcements",
+            Some(json!({"body": "hello, everyone"})),
+            [401, 403, 201],
+        ),
+        row(Method::GET, "/api/v1/announcements", None, [401, 200, 200]),
         row(Method::GET, "/healthz", None, [200, 200, 200]),
         row(Method::GET, "/readyz", None, [200, 200, 200]),
         row(Method::GET, "/metrics", None, [200, 200, 200]),

@@ -1,6 +1,7 @@
 //! The black-box API suite: real HTTP against the real server, once per store.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod announcements;
 mod auth;
 mod authz;
 mod concurrency;

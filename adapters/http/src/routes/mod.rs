@@ -1,5 +1,6 @@
 //! The router: every route, its layers, and the OpenAPI document built from the same list.
 
+mod announcements;
 mod auth;
 mod groups;
 mod members;
@@ -52,6 +53,10 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(messages::edit_message, messages::delete_message))
         .routes(routes!(groups::mark_read))
         .routes(routes!(messages::search))
+        .routes(routes!(
+            announcements::announce,
+            announcements::announcements
+        ))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

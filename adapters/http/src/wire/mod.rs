@@ -1,12 +1,16 @@
 //! Wire types: the JSON the API speaks. Domain types are never serialized directly; they are
 //! converted here, at the edge.
 
+mod announcements;
 mod auth;
 mod groups;
 mod messages;
 mod time;
 mod users;
 
+pub use announcements::{
+    AnnounceRequest, AnnouncementBody, AnnouncementPageBody, AnnouncementsQuery,
+};
 pub use auth::{AuthResponse, LoginRequest, LogoutRequest, RefreshRequest, RegisterRequest};
 pub use groups::{
     AddMemberRequest, AliasRequest, ChangeRoleRequest, CreateGroupRequest, DirectRequest,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::wire::{GroupBody, MessageBody};
+use crate::wire::{AnnouncementBody, GroupBody, MessageBody};
 
 /// A frame a client sends. `ref` is echoed back verbatim in the answer (any JSON value).
 #[derive(Debug, Deserialize)]
@@ -196,6 +196,8 @@ pub enum ServerFrame {
         user_id: Uuid,
         seq: u64,
     },
+    #[serde(rename = "announcement.created")]
+    AnnouncementCreated { announcement: AnnouncementBody },
 }
 
 impl ServerFrame {
@@ -219,6 +221,7 @@ impl ServerFrame {
             ServerFrame::MemberRoleChanged { .. } => "member.role_changed",
             ServerFrame::Typing { .. } => "typing",
             ServerFrame::Read { .. } => "read",
+            ServerFrame::AnnouncementCreated { .. } => "announcement.created",
         }
     }
 

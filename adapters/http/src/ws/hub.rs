@@ -126,7 +126,12 @@ impl Index {
                 self.by_group.remove(group_id);
                 to
             }
-            other => self.in_group(other.group_id()),
+            // Server-wide: every session of every user, in a group or not.
+            Event::AnnouncementCreated { .. } => self.sessions.keys().copied().collect(),
+            other => other
+                .group_id()
+                .map(|group| self.in_group(group))
+                .unwrap_or_default(),
         }
     }
 }
@@ -293,6 +298,29 @@ mod tests {
         assert_eq!(next(&mut a).await, left);
         assert_eq!(next(&mut a).await, Event::GroupUpdated { group_id: g });
         assert!(b.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn an_announcement_reaches_every_session_in_a_group_or_not() {
+        let bus = LocalBus::default();
+        let hub = Hub::start(&bus, 16);
+        let (alice, g) = (UserId::new(), GroupId::new());
+        let (_, mut in_group) = hub.attach(alice, [g]);
+        let (_, mut alone) = hub.attach(UserId::new(), []);
+        let (_, mut alone_too) = hub.attach(alice, []);
+        let event = Event::AnnouncementCreated {
+            announcement: confab_domain::Announcement {
+                id: confab_domain::AnnouncementId::new(),
+                sender_id: UserId::new(),
+                body: "hello".into(),
+                created_at: time::OffsetDateTime::UNIX_EPOCH,
+            },
+        };
+        bus.publish(event.clone()).await;
+        for rx in [&mut in_group, &mut alone, &mut alone_too] {
+            assert_eq!(next(rx).await, event);
+            assert!(rx.try_recv().is_err());
+        }
     }
 
     #[tokio::test]

@@ -574,7 +574,12 @@ impl Session {
             event,
             Event::GroupCreated { .. } | Event::GroupDeleted { .. }
         ) || matches!(event, Event::MemberJoined { user_id, .. } if *user_id == mine);
-        if !brings_or_ends && !self.cursors.contains_key(&event.group_id()) {
+        // Server-wide events (no group) speak to every socket.
+        if !brings_or_ends
+            && event
+                .group_id()
+                .is_some_and(|group| !self.cursors.contains_key(&group))
+        {
             return Ok(());
         }
         let id = |g: GroupId| g.as_uuid();
@@ -683,6 +688,12 @@ impl Session {
                 .await
             }
             Event::Typing { .. } | Event::Read { .. } => Ok(()),
+            Event::AnnouncementCreated { announcement } => {
+                self.send(&ServerFrame::AnnouncementCreated {
+                    announcement: announcement.into(),
+                })
+                .await
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod announcements;
 mod conversations;
 mod events;
 mod transfer;
@@ -18,7 +19,9 @@ use crate::clock::Clock;
 use crate::hasher::MockPasswordHasher;
 use crate::local::LocalBus;
 use crate::rate_limit::MockRateLimiter;
-use crate::store::{MockGroups, MockHealth, MockMessages, MockSessions, MockUsers, Principal};
+use crate::store::{
+    MockAnnouncements, MockGroups, MockHealth, MockMessages, MockSessions, MockUsers, Principal,
+};
 use crate::tokens::MockTokenIssuer;
 use crate::{AuthFailure, Error, Ports, Result};
 
@@ -45,6 +48,7 @@ struct Mocks {
     users: MockUsers,
     groups: MockGroups,
     messages: MockMessages,
+    announcements: MockAnnouncements,
     sessions: MockSessions,
     hasher: MockPasswordHasher,
     tokens: MockTokenIssuer,
@@ -59,6 +63,7 @@ impl Mocks {
             users: Arc::new(self.users),
             groups: Arc::new(self.groups),
             messages: Arc::new(self.messages),
+            announcements: Arc::new(self.announcements),
             sessions: Arc::new(self.sessions),
             // No use case looks at the health port: any call fails the test.
             health: Arc::new(MockHealth::new()),
