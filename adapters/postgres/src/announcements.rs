@@ -8,9 +8,9 @@ use confab_ports::{AuthFailure, Error, Result};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgConnection, Row};
 
+use crate::PgStore;
 use crate::error::StoreResult;
 use crate::rows::{millis, time_at};
-use crate::{PgStore, run};
 
 const COLUMNS: &str = "id, sender_id, body, created_at";
 
@@ -82,6 +82,7 @@ impl Announcements for PgStore {
         before: Option<AnnouncementId>,
         limit: u32,
     ) -> Result<AnnouncementPage> {
-        run(async { page(&mut *self.conn().await?, before, limit).await }).await
+        self.run(async { page(&mut *self.conn().await?, before, limit).await })
+            .await
     }
 }
