@@ -6,6 +6,7 @@
 mod admin;
 pub mod config;
 mod logging;
+mod mail_config;
 mod port;
 mod server;
 mod store;

@@ -5,6 +5,7 @@
 mod accounts;
 mod conversations;
 mod events;
+mod otp;
 mod transfer;
 
 use std::sync::Arc;
@@ -17,8 +18,12 @@ use super::{Accounts, Conversations};
 use crate::clock::Clock;
 use crate::hasher::MockPasswordHasher;
 use crate::local::LocalBus;
+use crate::mail::MockMailer;
+use crate::otp::{MockCodeMaker, OtpSettings};
 use crate::rate_limit::MockRateLimiter;
-use crate::store::{MockGroups, MockHealth, MockMessages, MockSessions, MockUsers, Principal};
+use crate::store::{
+    MockGroups, MockHealth, MockMessages, MockOneTimeCodes, MockSessions, MockUsers, Principal,
+};
 use crate::tokens::MockTokenIssuer;
 use crate::{AuthFailure, Error, Ports, Result};
 
@@ -49,6 +54,10 @@ struct Mocks {
     hasher: MockPasswordHasher,
     tokens: MockTokenIssuer,
     limiter: MockRateLimiter,
+    otp_codes: MockOneTimeCodes,
+    codes: MockCodeMaker,
+    mailer: MockMailer,
+    otp: OtpSettings,
     /// A real in-process bus: tests subscribe to it to see what a use case published.
     bus: Arc<LocalBus>,
 }
@@ -67,6 +76,10 @@ impl Mocks {
             tokens: Arc::new(self.tokens),
             limiter: Arc::new(self.limiter),
             bus: self.bus,
+            otp_codes: Arc::new(self.otp_codes),
+            codes: Arc::new(self.codes),
+            mailer: Arc::new(self.mailer),
+            otp: self.otp,
         }
     }
 
