@@ -13,6 +13,7 @@ mod hostile;
 mod members;
 mod messages;
 mod ops;
+mod otp;
 mod outage;
 mod read_state;
 mod search;
