@@ -75,10 +75,9 @@ impl MailArgs {
 
     /// The SMTP mailer when a relay is configured, else the log mailer.
     pub(crate) fn mailer(&self) -> Result<Arc<dyn Mailer>, StartError> {
+        // No start-up warning: the admin subcommands build the same ports and print exactly
+        // one line; the log mailer says what it is with every mail it writes.
         let Some(host) = &self.smtp_host else {
-            tracing::warn!(
-                "no SMTP relay configured (--smtp-host): mail, one-time codes included, is written to the log"
-            );
             return Ok(Arc::new(LogMailer));
         };
         let settings = SmtpSettings {

@@ -288,6 +288,31 @@ async fn email_change(store: Store) {
     s.patch("/users/me", Some(&me.access), json!({"email": new}))
         .await
         .expect(200);
+
+    // Someone else's address: the code proves the mailbox, the store still refuses the taken
+    // address.
+    let other = s
+        .register_with(
+            json!({"username": "finn", "password": PASSWORD, "email": "finn@example.com"}),
+        )
+        .await;
+    ask(
+        &s,
+        Some(&other.access),
+        json!({"purpose": "email_change", "email": new}),
+    )
+    .await
+    .expect(202);
+    let code = smtp.code(new, 2).await;
+    let r = s
+        .patch(
+            "/users/me",
+            Some(&other.access),
+            json!({"email": new, "otp": code}),
+        )
+        .await;
+    r.expect_error(409, "conflict");
+    assert_eq!(r.field(), Some("email"));
 }
 
 async fn password_reset(store: Store) {
@@ -415,6 +440,21 @@ async fn bad_input(store: Store) {
     ] {
         ask(&s, None, body).await.expect_error(400, "bad_request");
     }
+    let r = ask(
+        &s,
+        None,
+        json!({"purpose": "register", "email": format!("{}@example.com", "a".repeat(5000))}),
+    )
+    .await;
+    r.expect_error(422, "validation_failed");
+    assert_eq!(r.field(), Some("email"));
+    let huge = format!(
+        "{{\"purpose\": \"register\", \"email\": \"{}\"}}",
+        "a".repeat(70 * 1024)
+    );
+    s.post_raw_json("/api/v1/auth/otp", huge)
+        .await
+        .expect_error(413, "payload_too_large");
     s.post_raw_json("/api/v1/auth/otp", "{\"purpose\": ")
         .await
         .expect_error(400, "bad_request");
@@ -519,8 +559,25 @@ async fn sending_is_rate_limited(store: Store) {
     smtp.assert_count_stays("ned@example.com", 0).await;
 }
 
+async fn a_code_is_accepted_once_under_concurrency(store: Store) {
+    let (s, smtp) = start(store, &["--login-failures-per-account", "100"]).await;
+    let email = "otto@example.com";
+    two_factor_user(&s, "otto", email).await;
+    login(&s, "otto", PASSWORD, None)
+        .await
+        .expect_error(401, "otp_required");
+    let code = smtp.code(email, 1).await;
+    let tries = (0..10).map(|_| login(&s, "otto", PASSWORD, Some(&code)));
+    let answers = futures::future::join_all(tries).await;
+    let ok = answers.iter().filter(|r| r.status == 200).count();
+    assert_eq!(ok, 1, "exactly one login gets through with one code");
+    for r in answers.iter().filter(|r| r.status != 200) {
+        r.expect_error(401, "invalid_credentials");
+    }
+}
+
 confab_tests::store_tests!(;
     own_server: register_with_verified_emails, two_factor_login, two_factor_needs_an_email,
     email_change, password_reset, unknown_accounts_get_202_and_no_mail, bad_input,
-    sending_is_rate_limited
+    sending_is_rate_limited, a_code_is_accepted_once_under_concurrency
 );
