@@ -189,6 +189,9 @@ pub struct ServeArgs {
     /// Take client addresses from X-Forwarded-For (only behind a proxy that sets it).
     #[arg(long, env = "CONFAB_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// One-time codes and mail.
+    #[command(flatten)]
+    pub mail: Box<crate::mail_config::MailArgs>,
 }
 
 /// Parses `90`, `90s`, `500ms`, `15m`, `24h`, `30d`.

@@ -68,22 +68,26 @@ async fn create(args: ServeArgs) -> Result<(), StartError> {
 
     let mut people: Vec<Principal> = Vec::new();
     for (i, (username, display_name, country)) in USERS.into_iter().enumerate() {
-        let made = accounts
-            .register(Registration {
-                username: username.into(),
-                password: DEMO_PASSWORD.into(),
-                email: None,
-                display_name: Some(display_name.into()),
-                country: Some(country.into()),
-            })
+        // Created as an operator does (no emailed code even when the server verifies emails),
+        // then logged in like any client.
+        accounts
+            .admin_create_user(
+                Registration {
+                    username: username.into(),
+                    password: DEMO_PASSWORD.into(),
+                    email: None,
+                    display_name: Some(display_name.into()),
+                    country: Some(country.into()),
+                    otp: None,
+                },
+                i == 0,
+            )
             .await
             .map_err(fail("creating the demo users"))?;
-        if i == 0 {
-            accounts
-                .admin_set_admin(username, true)
-                .await
-                .map_err(fail("making alice an admin"))?;
-        }
+        let made = accounts
+            .login(username, DEMO_PASSWORD, "127.0.0.1")
+            .await
+            .map_err(fail("logging in the demo users"))?;
         let principal = accounts
             .authenticate(&made.tokens.access_token)
             .await

@@ -7,6 +7,7 @@ mod admin;
 pub mod config;
 mod demo;
 mod logging;
+mod mail_config;
 mod port;
 mod server;
 mod store;

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use confab_ports::store::{Announcements, Groups, Health, Messages, Sessions, Transfer, Users};
+use confab_ports::store::{
+    Announcements, Groups, Health, Messages, OneTimeCodes, Sessions, Transfer, Users,
+};
 use confab_postgres::{PgSettings, PgStore};
 use confab_sqlite::SqliteStore;
 
@@ -19,10 +21,13 @@ pub(crate) struct Store {
     pub announcements: Arc<dyn Announcements>,
     pub sessions: Arc<dyn Sessions>,
     pub health: Arc<dyn Health>,
+    pub otp_codes: Arc<dyn OneTimeCodes>,
 }
 
 impl Store {
-    fn over<S: Users + Groups + Messages + Announcements + Sessions + Health + 'static>(
+    fn over<
+        S: Users + Groups + Messages + Announcements + Sessions + Health + OneTimeCodes + 'static,
+    >(
         store: S,
     ) -> Self {
         let store = Arc::new(store);
@@ -32,6 +37,7 @@ impl Store {
             messages: store.clone(),
             announcements: store.clone(),
             sessions: store.clone(),
+            otp_codes: store.clone(),
             health: store,
         }
     }

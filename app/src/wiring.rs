@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use confab_crypto::{Argon2Hasher, JwtIssuer, MIN_SECRET_LEN, generate_secret};
+use confab_crypto::{Argon2Hasher, HmacCodeMaker, JwtIssuer, MIN_SECRET_LEN, generate_secret};
 use confab_http::ws::hub::Hub;
 use confab_http::{AppState, HttpConfig};
 use confab_ports::Ports;
@@ -39,6 +39,14 @@ fn quotas(args: &ServeArgs) -> Quotas {
         requests_per_user: requests,
         requests_per_ip: requests,
         typing: TYPING,
+        otp_sends_per_address: Window {
+            limit: args.mail.otp_sends_per_address,
+            window: args.mail.otp_send_window,
+        },
+        otp_sends_per_ip: Window {
+            limit: args.mail.otp_sends_per_ip,
+            window: args.mail.otp_send_window,
+        },
     }
 }
 
@@ -76,6 +84,8 @@ pub(crate) async fn ports(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Por
             "the JWT secret (--jwt-secret / CONFAB_JWT_SECRET) must be at least {MIN_SECRET_LEN} bytes"
         )));
     }
+    let otp = args.mail.otp_settings()?;
+    let mailer = args.mail.mailer()?;
     let store = open_store(&args.store).await?;
     let secret = match &args.jwt_secret {
         Some(s) => s.as_bytes().to_vec(),
@@ -105,6 +115,10 @@ pub(crate) async fn ports(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Por
         )),
         limiter: Arc::new(LocalRateLimiter::new(quotas(args))),
         bus: Arc::new(LocalBus::default()),
+        otp_codes: store.otp_codes,
+        codes: Arc::new(HmacCodeMaker::new(&secret)),
+        mailer,
+        otp,
     })
 }
 

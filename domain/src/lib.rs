@@ -14,6 +14,7 @@ mod group;
 mod ids;
 mod invalid;
 mod message;
+mod otp;
 mod password;
 pub mod policy;
 mod user;
@@ -28,6 +29,10 @@ pub use group::{Alias, Closed, Group, GroupKind, GroupName, pair_key};
 pub use ids::{AnnouncementId, GroupId, MessageId, SessionId, UserId};
 pub use invalid::Invalid;
 pub use message::{Body, ClientId, Message};
+pub use otp::{
+    OTP_DIGITS, OTP_MAX_ATTEMPTS, OtpCode, OtpPurpose, OtpState, OtpTarget, OtpVerdict, judge_otp,
+    two_factor_needs_email,
+};
 pub use password::Password;
 pub use policy::{Refusal, Role};
 pub use user::{GlobalRole, User};

@@ -9,6 +9,9 @@ pub enum AuthFailure {
     InvalidToken,
     /// Unknown login or wrong password, deliberately indistinguishable (401 `invalid_credentials`).
     InvalidCredentials,
+    /// Right password, but the account has two-factor login and no code came with it; a code
+    /// has been sent (401 `otp_required`).
+    OtpRequired,
 }
 
 /// Every failure a use case can report. Each variant's doc names the HTTP status it maps to.

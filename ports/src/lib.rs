@@ -10,6 +10,8 @@ pub mod clock;
 pub mod error;
 pub mod hasher;
 pub mod local;
+pub mod mail;
+pub mod otp;
 pub mod rate_limit;
 pub mod service;
 pub mod store;
@@ -33,4 +35,9 @@ pub struct Ports {
     pub tokens: Arc<dyn tokens::TokenIssuer>,
     pub limiter: Arc<dyn rate_limit::RateLimiter>,
     pub bus: Arc<dyn bus::EventBus>,
+    /// Outstanding one-time codes.
+    pub otp_codes: Arc<dyn store::OneTimeCodes>,
+    pub codes: Arc<dyn otp::CodeMaker>,
+    pub mailer: Arc<dyn mail::Mailer>,
+    pub otp: otp::OtpSettings,
 }

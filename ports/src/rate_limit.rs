@@ -16,6 +16,10 @@ pub enum Bucket {
     RequestsPerIp,
     /// Typing notices of one user in one group.
     Typing,
+    /// One-time codes asked for one address (or login, as typed).
+    OtpSendsPerAddress,
+    /// One-time codes asked for from one client address.
+    OtpSendsPerIp,
 }
 
 /// The budget is spent; come back after this long.

@@ -8,6 +8,7 @@ mod client;
 pub mod existing;
 pub mod pg;
 pub mod rng;
+pub mod smtp;
 mod tokens;
 pub mod ws;
 

@@ -91,6 +91,11 @@ impl From<Error> for ApiError {
                 "invalid_credentials",
                 "unknown login or wrong password",
             ),
+            Error::Unauthorized(AuthFailure::OtpRequired) => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "otp_required",
+                "this account needs a one-time code to log in; one has been sent to its email",
+            ),
             Error::Unauthorized(AuthFailure::InvalidToken) => {
                 Self::unauthorized("missing, invalid, expired or revoked token")
             }

@@ -31,6 +31,7 @@ mod groups;
 mod health;
 mod messages;
 mod migrate;
+mod otp;
 mod rows;
 mod search;
 mod sessions;

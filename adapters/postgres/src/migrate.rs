@@ -6,6 +6,7 @@ use sqlx::PgPool;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_schema.sql"),
     include_str!("../migrations/0002_announcements.sql"),
+    include_str!("../migrations/0004_otp.sql"),
 ];
 
 /// Key of the advisory lock held while migrating (any constant unlikely to collide).

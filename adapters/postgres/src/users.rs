@@ -81,7 +81,7 @@ async fn apply_change(
     {
         return Err(Error::Conflict { field: "email" }.into());
     }
-    let user = change.apply(user);
+    let user = change.apply(user).map_err(Error::from)?;
     sqlx::query(
         "UPDATE users SET display_name = $2, country = $3, email = $4, two_factor = $5 WHERE id = $1",
     )

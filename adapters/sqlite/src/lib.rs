@@ -13,6 +13,7 @@ mod groups;
 mod health;
 mod messages;
 mod migrate;
+mod otp;
 mod readers;
 mod rows;
 mod sessions;

@@ -67,7 +67,7 @@ fn apply_change(conn: &Connection, id: UserId, change: ProfileChange) -> StoreRe
     {
         return Err(Error::Conflict { field: "email" }.into());
     }
-    let user = change.apply(user);
+    let user = change.apply(user).map_err(Error::from)?;
     conn.execute(
         "UPDATE users SET display_name = ?2, country = ?3, email = ?4, two_factor = ?5 WHERE id = ?1",
         params![

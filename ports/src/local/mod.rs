@@ -5,4 +5,6 @@ mod bus;
 mod rate_limiter;
 
 pub use bus::LocalBus;
-pub use rate_limiter::{LocalRateLimiter, Quotas, Rate, TYPING, Window};
+pub use rate_limiter::{
+    LocalRateLimiter, OTP_SENDS_PER_ADDRESS, OTP_SENDS_PER_IP, Quotas, Rate, TYPING, Window,
+};

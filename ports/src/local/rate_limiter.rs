@@ -38,6 +38,9 @@ pub struct Quotas {
     pub requests_per_ip: Rate,
     /// Typing notices per user and group (API: at most one per 2 s).
     pub typing: Rate,
+    /// One-time codes asked for per address (or login) and per client address.
+    pub otp_sends_per_address: Window,
+    pub otp_sends_per_ip: Window,
 }
 
 impl Default for Quotas {
@@ -61,9 +64,24 @@ impl Default for Quotas {
             requests_per_user: requests,
             requests_per_ip: requests,
             typing: TYPING,
+            otp_sends_per_address: OTP_SENDS_PER_ADDRESS,
+            otp_sends_per_ip: OTP_SENDS_PER_IP,
         }
     }
 }
+
+/// 5 codes per address in any 10 minutes: enough for a lost mail or two, too few to flood a
+/// mailbox.
+pub const OTP_SENDS_PER_ADDRESS: Window = Window {
+    limit: 5,
+    window: Duration::from_secs(600),
+};
+
+/// 30 codes per client address in any 10 minutes.
+pub const OTP_SENDS_PER_IP: Window = Window {
+    limit: 30,
+    window: Duration::from_secs(600),
+};
 
 /// One typing notice per 2 seconds.
 pub const TYPING: Rate = Rate {
@@ -85,6 +103,8 @@ impl Quotas {
             Bucket::RequestsPerUser => Quota::Rate(self.requests_per_user),
             Bucket::RequestsPerIp => Quota::Rate(self.requests_per_ip),
             Bucket::Typing => Quota::Rate(self.typing),
+            Bucket::OtpSendsPerAddress => Quota::Window(self.otp_sends_per_address),
+            Bucket::OtpSendsPerIp => Quota::Window(self.otp_sends_per_ip),
         }
     }
 }
@@ -252,6 +272,8 @@ mod tests {
             requests_per_user: rate,
             requests_per_ip: rate,
             typing: rate,
+            otp_sends_per_address: window,
+            otp_sends_per_ip: window,
         })
     }
 

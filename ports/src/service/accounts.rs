@@ -1,6 +1,9 @@
 //! Register, log in, refresh, log out.
 
-use confab_domain::{Country, DisplayName, Email, Password, SessionId, User, UserId, Username};
+use confab_domain::{
+    Country, DisplayName, Email, OtpCode, OtpPurpose, OtpTarget, Password, SessionId, User, UserId,
+    Username,
+};
 
 use crate::rate_limit::Bucket;
 use crate::store::{NewSession, NewUser, Rotation};
@@ -21,6 +24,9 @@ pub struct Registration {
     pub email: Option<String>,
     pub display_name: Option<String>,
     pub country: Option<String>,
+    /// One-time code sent (purpose `register`) to `email`; needed when the server verifies
+    /// emails, ignored otherwise.
+    pub otp: Option<String>,
 }
 
 /// A token pair for the client.
@@ -81,8 +87,30 @@ impl Accounts {
     }
 
     /// Creates an account and logs it in, in one store transaction.
+    /// When the server verifies emails, `email` and its `register` code are required; the
+    /// code is checked last, once everything else is valid, so a typo elsewhere does not use
+    /// it up.
     pub async fn register(&self, reg: Registration) -> Result<Authenticated> {
+        let otp = reg.otp.clone();
         let new_user = self.new_user(reg, false).await?;
+        if self.ports.otp.verify_emails {
+            let email = new_user.email.clone().ok_or_else(|| {
+                Error::invalid("email", "is required: this server verifies emails")
+            })?;
+            let raw = otp.ok_or_else(|| {
+                Error::invalid(
+                    "otp",
+                    "is required: ask for a code for this email (POST /auth/otp, purpose register)",
+                )
+            })?;
+            let code = OtpCode::parse(&raw)?;
+            if !self
+                .use_code(OtpPurpose::Register, &OtpTarget::Address(email), &code)
+                .await?
+            {
+                return Err(crate::service::otp::wrong_code());
+            }
+        }
         let (session, refresh) = self.new_session(new_user.id);
         let session_id = session.id;
         let user = self
@@ -103,6 +131,21 @@ impl Accounts {
         password: &str,
         client_ip: &str,
     ) -> Result<Authenticated> {
+        self.login_with_otp(login, password, None, client_ip).await
+    }
+
+    /// [`Accounts::login`] with the one-time code an account with two-factor login needs.
+    /// Right password without a code: a code is mailed and the answer is 401 `otp_required`
+    /// (the attempt does not count as a failure). A wrong, used or expired code counts as a
+    /// failed login (401 `invalid_credentials`); a malformed one is refused first (422).
+    pub async fn login_with_otp(
+        &self,
+        login: &str,
+        password: &str,
+        otp: Option<&str>,
+        client_ip: &str,
+    ) -> Result<Authenticated> {
+        let code = otp.map(OtpCode::parse).transpose()?;
         let found = self.ports.users.credentials_by_login(login.trim()).await?;
         // One budget per account, however it is named (username or email); unknown logins
         // get one per spelling, which is all an attacker can vary for them.
@@ -149,6 +192,20 @@ impl Accounts {
         };
         match user {
             Some(user) if ok => {
+                if user.two_factor {
+                    let Some(code) = code else {
+                        limiter.refund(Bucket::LoginFailuresPerIp, &ip_key).await;
+                        limiter
+                            .refund(Bucket::LoginFailuresPerAccount, &account_key)
+                            .await;
+                        self.send_login_code(&user).await?;
+                        return Err(Error::Unauthorized(AuthFailure::OtpRequired));
+                    };
+                    let target = OtpTarget::Account(user.id);
+                    if !self.use_code(OtpPurpose::Login, &target, &code).await? {
+                        return Err(Error::Unauthorized(AuthFailure::InvalidCredentials));
+                    }
+                }
                 limiter.refund(Bucket::LoginFailuresPerIp, &ip_key).await;
                 limiter
                     .refund(Bucket::LoginFailuresPerAccount, &account_key)

@@ -13,6 +13,8 @@ pub struct ProfilePatch {
     pub country: Option<Option<String>>,
     pub email: Option<Option<String>>,
     pub two_factor: Option<bool>,
+    /// One-time code sent (purpose `email_change`) to the new `email`.
+    pub otp: Option<String>,
 }
 
 /// How to look people up: by name prefix, or by exact email.
@@ -56,21 +58,23 @@ impl Accounts {
             .ok_or(Error::Unauthorized(AuthFailure::InvalidToken))
     }
 
-    /// Changes the caller's profile.
+    /// Changes the caller's profile. A new email needs the code sent to it (purpose
+    /// `email_change`); clearing the email or setting the same one again does not. Two-factor
+    /// login needs an email on the account (checked by the store against the stored account).
     pub async fn update_me(&self, caller: &Principal, patch: ProfilePatch) -> Result<User> {
-        if patch.two_factor == Some(true) {
-            // Two-factor login needs one-time codes by email, which this server does not send yet.
-            return Err(Error::invalid(
-                "two_factor",
-                "two-factor login is not available on this server yet",
-            ));
-        }
         let change = ProfileChange {
             display_name: parse_opt(patch.display_name, DisplayName::parse)?,
             country: parse_opt(patch.country, Country::parse)?,
             email: parse_opt(patch.email, Email::parse)?,
             two_factor: patch.two_factor,
         };
+        if let Some(Some(email)) = &change.email {
+            let current = self.me(caller).await?;
+            if current.email.as_ref() != Some(email) {
+                self.check_email_change(caller, email, patch.otp.as_deref())
+                    .await?;
+            }
+        }
         self.ports
             .users
             .update_profile(caller.user_id, change)

@@ -8,6 +8,7 @@ mod announcements;
 mod groups;
 mod health;
 mod messages;
+mod otp;
 mod sessions;
 mod transfer;
 mod users;
@@ -18,6 +19,7 @@ pub use groups::{
 };
 pub use health::Health;
 pub use messages::{Appended, Changed, Cursor, Messages, NewMessage, Page};
+pub use otp::{NewOtp, OneTimeCodes};
 pub use sessions::{NewSession, Principal, Rotation, Sessions};
 pub use transfer::{Column, Kind, NOT_COPIED, Row, TABLES, Table, TableLayout, Transfer, Value};
 pub use users::{Credentials, NewUser, ProfileChange, Users};
@@ -30,6 +32,8 @@ pub use groups::MockGroups;
 pub use health::MockHealth;
 #[cfg(test)]
 pub use messages::MockMessages;
+#[cfg(test)]
+pub use otp::MockOneTimeCodes;
 #[cfg(test)]
 pub use sessions::MockSessions;
 #[cfg(test)]

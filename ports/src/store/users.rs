@@ -35,8 +35,8 @@ pub struct ProfileChange {
 }
 
 impl ProfileChange {
-    /// The account with this change applied.
-    pub fn apply(self, mut user: User) -> User {
+    /// The account with this change applied, or why the result would break a rule.
+    pub fn apply(self, mut user: User) -> Result<User, confab_domain::Invalid> {
         if let Some(v) = self.display_name {
             user.display_name = v;
         }
@@ -49,7 +49,8 @@ impl ProfileChange {
         if let Some(v) = self.two_factor {
             user.two_factor = v;
         }
-        user
+        confab_domain::two_factor_needs_email(user.two_factor, user.email.as_ref())?;
+        Ok(user)
     }
 }
 

@@ -62,6 +62,20 @@ fn table() -> Vec<Row> {
             Some(json!({"refresh_token": "{refresh}"})),
             [204, 204, 204],
         ),
+        // Codes for other purposes need no token (202 for anyone); an email change does.
+        row(
+            Method::POST,
+            "/api/v1/auth/otp",
+            Some(json!({"purpose": "email_change", "email": "new{n}@example.com"})),
+            [401, 202, 202],
+        ),
+        // Anyone may try a reset; without the mailed code it fails alike for every caller.
+        row(
+            Method::POST,
+            "/api/v1/auth/password-reset",
+            Some(json!({"login": "{other}", "otp": "000000", "password": "a brand new password"})),
+            [401, 401, 401],
+        ),
         row(Method::GET, "/api/v1/users/me", None, [401, 200, 200]),
         row(
             Method::PATCH,

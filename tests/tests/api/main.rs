@@ -15,6 +15,7 @@ mod hostile;
 mod members;
 mod messages;
 mod ops;
+mod otp;
 mod outage;
 mod read_state;
 mod search;

@@ -35,14 +35,18 @@ const NO_STORE: NoStore = [(header::CACHE_CONTROL, "no-store")];
     request_body = LoginRequest,
     responses(
         (status = 200, body = AuthResponse),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, description = "`invalid_credentials`, or `otp_required` (a code was sent)", body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
     ))]
 pub async fn login(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<(NoStore, Json<AuthResponse>)> {
-    let done = s.accounts.login(&req.login, &req.password, &ip).await?;
+    let done = s
+        .accounts
+        .login_with_otp(&req.login, &req.password, req.otp.as_deref(), &ip)
+        .await?;
     Ok((NO_STORE, Json(done.into())))
 }
 

@@ -6,6 +6,7 @@ mod groups;
 mod members;
 mod messages;
 mod ops;
+mod otp;
 mod users;
 mod web;
 
@@ -35,6 +36,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
+        .routes(routes!(otp::request_otp))
+        .routes(routes!(otp::password_reset))
         .routes(routes!(users::me, users::update_me))
         .routes(routes!(users::user))
         .routes(routes!(users::find_users))

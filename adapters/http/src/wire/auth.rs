@@ -16,9 +16,8 @@ pub struct RegisterRequest {
     pub display_name: Option<String>,
     /// ISO 3166-1 alpha-2, e.g. `DE`.
     pub country: Option<String>,
-    /// One-time code for servers that verify emails. Accepted so that clients may send it;
-    /// this server does not verify emails yet, so it is not read.
-    #[allow(dead_code)]
+    /// One-time code sent (purpose `register`) to `email`: required when the server verifies
+    /// emails, ignored otherwise.
     pub otp: Option<String>,
 }
 
@@ -30,6 +29,7 @@ impl RegisterRequest {
             email: self.email,
             display_name: self.display_name,
             country: self.country,
+            otp: self.otp,
         }
     }
 }
@@ -41,8 +41,8 @@ pub struct LoginRequest {
     /// Username or email.
     pub login: String,
     pub password: String,
-    /// One-time code for accounts with two-factor login (not yet enabled on this server).
-    #[allow(dead_code)]
+    /// One-time code, for accounts with two-factor login (without it: 401 `otp_required`,
+    /// and a code is sent).
     pub otp: Option<String>,
 }
 

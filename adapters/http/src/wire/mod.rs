@@ -5,6 +5,7 @@ mod announcements;
 mod auth;
 mod groups;
 mod messages;
+mod otp;
 mod time;
 mod users;
 
@@ -20,6 +21,7 @@ pub use messages::{
     EditMessageRequest, HistoryQuery, MessageBody, MessagePageBody, MessagesBody, SearchQuery,
     SendMessageRequest,
 };
+pub use otp::{OtpRequestBody, PasswordResetRequest};
 pub use time::rfc3339_ms;
 pub use users::{MeBody, PatchMeRequest, UserBody, UserQuery, UsersBody};
 

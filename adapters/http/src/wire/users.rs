@@ -72,9 +72,7 @@ pub struct PatchMeRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
-    /// One-time code for an email change. Accepted so that clients may send it; this server
-    /// does not verify emails yet, so it is not read.
-    #[allow(dead_code)]
+    /// One-time code sent (purpose `email_change`) to the new `email`.
     pub otp: Option<String>,
     pub two_factor: Option<bool>,
 }
@@ -86,6 +84,7 @@ impl From<PatchMeRequest> for ProfilePatch {
             country: p.country,
             email: p.email,
             two_factor: p.two_factor,
+            otp: p.otp,
         }
     }
 }

@@ -71,6 +71,7 @@ fn valid_registration() -> Registration {
         email: Some("Ada@Example.COM".into()),
         display_name: Some("  Ada Lovelace ".into()),
         country: Some("de".into()),
+        otp: None,
     }
 }
 
@@ -276,6 +277,7 @@ async fn register_reports_the_first_invalid_field_when_several_are_invalid() {
         email: Some("nope".into()),
         display_name: Some(" ".into()),
         country: Some("XX".into()),
+        otp: None,
     };
     register_is_rejected(reg, "username").await;
 }
@@ -1223,18 +1225,48 @@ fn expect_update(users: &mut MockUsers, me: &Principal, change: ProfileChange) {
         });
 }
 
+/// Expects the caller's account (with no email yet) and one try of an email-change code,
+/// answered with `accepted`.
+pub(super) fn expect_email_change_code(m: &mut Mocks, me: &Principal, accepted: bool) {
+    let id = me.user_id;
+    m.users
+        .expect_user_by_id()
+        .withf(move |got| *got == id)
+        .returning(|id| {
+            let mut u = user_named("alice");
+            u.id = id;
+            Ok(Some(u))
+        });
+    m.codes
+        .expect_digest()
+        .withf(|purpose, _, _| *purpose == confab_domain::OtpPurpose::EmailChange)
+        .returning(|_, target, code| {
+            crate::otp::CodeDigest(format!("{target}/{}", code.as_str()).into_bytes())
+        });
+    m.otp_codes
+        .expect_use_otp()
+        .times(1)
+        .returning(move |_, _, _, _| Ok(accepted));
+}
+
 #[tokio::test]
-async fn update_me_enabling_two_factor_is_invalid_two_factor_without_a_store_call() {
+async fn update_me_enabling_two_factor_passes_it_to_the_store_which_checks_the_email() {
     let mut m = Mocks::default();
-    m.users.expect_update_profile().never();
+    let me = caller(false);
+    expect_update(
+        &mut m.users,
+        &me,
+        ProfileChange {
+            two_factor: Some(true),
+            ..ProfileChange::default()
+        },
+    );
 
     let patch = ProfilePatch {
-        display_name: Some(Some("Ada".into())),
         two_factor: Some(true),
         ..ProfilePatch::default()
     };
-    let res = m.accounts().update_me(&caller(false), patch).await;
-    assert_invalid(res, "two_factor");
+    m.accounts().update_me(&me, patch).await.unwrap();
 }
 
 #[tokio::test]
@@ -1257,6 +1289,7 @@ async fn update_me_with_null_fields_clears_them() {
         country: Some(None),
         email: Some(None),
         two_factor: None,
+        otp: None,
     };
     let out = m.accounts().update_me(&me, patch).await.unwrap();
     assert_eq!(out.id, me.user_id);
@@ -1291,11 +1324,13 @@ async fn update_me_with_values_passes_them_normalised() {
         },
     );
 
+    expect_email_change_code(&mut m, &me, true);
     let patch = ProfilePatch {
         display_name: Some(Some("  Ada ".into())),
         country: Some(Some("gb".into())),
         email: Some(Some("Ada@Example.COM".into())),
         two_factor: None,
+        otp: Some("123456".into()),
     };
     m.accounts().update_me(&me, patch).await.unwrap();
 }
@@ -1363,6 +1398,8 @@ async fn update_me_with_invalid_values_is_invalid_with_the_field_and_no_store_ca
 #[tokio::test]
 async fn update_me_passes_an_email_conflict_through() {
     let mut m = Mocks::default();
+    let me = caller(false);
+    expect_email_change_code(&mut m, &me, true);
     m.users
         .expect_update_profile()
         .times(1)
@@ -1370,9 +1407,10 @@ async fn update_me_passes_an_email_conflict_through() {
 
     let patch = ProfilePatch {
         email: Some(Some("taken@example.com".into())),
+        otp: Some("123456".into()),
         ..ProfilePatch::default()
     };
-    let res = m.accounts().update_me(&caller(false), patch).await;
+    let res = m.accounts().update_me(&me, patch).await;
     assert!(
         matches!(res, Err(Error::Conflict { field: "email" })),
         "{res:?}"

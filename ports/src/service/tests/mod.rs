@@ -6,6 +6,7 @@ mod accounts;
 mod announcements;
 mod conversations;
 mod events;
+mod otp;
 mod transfer;
 
 use std::sync::Arc;
@@ -18,9 +19,12 @@ use super::{Accounts, Conversations};
 use crate::clock::Clock;
 use crate::hasher::MockPasswordHasher;
 use crate::local::LocalBus;
+use crate::mail::MockMailer;
+use crate::otp::{MockCodeMaker, OtpSettings};
 use crate::rate_limit::MockRateLimiter;
 use crate::store::{
-    MockAnnouncements, MockGroups, MockHealth, MockMessages, MockSessions, MockUsers, Principal,
+    MockAnnouncements, MockGroups, MockHealth, MockMessages, MockOneTimeCodes, MockSessions,
+    MockUsers, Principal,
 };
 use crate::tokens::MockTokenIssuer;
 use crate::{AuthFailure, Error, Ports, Result};
@@ -53,6 +57,10 @@ struct Mocks {
     hasher: MockPasswordHasher,
     tokens: MockTokenIssuer,
     limiter: MockRateLimiter,
+    otp_codes: MockOneTimeCodes,
+    codes: MockCodeMaker,
+    mailer: MockMailer,
+    otp: OtpSettings,
     /// A real in-process bus: tests subscribe to it to see what a use case published.
     bus: Arc<LocalBus>,
 }
@@ -72,6 +80,10 @@ impl Mocks {
             tokens: Arc::new(self.tokens),
             limiter: Arc::new(self.limiter),
             bus: self.bus,
+            otp_codes: Arc::new(self.otp_codes),
+            codes: Arc::new(self.codes),
+            mailer: Arc::new(self.mailer),
+            otp: self.otp,
         }
     }
 

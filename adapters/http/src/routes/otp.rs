@@ -1,0 +1,68 @@
+//! `/auth/otp` and `/auth/password-reset`: one-time codes by email.
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use confab_ports::store::Principal;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ClientIp, bearer};
+use crate::wire::{OtpRequestBody, PasswordResetRequest};
+
+/// The caller when a token came with the request: a bad token is refused (401), no token is
+/// an anonymous caller.
+pub struct MaybeCaller(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for MaybeCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match bearer(parts) {
+            Some(token) => Ok(Self(Some(state.accounts.authenticate(token).await?))),
+            None => Ok(Self(None)),
+        }
+    }
+}
+
+/// Send a 6-digit one-time code by email. 202 whether or not an account exists (no mail goes
+/// out when none does); `email_change` needs a token; 429 over the sending limits.
+#[utoipa::path(post, path = "/api/v1/auth/otp", tag = "auth",
+    request_body = OtpRequestBody,
+    responses(
+        (status = 202, description = "a code was sent if the request names someone it can go to"),
+        (status = 400, body = ErrorBody), (status = 401, description = "email_change without a valid token", body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+    ))]
+pub async fn request_otp(
+    State(s): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<OtpRequestBody>,
+) -> ApiResult<StatusCode> {
+    s.accounts
+        .request_otp(caller.as_ref(), req.into(), &ip)
+        .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Set a new password with a code sent for `password_reset`; every login of the account ends.
+/// 401 `invalid_credentials` for an unknown login and a wrong, used or expired code alike.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 204),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+    ))]
+pub async fn password_reset(
+    State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<PasswordResetRequest>,
+) -> ApiResult<StatusCode> {
+    s.accounts.reset_password(req.into(), &ip).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
