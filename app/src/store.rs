@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use confab_ports::store::{Groups, Health, Messages, Sessions, Transfer, Users};
+use confab_ports::store::{Groups, Health, MatchPool, Messages, Sessions, Transfer, Users};
 use confab_postgres::{PgSettings, PgStore};
 use confab_sqlite::SqliteStore;
 
@@ -18,16 +18,20 @@ pub(crate) struct Store {
     pub messages: Arc<dyn Messages>,
     pub sessions: Arc<dyn Sessions>,
     pub health: Arc<dyn Health>,
+    pub pool: Arc<dyn MatchPool>,
 }
 
 impl Store {
-    fn over<S: Users + Groups + Messages + Sessions + Health + 'static>(store: S) -> Self {
+    fn over<S: Users + Groups + Messages + Sessions + Health + MatchPool + 'static>(
+        store: S,
+    ) -> Self {
         let store = Arc::new(store);
         Self {
             users: store.clone(),
             groups: store.clone(),
             messages: store.clone(),
             sessions: store.clone(),
+            pool: store.clone(),
             health: store,
         }
     }

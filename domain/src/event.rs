@@ -50,6 +50,11 @@ pub enum Event {
         user_id: UserId,
         seq: u64,
     },
+    /// The pool matched `members` into the new room `group_id` (announced to each of them).
+    PoolMatched {
+        group_id: GroupId,
+        members: Vec<UserId>,
+    },
 }
 
 impl Event {
@@ -67,7 +72,8 @@ impl Event {
             | Event::MemberLeft { group_id, .. }
             | Event::MemberRoleChanged { group_id, .. }
             | Event::Typing { group_id, .. }
-            | Event::Read { group_id, .. } => *group_id,
+            | Event::Read { group_id, .. }
+            | Event::PoolMatched { group_id, .. } => *group_id,
         }
     }
 

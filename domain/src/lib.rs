@@ -15,6 +15,7 @@ mod invalid;
 mod message;
 mod password;
 pub mod policy;
+pub mod pool;
 mod user;
 mod username;
 

@@ -29,6 +29,7 @@ mod groups;
 mod health;
 mod messages;
 mod migrate;
+mod pool;
 mod rows;
 mod search;
 mod sessions;

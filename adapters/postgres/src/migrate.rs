@@ -3,7 +3,10 @@
 
 use sqlx::PgPool;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_schema.sql"),
+    include_str!("../migrations/0003_pool.sql"),
+];
 
 /// Key of the advisory lock held while migrating (any constant unlikely to collide).
 const MIGRATION_LOCK: i64 = 0x636f_6e66_6162; // "confab"

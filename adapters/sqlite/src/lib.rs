@@ -12,6 +12,7 @@ mod groups;
 mod health;
 mod messages;
 mod migrate;
+mod pool;
 mod readers;
 mod rows;
 mod sessions;

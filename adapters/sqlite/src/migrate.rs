@@ -5,6 +5,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_accounts.sql"),
     include_str!("../migrations/0002_conversations.sql"),
+    include_str!("../migrations/0004_pool.sql"),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction. Refuses a

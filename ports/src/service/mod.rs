@@ -5,12 +5,14 @@ mod admin;
 mod auth;
 mod conversations;
 mod messaging;
+mod pool;
 mod profile;
 mod transfer;
 
 pub use accounts::{Accounts, Authenticated, IssuedTokens, Registration};
 pub use conversations::{Conversations, DirectWith, MAX_INITIAL_MEMBERS};
 pub use messaging::{MESSAGES_DEFAULT, MESSAGES_MAX, search_terms};
+pub use pool::{Matchmaking, PoolOutcome, PoolSettings};
 pub use profile::{ProfilePatch, USER_SEARCH_DEFAULT, USER_SEARCH_MAX, UserLookup, page_limit};
 pub use transfer::{Progress, Report, Side, TRANSFER_BATCH, TransferError, Verified, copy_store};
 

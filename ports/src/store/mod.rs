@@ -7,6 +7,7 @@
 mod groups;
 mod health;
 mod messages;
+mod pool;
 mod sessions;
 mod transfer;
 mod users;
@@ -16,6 +17,7 @@ pub use groups::{
 };
 pub use health::Health;
 pub use messages::{Appended, Changed, Cursor, Messages, NewMessage, Page};
+pub use pool::{Joined, MatchPool, PoolJoin, Swept};
 pub use sessions::{NewSession, Principal, Rotation, Sessions};
 pub use transfer::{Column, Kind, NOT_COPIED, Row, TABLES, Table, TableLayout, Transfer, Value};
 pub use users::{Credentials, NewUser, ProfileChange, Users};
@@ -26,6 +28,8 @@ pub use groups::MockGroups;
 pub use health::MockHealth;
 #[cfg(test)]
 pub use messages::MockMessages;
+#[cfg(test)]
+pub use pool::MockMatchPool;
 #[cfg(test)]
 pub use sessions::MockSessions;
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod groups;
 mod members;
 mod messages;
 mod ops;
+mod pool;
 mod users;
 mod web;
 
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(messages::edit_message, messages::delete_message))
         .routes(routes!(groups::mark_read))
         .routes(routes!(messages::search))
+        .routes(routes!(pool::join_pool, pool::leave_pool))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

@@ -4,6 +4,7 @@
 mod auth;
 mod groups;
 mod messages;
+mod pool;
 mod time;
 mod users;
 
@@ -16,6 +17,7 @@ pub use messages::{
     EditMessageRequest, HistoryQuery, MessageBody, MessagePageBody, MessagesBody, SearchQuery,
     SendMessageRequest,
 };
+pub use pool::{JoinPoolRequest, PoolBody};
 pub use time::rfc3339_ms;
 pub use users::{MeBody, PatchMeRequest, UserBody, UserQuery, UsersBody};
 

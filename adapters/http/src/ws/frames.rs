@@ -196,6 +196,8 @@ pub enum ServerFrame {
         user_id: Uuid,
         seq: u64,
     },
+    #[serde(rename = "pool.matched")]
+    PoolMatched { group: GroupBody },
 }
 
 impl ServerFrame {
@@ -219,6 +221,7 @@ impl ServerFrame {
             ServerFrame::MemberRoleChanged { .. } => "member.role_changed",
             ServerFrame::Typing { .. } => "typing",
             ServerFrame::Read { .. } => "read",
+            ServerFrame::PoolMatched { .. } => "pool.matched",
         }
     }
 

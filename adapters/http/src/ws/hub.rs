@@ -126,6 +126,17 @@ impl Index {
                 self.by_group.remove(group_id);
                 to
             }
+            Event::PoolMatched { group_id, members } => {
+                // Addressed to the matched users themselves, on every socket of theirs.
+                let mut to = Vec::new();
+                for user in members {
+                    self.join(*group_id, *user);
+                    to.extend(self.sessions_of(*user));
+                }
+                to.sort_unstable();
+                to.dedup();
+                to
+            }
             other => self.in_group(other.group_id()),
         }
     }

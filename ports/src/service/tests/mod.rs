@@ -5,6 +5,7 @@
 mod accounts;
 mod conversations;
 mod events;
+mod pool;
 mod transfer;
 
 use std::sync::Arc;
@@ -13,12 +14,14 @@ use std::time::Duration;
 use confab_domain::{SessionId, Timestamp, User, UserId, Username};
 use time::macros::datetime;
 
-use super::{Accounts, Conversations};
+use super::{Accounts, Conversations, Matchmaking, PoolSettings};
 use crate::clock::Clock;
 use crate::hasher::MockPasswordHasher;
 use crate::local::LocalBus;
 use crate::rate_limit::MockRateLimiter;
-use crate::store::{MockGroups, MockHealth, MockMessages, MockSessions, MockUsers, Principal};
+use crate::store::{
+    MockGroups, MockHealth, MockMatchPool, MockMessages, MockSessions, MockUsers, Principal,
+};
 use crate::tokens::MockTokenIssuer;
 use crate::{AuthFailure, Error, Ports, Result};
 
@@ -49,6 +52,7 @@ struct Mocks {
     hasher: MockPasswordHasher,
     tokens: MockTokenIssuer,
     limiter: MockRateLimiter,
+    pool: MockMatchPool,
     /// A real in-process bus: tests subscribe to it to see what a use case published.
     bus: Arc<LocalBus>,
 }
@@ -62,6 +66,7 @@ impl Mocks {
             sessions: Arc::new(self.sessions),
             // No use case looks at the health port: any call fails the test.
             health: Arc::new(MockHealth::new()),
+            pool: Arc::new(self.pool),
             clock: Arc::new(FixedClock(NOW)),
             hasher: Arc::new(self.hasher),
             tokens: Arc::new(self.tokens),
@@ -76,6 +81,10 @@ impl Mocks {
 
     fn conversations(self) -> Conversations {
         Conversations::new(self.ports())
+    }
+
+    fn matchmaking(self) -> Matchmaking {
+        Matchmaking::new(self.ports(), PoolSettings::default())
     }
 }
 
