@@ -14,6 +14,7 @@ mod members;
 mod messages;
 mod ops;
 mod outage;
+mod pool;
 mod read_state;
 mod search;
 mod tokens;
