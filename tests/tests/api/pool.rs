@@ -435,6 +435,60 @@ async fn bad_input_on_the_pool_routes(s: &TestServer) {
     matched(s, &alice, json!({"same_country": false}), &bob).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_the_sweep_survives_a_locked_database_and_closes_the_room_after() {
+    let s = TestServer::start_with(
+        Store::Sqlite,
+        &[
+            "--expiry-sweep-interval",
+            "100ms",
+            "--database-timeout",
+            "200ms",
+        ],
+    )
+    .await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    waits(&s, &alice, json!({})).await;
+    let room = id(&matched(&s, &bob, json!({}), &alice).await);
+    let mut ws = s.ws(&alice).await;
+    // Another process holds the write lock: every sweep fails (and is logged) meanwhile.
+    let blocker = rusqlite::Connection::open(s.sqlite_path()).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    s.advance(Duration::from_secs(24 * 3600));
+    let during = ws.collect(Duration::from_millis(800)).await;
+    assert!(
+        during.iter().all(|f| f["type"] != "group.closed"),
+        "{during:?}"
+    );
+    blocker.execute_batch("ROLLBACK").unwrap();
+    // The task is still there: the next sweep closes the room.
+    let f = ws.take_of("group.closed").await;
+    assert_eq!(f["group_id"], room.as_str());
+    let alice = relogin(&s, &alice).await;
+    assert!(s.group(&alice, &room).await["closed_at"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_stops_with_the_server() {
+    let mut s = TestServer::start_with(Store::Sqlite, &["--expiry-sweep-interval", "50ms"]).await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    waits(&s, &alice, json!({})).await;
+    let room = id(&matched(&s, &bob, json!({}), &alice).await);
+    s.stop().await;
+    // After the stop nothing writes to the database any more: the room stays open.
+    s.advance(Duration::from_secs(24 * 3600));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let conn = rusqlite::Connection::open(s.sqlite_path()).unwrap();
+    let closed: Option<i64> = conn
+        .query_row("SELECT closed_at FROM groups WHERE id = ?1", [&room], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(closed, None);
+}
+
 confab_tests::store_tests!(
     matched_answers_the_room_and_waiting_answers_202,
     pool_matched_reaches_both_users_sockets,

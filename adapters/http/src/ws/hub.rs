@@ -307,6 +307,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_pool_match_reaches_both_users_alone_and_routes_the_room_to_them() {
+        let bus = LocalBus::default();
+        let hub = Hub::start(&bus, 16);
+        let (alice, bob, room) = (UserId::new(), UserId::new(), GroupId::new());
+        let (_, mut a) = hub.attach(alice, []);
+        let (_, mut b) = hub.attach(bob, []);
+        let (_, mut other) = hub.attach(UserId::new(), []);
+        let matched = Event::PoolMatched {
+            group_id: room,
+            members: vec![alice, bob],
+        };
+        bus.publish(matched.clone()).await;
+        assert_eq!(next(&mut a).await, matched);
+        assert_eq!(next(&mut b).await, matched);
+        // From then on the room's events reach both of them, and nobody else.
+        bus.publish(Event::GroupClosed { group_id: room }).await;
+        assert_eq!(next(&mut a).await, Event::GroupClosed { group_id: room });
+        assert_eq!(next(&mut b).await, Event::GroupClosed { group_id: room });
+        assert!(other.try_recv().is_err());
+    }
+
+    #[tokio::test]
     async fn a_full_inbox_drops_that_session_alone() {
         let bus = LocalBus::default();
         let hub = Hub::start(&bus, 2);
