@@ -65,11 +65,17 @@ async fn open_partners(
     Ok(ids.into_iter().map(UserId::from_uuid).collect())
 }
 
-async fn join(conn: &mut PgConnection, j: &PoolJoin) -> StoreResult<Joined> {
+/// Waits for the pool's lock, held until the transaction ends.
+async fn lock_pool(conn: &mut PgConnection) -> StoreResult<()> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(POOL_LOCK)
-        .execute(&mut *conn)
+        .execute(conn)
         .await?;
+    Ok(())
+}
+
+async fn join(conn: &mut PgConnection, j: &PoolJoin) -> StoreResult<Joined> {
+    lock_pool(conn).await?;
     let country: Option<String> = sqlx::query_scalar("SELECT country FROM users WHERE id = $1")
         .bind(j.user.as_uuid())
         .fetch_optional(&mut *conn)
@@ -146,6 +152,9 @@ async fn create_room(conn: &mut PgConnection, j: &PoolJoin, partner: UserId) -> 
 }
 
 async fn leave(conn: &mut PgConnection, user: UserId) -> StoreResult<bool> {
+    // A leave between a join's choice of this user and its commit would make a room with
+    // someone who had already left: leaves wait for the decision in progress instead.
+    lock_pool(conn).await?;
     Ok(sqlx::query("DELETE FROM pool_entries WHERE user_id = $1")
         .bind(user.as_uuid())
         .execute(conn)
