@@ -198,6 +198,27 @@ async fn the_pool_wait_is_configurable(store: Store) {
     waits(&s, &alice, json!({})).await;
 }
 
+async fn the_sweep_drops_expired_waiting_entries(store: Store) {
+    let s = TestServer::start_with(
+        store,
+        &["--pool-wait", "30s", "--expiry-sweep-interval", "100ms"],
+    )
+    .await;
+    let alice = s.register("alice").await;
+    waits(&s, &alice, json!({})).await;
+    let entries = async |who: &Session| s.count_rows("pool_entries", "user_id", &who.user_id).await;
+    assert_eq!(entries(&alice).await, 1);
+    s.advance(Duration::from_secs(30));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while entries(&alice).await != 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the expired entry stays"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn partners_with_an_open_room_are_not_matched_again(s: &TestServer) {
     let alice = s.register("alice").await;
     let bob = s.register("bob").await;
@@ -500,6 +521,7 @@ confab_tests::store_tests!(
     bad_input_on_the_pool_routes;
     own_server:
     the_pool_wait_is_configurable,
+    the_sweep_drops_expired_waiting_entries,
     a_room_expires_closes_and_stays_readable,
     an_expired_room_refuses_writes_before_the_sweep_closes_it,
     a_hundred_users_joining_at_once_make_fifty_disjoint_rooms,
