@@ -396,6 +396,81 @@ async fn a_hundred_users_joining_at_once_make_fifty_disjoint_rooms(store: Store)
     waits(&s, &late, json!({})).await;
 }
 
+async fn two_instances_share_one_pool(store: Store) {
+    let flags = [
+        "--request-burst",
+        "100000",
+        "--requests-per-second",
+        "100000",
+    ];
+    let a = Arc::new(TestServer::start_with(store, &flags).await);
+    let b = Arc::new(a.another_instance(&flags).await);
+    let mut users = Vec::new();
+    for i in 0..60 {
+        users.push(a.register(&format!("user{i:03}")).await);
+    }
+    // Half of them join through each instance, all at the same instant.
+    let start = Arc::new(tokio::sync::Barrier::new(users.len()));
+    let tasks: Vec<_> = users
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, u)| {
+            let server = Arc::clone(if i % 2 == 0 { &a } else { &b });
+            let start = Arc::clone(&start);
+            tokio::spawn(async move {
+                start.wait().await;
+                join(&server, &u, json!({})).await
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap().status);
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 30);
+    assert_eq!(statuses.iter().filter(|s| **s == 202).count(), 30);
+    for u in &users {
+        let groups = a.group_ids(u).await;
+        assert_eq!(groups.len(), 1, "{} is in {groups:?}", u.username);
+    }
+}
+
+async fn sweeps_on_two_instances_close_each_room_once(store: Store) {
+    let flags = ["--expiry-sweep-interval", "50ms"];
+    let a = TestServer::start_with(store, &flags).await;
+    let b = a.another_instance(&flags).await;
+    let mut rooms = Vec::new();
+    let mut sockets = Vec::new();
+    for i in 0..4 {
+        let waiter = a.register(&format!("waiter{i}")).await;
+        let joiner = a.register(&format!("joiner{i}")).await;
+        waits(&a, &waiter, json!({})).await;
+        rooms.push(id(&matched(&b, &joiner, json!({}), &waiter).await));
+        // The waiter listens on both instances: whichever sweep closes the room tells them.
+        sockets.push(a.ws(&waiter).await);
+        sockets.push(b.ws(&waiter).await);
+    }
+    a.advance(Duration::from_secs(24 * 3600));
+    b.advance(Duration::from_secs(24 * 3600));
+    let mut announced: BTreeMap<String, usize> = BTreeMap::new();
+    for ws in &mut sockets {
+        for f in ws.collect(Duration::from_millis(700)).await {
+            if f["type"] == "group.closed" {
+                *announced
+                    .entry(f["group_id"].as_str().unwrap().to_owned())
+                    .or_default() += 1;
+            }
+        }
+    }
+    let expected: BTreeMap<String, usize> = rooms.iter().map(|r| (r.clone(), 1)).collect();
+    assert_eq!(
+        announced, expected,
+        "each room is closed and announced exactly once"
+    );
+    drop(b);
+}
+
 async fn bad_input_on_the_pool_routes(s: &TestServer) {
     let alice = s.register("alice").await;
     let raw = |bytes: &'static str, content_type: Option<&'static str>| Body::Raw {
@@ -525,4 +600,6 @@ confab_tests::store_tests!(
     a_room_expires_closes_and_stays_readable,
     an_expired_room_refuses_writes_before_the_sweep_closes_it,
     a_hundred_users_joining_at_once_make_fifty_disjoint_rooms,
+    two_instances_share_one_pool,
+    sweeps_on_two_instances_close_each_room_once,
 );
