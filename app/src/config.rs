@@ -192,6 +192,15 @@ pub struct ServeArgs {
     /// One-time codes and mail.
     #[command(flatten)]
     pub mail: Box<crate::mail_config::MailArgs>,
+    /// How long a user waits in the matching pool before the entry is dropped.
+    #[arg(long, env = "CONFAB_POOL_WAIT", default_value = "10m", value_parser = parse_duration)]
+    pub pool_wait: Duration,
+    /// How long a room made by the matching pool stays open.
+    #[arg(long, env = "CONFAB_ROOM_LIFETIME", default_value = "24h", value_parser = parse_duration)]
+    pub room_lifetime: Duration,
+    /// How often expired rooms are closed and expired pool entries dropped.
+    #[arg(long, env = "CONFAB_EXPIRY_SWEEP_INTERVAL", default_value = "30s", value_parser = parse_duration)]
+    pub expiry_sweep_interval: Duration,
 }
 
 /// Parses `90`, `90s`, `500ms`, `15m`, `24h`, `30d`.

@@ -11,6 +11,7 @@ mod mail_config;
 mod port;
 mod server;
 mod store;
+mod sweeper;
 mod wiring;
 
 use std::future::Future;
@@ -34,6 +35,9 @@ pub struct App {
     hub: std::sync::Arc<confab_http::ws::hub::Hub>,
     shutdown_grace: std::time::Duration,
     accounts: confab_ports::service::Accounts,
+    /// The pool's use cases, for the expiry sweep.
+    pool: confab_ports::service::Matchmaking,
+    sweep_interval: std::time::Duration,
 }
 
 impl App {
@@ -60,9 +64,12 @@ pub async fn build_with_clock(
     }
     let ports = wiring::ports(args, clock).await?;
     let accounts = confab_ports::service::Accounts::new(ports.clone());
+    let pool = wiring::matchmaking(ports.clone(), args);
     let (router, hub) = wiring::router(ports, args);
     Ok(App {
         shutdown_grace: args.shutdown_grace,
+        pool,
+        sweep_interval: args.expiry_sweep_interval,
         accounts,
         router,
         hub,
@@ -78,13 +85,20 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let hub = app.hub;
     let grace = app.shutdown_grace;
+    let (stop_sweep, sweep_stopped) = tokio::sync::watch::channel(false);
+    let sweep = sweeper::spawn(app.pool, app.sweep_interval, sweep_stopped);
     // Sockets are upgraded connections the HTTP shutdown does not wait for: close them (1001,
     // after the answers they owe) once the signal comes, within the same grace.
     let shutdown = async move {
         shutdown.await;
+        let _ = stop_sweep.send(true);
         hub.close_all(grace).await;
     };
-    server::serve(app.router, listener, shutdown, grace).await
+    let served = server::serve(app.router, listener, shutdown, grace).await;
+    // Also when serving failed before any signal: no sweep outlives its server.
+    sweep.abort();
+    let _ = sweep.await;
+    served
 }
 
 /// Binds the configured address; a clear error when it is taken or invalid.

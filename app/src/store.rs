@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use confab_ports::store::{
-    Announcements, Groups, Health, Messages, OneTimeCodes, Sessions, Transfer, Users,
+    Announcements, Groups, Health, MatchPool, Messages, OneTimeCodes, Sessions, Transfer, Users,
 };
 use confab_postgres::{PgSettings, PgStore};
 use confab_sqlite::SqliteStore;
@@ -22,11 +22,20 @@ pub(crate) struct Store {
     pub sessions: Arc<dyn Sessions>,
     pub health: Arc<dyn Health>,
     pub otp_codes: Arc<dyn OneTimeCodes>,
+    pub pool: Arc<dyn MatchPool>,
 }
 
 impl Store {
     fn over<
-        S: Users + Groups + Messages + Announcements + Sessions + Health + OneTimeCodes + 'static,
+        S: Users
+            + Groups
+            + Messages
+            + Announcements
+            + Sessions
+            + Health
+            + OneTimeCodes
+            + MatchPool
+            + 'static,
     >(
         store: S,
     ) -> Self {
@@ -38,6 +47,7 @@ impl Store {
             announcements: store.clone(),
             sessions: store.clone(),
             otp_codes: store.clone(),
+            pool: store.clone(),
             health: store,
         }
     }

@@ -9,7 +9,7 @@ use confab_http::{AppState, HttpConfig};
 use confab_ports::Ports;
 use confab_ports::clock::Clock;
 use confab_ports::local::{LocalBus, LocalRateLimiter, Quotas, Rate, TYPING, Window};
-use confab_ports::service::{Accounts, Conversations};
+use confab_ports::service::{Accounts, Conversations, Matchmaking, PoolSettings};
 
 use crate::StartError;
 use crate::config::{ServeArgs, parse_duration};
@@ -54,7 +54,7 @@ fn quotas(args: &ServeArgs) -> Quotas {
 type Bound = (&'static str, fn(&ServeArgs) -> Duration, &'static str);
 
 /// Longest settings that still make sense; beyond them date arithmetic could overflow.
-const BOUNDS: [Bound; 7] = [
+const BOUNDS: [Bound; 10] = [
     ("--access-token-ttl", |a| a.access_token_ttl, "1d"),
     ("--refresh-token-ttl", |a| a.refresh_token_ttl, "3650d"),
     ("--login-failure-window", |a| a.login_failure_window, "1d"),
@@ -62,6 +62,9 @@ const BOUNDS: [Bound; 7] = [
     ("--shutdown-grace", |a| a.shutdown_grace, "1h"),
     ("--ws-ping-interval", |a| a.ws_ping_interval, "10m"),
     ("--database-timeout", |a| a.store.database_timeout, "10m"),
+    ("--pool-wait", |a| a.pool_wait, "1d"),
+    ("--room-lifetime", |a| a.room_lifetime, "3650d"),
+    ("--expiry-sweep-interval", |a| a.expiry_sweep_interval, "1h"),
 ];
 
 fn check_bounds(args: &ServeArgs) -> Result<(), StartError> {
@@ -106,6 +109,7 @@ pub(crate) async fn ports(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Por
         announcements: store.announcements,
         sessions: store.sessions,
         health: store.health,
+        pool: store.pool,
         clock,
         hasher: Arc::new(hasher),
         tokens: Arc::new(JwtIssuer::new(
@@ -122,6 +126,17 @@ pub(crate) async fn ports(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Por
     })
 }
 
+/// The matching pool's use cases with the configured lifetimes.
+pub(crate) fn matchmaking(ports: Ports, args: &ServeArgs) -> Matchmaking {
+    Matchmaking::new(
+        ports,
+        PoolSettings {
+            wait: args.pool_wait,
+            room_lifetime: args.room_lifetime,
+        },
+    )
+}
+
 /// The HTTP application over the ports, and the hub that feeds its sockets.
 pub(crate) fn router(ports: Ports, args: &ServeArgs) -> (axum::Router, Arc<Hub>) {
     let health = ports.health.clone();
@@ -131,6 +146,7 @@ pub(crate) fn router(ports: Ports, args: &ServeArgs) -> (axum::Router, Arc<Hub>)
     let hub = Hub::start(ports.bus.as_ref(), ws_outbox.max(256));
     let router = confab_http::router(AppState {
         conversations: Conversations::new(ports.clone()),
+        pool: matchmaking(ports.clone(), args),
         accounts: Accounts::new(ports),
         hub: Arc::clone(&hub),
         health,

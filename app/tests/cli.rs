@@ -673,6 +673,9 @@ fn bad_durations_are_usage_errors() {
         ("--login-failure-window", "ten minutes"),
         ("--request-timeout", ""),
         ("--request-timeout", "99999999999999999999d"),
+        ("--pool-wait", "0s"),
+        ("--room-lifetime", "a day"),
+        ("--expiry-sweep-interval", "-30s"),
     ] {
         let out = run(d.path(), [format!("{flag}={value}")]);
         assert_usage_error(&out, &[flag, &format!("'{value}'")]);
@@ -684,6 +687,25 @@ fn bad_durations_are_usage_errors() {
     );
     assert_usage_error(&out, &["'5weeks'", "unknown unit"]);
     assert!(!d.path().join("confab.db").exists());
+}
+
+#[test]
+fn pool_lifetimes_beyond_their_bounds_stop_the_start() {
+    let d = dir();
+    for (flag, value, max) in [
+        ("--pool-wait", "2d", "1d"),
+        ("--room-lifetime", "3651d", "3650d"),
+        ("--expiry-sweep-interval", "2h", "1h"),
+    ] {
+        let out = run(d.path(), ["--listen", "127.0.0.1:0", flag, value]);
+        assert_one_error_line(&out, &[flag, max]);
+    }
+    let out = run_env(
+        d.path(),
+        ["--listen", "127.0.0.1:0"],
+        &[("CONFAB_POOL_WAIT", "5d")],
+    );
+    assert_one_error_line(&out, &["--pool-wait"]);
 }
 
 #[test]

@@ -52,6 +52,11 @@ pub enum Event {
     },
     /// A server-wide announcement: every connected user hears it, whatever their groups.
     AnnouncementCreated { announcement: Announcement },
+    /// The pool matched `members` into the new room `group_id` (announced to each of them).
+    PoolMatched {
+        group_id: GroupId,
+        members: Vec<UserId>,
+    },
 }
 
 impl Event {
@@ -69,7 +74,8 @@ impl Event {
             | Event::MemberLeft { group_id, .. }
             | Event::MemberRoleChanged { group_id, .. }
             | Event::Typing { group_id, .. }
-            | Event::Read { group_id, .. } => Some(*group_id),
+            | Event::Read { group_id, .. }
+            | Event::PoolMatched { group_id, .. } => Some(*group_id),
             Event::AnnouncementCreated { .. } => None,
         }
     }

@@ -17,6 +17,7 @@ mod message;
 mod otp;
 mod password;
 pub mod policy;
+pub mod pool;
 mod user;
 mod username;
 

@@ -30,6 +30,7 @@ pub struct Ports {
     pub announcements: Arc<dyn store::Announcements>,
     pub sessions: Arc<dyn store::Sessions>,
     pub health: Arc<dyn store::Health>,
+    pub pool: Arc<dyn store::MatchPool>,
     pub clock: Arc<dyn clock::Clock>,
     pub hasher: Arc<dyn hasher::PasswordHasher>,
     pub tokens: Arc<dyn tokens::TokenIssuer>,

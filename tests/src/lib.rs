@@ -103,6 +103,30 @@ impl TestServer {
                 (database.url().to_owned(), Some(database))
             }
         };
+        Self::launch(store, dir, database, database_url, flags, fixed_secret).await
+    }
+
+    /// A second instance over this server's database, as behind a load balancer: it shares
+    /// the data but has its own clock (advance each), bus and sockets. It does not own the
+    /// database: drop it before this server. Ask this server for `count_rows`.
+    pub async fn another_instance(&self, flags: &[&str]) -> Self {
+        let url = match &self.database {
+            Some(database) => database.url().to_owned(),
+            None => format!("sqlite://{}", self.sqlite_path().display()),
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        let flags = flags.iter().map(|s| (*s).to_owned()).collect();
+        Self::launch(self.store, dir, None, url, flags, self.fixed_secret).await
+    }
+
+    async fn launch(
+        store: Store,
+        dir: TempDir,
+        database: Option<TestDatabase>,
+        database_url: String,
+        flags: Vec<String>,
+        fixed_secret: bool,
+    ) -> Self {
         let mut all = vec!["--database-url".to_owned(), database_url];
         if fixed_secret {
             all.extend(["--jwt-secret".to_owned(), TEST_SECRET.to_owned()]);

@@ -104,6 +104,7 @@ impl From<Error> for ApiError {
             Error::Conflict { field } => {
                 let message = match field {
                     "user_id" => "the user is already a member".to_owned(),
+                    "pool" => "already waiting in the pool".to_owned(),
                     other => format!("{other} is already taken"),
                 };
                 let mut err = Self::new(StatusCode::CONFLICT, "conflict", message);

@@ -16,7 +16,7 @@ pub mod ws;
 use std::sync::Arc;
 use std::time::Duration;
 
-use confab_ports::service::{Accounts, Conversations};
+use confab_ports::service::{Accounts, Conversations, Matchmaking};
 use confab_ports::store::Health;
 
 pub use metrics::install_recorder;
@@ -54,6 +54,7 @@ impl Default for HttpConfig {
 pub struct AppState {
     pub accounts: Accounts,
     pub conversations: Conversations,
+    pub pool: Matchmaking,
     pub hub: Arc<ws::hub::Hub>,
     pub health: Arc<dyn Health>,
     pub config: HttpConfig,

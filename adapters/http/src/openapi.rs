@@ -20,6 +20,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         (name = "groups", description = "Groups, direct chats and members"),
         (name = "messages", description = "Sending, reading, editing and searching messages"),
         (name = "announcements", description = "Server-wide announcements"),
+        (name = "pool", description = "The matching pool: anonymous 1:1 rooms that expire"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
         (name = "realtime", description = "The WebSocket: every event, in order"),
     )

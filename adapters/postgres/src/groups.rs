@@ -22,7 +22,7 @@ async fn user_exists(conn: &mut PgConnection, user: UserId) -> StoreResult<bool>
         .is_some())
 }
 
-async fn insert_member(
+pub(crate) async fn insert_member(
     conn: &mut PgConnection,
     group: GroupId,
     user: UserId,

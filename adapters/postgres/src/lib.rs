@@ -32,6 +32,7 @@ mod health;
 mod messages;
 mod migrate;
 mod otp;
+mod pool;
 mod rows;
 mod search;
 mod sessions;

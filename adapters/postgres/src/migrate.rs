@@ -6,6 +6,7 @@ use sqlx::PgPool;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_schema.sql"),
     include_str!("../migrations/0002_announcements.sql"),
+    include_str!("../migrations/0003_pool.sql"),
     include_str!("../migrations/0004_otp.sql"),
 ];
 

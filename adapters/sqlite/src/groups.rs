@@ -21,7 +21,7 @@ fn user_exists(conn: &Connection, user: UserId) -> StoreResult<bool> {
         .is_some())
 }
 
-fn insert_member(
+pub(crate) fn insert_member(
     conn: &Connection,
     group: GroupId,
     user: UserId,

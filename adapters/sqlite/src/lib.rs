@@ -14,6 +14,7 @@ mod health;
 mod messages;
 mod migrate;
 mod otp;
+mod pool;
 mod readers;
 mod rows;
 mod sessions;

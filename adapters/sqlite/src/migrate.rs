@@ -6,6 +6,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_accounts.sql"),
     include_str!("../migrations/0002_conversations.sql"),
     include_str!("../migrations/0003_announcements.sql"),
+    include_str!("../migrations/0004_pool.sql"),
     include_str!("../migrations/0005_otp.sql"),
 ];
 

@@ -206,7 +206,7 @@ mod tests {
 
     use std::time::Duration;
 
-    use confab_ports::store::TABLES;
+    use confab_ports::store::{NOT_COPIED, TABLES};
 
     use super::*;
 
@@ -238,13 +238,13 @@ mod tests {
     async fn the_schema_is_the_description() {
         let dir = tempfile::tempdir().unwrap();
         let store = open(&dir, "a.db");
-        // Short-lived tables (NOT_COPIED) are in the schema but not in the description.
+        // Short-lived tables are in the schema but deliberately not in the description.
         let got: Vec<TableLayout> = store
             .layout()
             .await
             .unwrap()
             .into_iter()
-            .filter(|t| !confab_ports::store::NOT_COPIED.contains(&t.name.as_str()))
+            .filter(|t| !NOT_COPIED.contains(&t.name.as_str()))
             .collect();
         let want: Vec<TableLayout> = TABLES
             .iter()

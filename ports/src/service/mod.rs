@@ -7,6 +7,7 @@ mod auth;
 mod conversations;
 mod messaging;
 mod otp;
+mod pool;
 mod profile;
 mod transfer;
 
@@ -15,6 +16,7 @@ pub use announcements::{ANNOUNCEMENTS_DEFAULT, ANNOUNCEMENTS_MAX};
 pub use conversations::{Conversations, DirectWith, MAX_INITIAL_MEMBERS};
 pub use messaging::{MESSAGES_DEFAULT, MESSAGES_MAX, search_terms};
 pub use otp::{OtpRequest, PasswordReset};
+pub use pool::{Matchmaking, PoolOutcome, PoolSettings};
 pub use profile::{ProfilePatch, USER_SEARCH_DEFAULT, USER_SEARCH_MAX, UserLookup, page_limit};
 pub use transfer::{Progress, Report, Side, TRANSFER_BATCH, TransferError, Verified, copy_store};
 

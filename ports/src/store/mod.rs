@@ -9,6 +9,7 @@ mod groups;
 mod health;
 mod messages;
 mod otp;
+mod pool;
 mod sessions;
 mod transfer;
 mod users;
@@ -20,6 +21,7 @@ pub use groups::{
 pub use health::Health;
 pub use messages::{Appended, Changed, Cursor, Messages, NewMessage, Page};
 pub use otp::{NewOtp, OneTimeCodes};
+pub use pool::{Joined, MatchPool, PoolJoin, Swept};
 pub use sessions::{NewSession, Principal, Rotation, Sessions};
 pub use transfer::{Column, Kind, NOT_COPIED, Row, TABLES, Table, TableLayout, Transfer, Value};
 pub use users::{Credentials, NewUser, ProfileChange, Users};
@@ -34,6 +36,8 @@ pub use health::MockHealth;
 pub use messages::MockMessages;
 #[cfg(test)]
 pub use otp::MockOneTimeCodes;
+#[cfg(test)]
+pub use pool::MockMatchPool;
 #[cfg(test)]
 pub use sessions::MockSessions;
 #[cfg(test)]

@@ -84,7 +84,7 @@ const fn opt(name: &'static str, kind: Kind) -> Column {
 /// Tables both stores have that a move deliberately leaves behind: short-lived state that is
 /// worthless on another server (waiting pool entries, pending one-time codes). A table must be
 /// named either here or in [`TABLES`], or the copy refuses to start.
-pub const NOT_COPIED: &[&str] = &["otp_codes"];
+pub const NOT_COPIED: &[&str] = &["otp_codes", "pool_entries"];
 
 /// Every table of the store, parents before children: copied in this order, every foreign
 /// key of a row points at a row already copied.

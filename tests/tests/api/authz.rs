@@ -104,6 +104,14 @@ fn table() -> Vec<Row> {
             [401, 403, 201],
         ),
         row(Method::GET, "/api/v1/announcements", None, [401, 200, 200]),
+        // Each cell is a fresh user: the user waits (202), then the admin meets them (200).
+        row(
+            Method::POST,
+            "/api/v1/pool",
+            Some(json!({})),
+            [401, 202, 200],
+        ),
+        row(Method::DELETE, "/api/v1/pool", None, [401, 204, 204]),
         row(Method::GET, "/healthz", None, [200, 200, 200]),
         row(Method::GET, "/readyz", None, [200, 200, 200]),
         row(Method::GET, "/metrics", None, [200, 200, 200]),

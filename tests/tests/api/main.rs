@@ -17,6 +17,7 @@ mod messages;
 mod ops;
 mod otp;
 mod outage;
+mod pool;
 mod read_state;
 mod search;
 mod tokens;

@@ -7,6 +7,7 @@ mod members;
 mod messages;
 mod ops;
 mod otp;
+mod pool;
 mod users;
 mod web;
 
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
             announcements::announce,
             announcements::announcements
         ))
+        .routes(routes!(pool::join_pool, pool::leave_pool))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

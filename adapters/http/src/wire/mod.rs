@@ -6,6 +6,7 @@ mod auth;
 mod groups;
 mod messages;
 mod otp;
+mod pool;
 mod time;
 mod users;
 
@@ -22,6 +23,7 @@ pub use messages::{
     SendMessageRequest,
 };
 pub use otp::{OtpRequestBody, PasswordResetRequest};
+pub use pool::{JoinPoolRequest, PoolBody};
 pub use time::rfc3339_ms;
 pub use users::{MeBody, PatchMeRequest, UserBody, UserQuery, UsersBody};
 

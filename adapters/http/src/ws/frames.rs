@@ -198,6 +198,8 @@ pub enum ServerFrame {
     },
     #[serde(rename = "announcement.created")]
     AnnouncementCreated { announcement: AnnouncementBody },
+    #[serde(rename = "pool.matched")]
+    PoolMatched { group: GroupBody },
 }
 
 impl ServerFrame {
@@ -222,6 +224,7 @@ impl ServerFrame {
             ServerFrame::Typing { .. } => "typing",
             ServerFrame::Read { .. } => "read",
             ServerFrame::AnnouncementCreated { .. } => "announcement.created",
+            ServerFrame::PoolMatched { .. } => "pool.matched",
         }
     }
 

@@ -128,6 +128,17 @@ impl Index {
             }
             // Server-wide: every session of every user, in a group or not.
             Event::AnnouncementCreated { .. } => self.sessions.keys().copied().collect(),
+            Event::PoolMatched { group_id, members } => {
+                // Addressed to the matched users themselves, on every socket of theirs.
+                let mut to = Vec::new();
+                for user in members {
+                    self.join(*group_id, *user);
+                    to.extend(self.sessions_of(*user));
+                }
+                to.sort_unstable();
+                to.dedup();
+                to
+            }
             other => other
                 .group_id()
                 .map(|group| self.in_group(group))
@@ -321,6 +332,28 @@ mod tests {
             assert_eq!(next(rx).await, event);
             assert!(rx.try_recv().is_err());
         }
+    }
+
+    #[tokio::test]
+    async fn a_pool_match_reaches_both_users_alone_and_routes_the_room_to_them() {
+        let bus = LocalBus::default();
+        let hub = Hub::start(&bus, 16);
+        let (alice, bob, room) = (UserId::new(), UserId::new(), GroupId::new());
+        let (_, mut a) = hub.attach(alice, []);
+        let (_, mut b) = hub.attach(bob, []);
+        let (_, mut other) = hub.attach(UserId::new(), []);
+        let matched = Event::PoolMatched {
+            group_id: room,
+            members: vec![alice, bob],
+        };
+        bus.publish(matched.clone()).await;
+        assert_eq!(next(&mut a).await, matched);
+        assert_eq!(next(&mut b).await, matched);
+        // From then on the room's events reach both of them, and nobody else.
+        bus.publish(Event::GroupClosed { group_id: room }).await;
+        assert_eq!(next(&mut a).await, Event::GroupClosed { group_id: room });
+        assert_eq!(next(&mut b).await, Event::GroupClosed { group_id: room });
+        assert!(other.try_recv().is_err());
     }
 
     #[tokio::test]

@@ -572,7 +572,7 @@ impl Session {
         // socket holds may speak to it — except the events that bring a group or end it.
         let brings_or_ends = matches!(
             event,
-            Event::GroupCreated { .. } | Event::GroupDeleted { .. }
+            Event::GroupCreated { .. } | Event::GroupDeleted { .. } | Event::PoolMatched { .. }
         ) || matches!(event, Event::MemberJoined { user_id, .. } if *user_id == mine);
         // Server-wide events (no group) speak to every socket.
         if !brings_or_ends
@@ -693,6 +693,18 @@ impl Session {
                     announcement: announcement.into(),
                 })
                 .await
+            }
+            Event::PoolMatched { group_id, .. } => {
+                if let Some((frame, _)) = self
+                    .group_frame(*group_id, |group| ServerFrame::PoolMatched { group })
+                    .await
+                {
+                    // Normally group.created came first; if not, the room starts here, unseen.
+                    self.cursors.entry(*group_id).or_insert(0);
+                    self.floors.entry(*group_id).or_insert(0);
+                    self.send(&frame).await?;
+                }
+                Ok(())
             }
         }
     }

@@ -7,6 +7,7 @@ mod announcements;
 mod conversations;
 mod events;
 mod otp;
+mod pool;
 mod transfer;
 
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use confab_domain::{SessionId, Timestamp, User, UserId, Username};
 use time::macros::datetime;
 
-use super::{Accounts, Conversations};
+use super::{Accounts, Conversations, Matchmaking, PoolSettings};
 use crate::clock::Clock;
 use crate::hasher::MockPasswordHasher;
 use crate::local::LocalBus;
@@ -23,8 +24,8 @@ use crate::mail::MockMailer;
 use crate::otp::{MockCodeMaker, OtpSettings};
 use crate::rate_limit::MockRateLimiter;
 use crate::store::{
-    MockAnnouncements, MockGroups, MockHealth, MockMessages, MockOneTimeCodes, MockSessions,
-    MockUsers, Principal,
+    MockAnnouncements, MockGroups, MockHealth, MockMatchPool, MockMessages, MockOneTimeCodes,
+    MockSessions, MockUsers, Principal,
 };
 use crate::tokens::MockTokenIssuer;
 use crate::{AuthFailure, Error, Ports, Result};
@@ -61,6 +62,7 @@ struct Mocks {
     codes: MockCodeMaker,
     mailer: MockMailer,
     otp: OtpSettings,
+    pool: MockMatchPool,
     /// A real in-process bus: tests subscribe to it to see what a use case published.
     bus: Arc<LocalBus>,
 }
@@ -75,6 +77,7 @@ impl Mocks {
             sessions: Arc::new(self.sessions),
             // No use case looks at the health port: any call fails the test.
             health: Arc::new(MockHealth::new()),
+            pool: Arc::new(self.pool),
             clock: Arc::new(FixedClock(NOW)),
             hasher: Arc::new(self.hasher),
             tokens: Arc::new(self.tokens),
@@ -93,6 +96,10 @@ impl Mocks {
 
     fn conversations(self) -> Conversations {
         Conversations::new(self.ports())
+    }
+
+    fn matchmaking(self) -> Matchmaking {
+        Matchmaking::new(self.ports(), PoolSettings::default())
     }
 }
 
