@@ -13,16 +13,26 @@ use crate::AppState;
 use crate::error::ApiError;
 
 /// A JSON body. Missing content type → 415, too large → 413, not JSON or wrong shape → 400.
+/// Every request body is a JSON object: serde would otherwise also read a struct from an array
+/// of its fields (`["hi"]`), a shape nobody documented.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => v,
+            Err(rejection) => return Err(json_rejection(rejection)),
+        };
+        if !value.is_object() {
+            return Err(ApiError::bad_request(
+                "the body has the wrong shape: it must be a JSON object",
+            ));
         }
+        serde_json::from_value(value)
+            .map(Self)
+            .map_err(|e| ApiError::bad_request(format!("the body has the wrong shape: {e}")))
     }
 }
 

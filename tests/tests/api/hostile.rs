@@ -63,6 +63,43 @@ async fn nul_bytes_are_rejected_or_kept_harmless(s: &TestServer) {
     .expect_error(400, "bad_request");
 }
 
+/// A request body is a JSON object: an array of the fields in order (which serde would read
+/// into a struct) or a scalar is refused, on every kind of route.
+async fn arrays_and_scalars_are_not_request_bodies(s: &TestServer) {
+    let me = s.register("alice").await;
+    let g = confab_tests::chat::id(&s.create_group(&me, "Team", &[]).await);
+    let m = confab_tests::chat::id(&s.send(&me, &g, "hello").await);
+    let cases = [
+        ("/auth/login", None, json!(["alice", PASSWORD])),
+        ("/auth/refresh", None, json!([me.refresh])),
+        ("/auth/logout", None, json!([me.refresh])),
+        ("/groups", Some(&me.access), json!(["Other", []])),
+        (
+            &*format!("/groups/{g}/messages"),
+            Some(&me.access),
+            json!(["hi", null]),
+        ),
+        (&*format!("/groups/{g}/read"), Some(&me.access), json!([1])),
+        ("/auth/login", None, json!("alice")),
+        ("/auth/login", None, json!(7)),
+        ("/auth/login", None, json!(null)),
+    ];
+    for (path, token, body) in cases {
+        let r = s.post(path, token.map(String::as_str), body).await;
+        r.expect_error(400, "bad_request");
+    }
+    s.patch(
+        &format!("/messages/{m}"),
+        Some(&me.access),
+        json!(["edited"]),
+    )
+    .await
+    .expect_error(400, "bad_request");
+    // Nothing of it happened.
+    assert_eq!(s.all_messages(&me, &g).await.len(), 1);
+    s.get("/users/me", Some(&me.access)).await.expect(200);
+}
+
 async fn five_thousand_character_strings_are_refused_cleanly(s: &TestServer) {
     let long = "a".repeat(5000);
     for (body, field) in [
@@ -193,6 +230,7 @@ async fn hostile_query_strings_are_refused_cleanly(s: &TestServer) {
 }
 
 confab_tests::store_tests!(
+    arrays_and_scalars_are_not_request_bodies,
     nul_bytes_are_rejected_or_kept_harmless,
     five_thousand_character_strings_are_refused_cleanly,
     look_alike_unicode_usernames_are_refused,
