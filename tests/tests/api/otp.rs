@@ -117,6 +117,27 @@ async fn two_factor_user(s: &TestServer, name: &str, email: &str) -> String {
     me.access
 }
 
+/// Bob logs in without a code (so the `nth` mail to `email` brings one), then tries `wrong`
+/// other codes; the code that came.
+async fn code_after_wrong_tries(
+    s: &TestServer,
+    smtp: &SmtpServer,
+    email: &str,
+    nth: usize,
+    wrong: usize,
+) -> String {
+    login(s, "bob", PASSWORD, None)
+        .await
+        .expect_error(401, "otp_required");
+    let code = smtp.code(email, nth).await;
+    for _ in 0..wrong {
+        login(s, "bob", PASSWORD, Some(&other_than(&code)))
+            .await
+            .expect_error(401, "invalid_credentials");
+    }
+    code
+}
+
 async fn two_factor_login(store: Store) {
     let (s, smtp) = start(store, &["--login-failures-per-account", "100"]).await;
     let email = "bob@example.com";
@@ -137,30 +158,12 @@ async fn two_factor_login(store: Store) {
         .await
         .expect_error(401, "invalid_credentials");
 
-    // Five wrong tries burn the code: the right one no longer works.
-    login(&s, "bob", PASSWORD, None)
-        .await
-        .expect_error(401, "otp_required");
-    let code = smtp.code(email, 2).await;
-    for _ in 0..5 {
-        login(&s, "bob", PASSWORD, Some(&other_than(&code)))
-            .await
-            .expect_error(401, "invalid_credentials");
-    }
+    // Five wrong tries burn the code: the right one no longer works. Four do not.
+    let code = code_after_wrong_tries(&s, &smtp, email, 2, 5).await;
     login(&s, "bob", PASSWORD, Some(&code))
         .await
         .expect_error(401, "invalid_credentials");
-
-    // Four wrong tries do not.
-    login(&s, "bob", PASSWORD, None)
-        .await
-        .expect_error(401, "otp_required");
-    let code = smtp.code(email, 3).await;
-    for _ in 0..4 {
-        login(&s, "bob", PASSWORD, Some(&other_than(&code)))
-            .await
-            .expect_error(401, "invalid_credentials");
-    }
+    let code = code_after_wrong_tries(&s, &smtp, email, 3, 4).await;
     login(&s, "bob", PASSWORD, Some(&code)).await.expect(200);
 
     // A code asked for with POST /auth/otp works too; a newer one replaces it.
