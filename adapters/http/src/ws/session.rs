@@ -552,18 +552,20 @@ impl Session {
         self.fill(group, cursor).await
     }
 
+    /// The group as this user sees it now, made into a frame, with its last rev; `None` when
+    /// the user is no longer in it (the event is then old news). Any other failure ends the
+    /// session (1011): skipping the frame would leave the client without the group until it
+    /// reconnected, and reconnecting is how it catches up.
     async fn group_frame(
         &self,
         group: GroupId,
         make: fn(GroupBody) -> ServerFrame,
-    ) -> Option<(ServerFrame, u64)> {
-        let view = self
-            .state
-            .conversations
-            .group(&self.principal, group)
-            .await
-            .ok()?;
-        Some((make(GroupBody::from(&view)), view.group.last_rev))
+    ) -> Result<Option<(ServerFrame, u64)>, End> {
+        match self.state.conversations.group(&self.principal, group).await {
+            Ok(view) => Ok(Some((make(GroupBody::from(&view)), view.group.last_rev))),
+            Err(confab_ports::Error::NotFound(_)) => Ok(None),
+            Err(_) => Err(End::Failed),
+        }
     }
 
     async fn on_event(&mut self, event: &Event) -> Step {
@@ -592,7 +594,7 @@ impl Session {
             Event::GroupCreated { group_id, .. } => {
                 if let Some((frame, _)) = self
                     .group_frame(*group_id, |group| ServerFrame::GroupCreated { group })
-                    .await
+                    .await?
                 {
                     // A new group: nothing of it has been seen yet.
                     self.cursors.entry(*group_id).or_insert(0);
@@ -604,7 +606,7 @@ impl Session {
             Event::GroupUpdated { group_id } => {
                 match self
                     .group_frame(*group_id, |group| ServerFrame::GroupUpdated { group })
-                    .await
+                    .await?
                 {
                     Some((frame, _)) => self.send(&frame).await,
                     None => Ok(()),
@@ -632,7 +634,7 @@ impl Session {
                     && !self.cursors.contains_key(group_id)
                     && let Some((frame, last_rev)) = self
                         .group_frame(*group_id, |group| ServerFrame::GroupCreated { group })
-                        .await
+                        .await?
                 {
                     // Its history is read over HTTP; live delivery starts from here.
                     self.cursors.insert(*group_id, last_rev);
@@ -697,7 +699,7 @@ impl Session {
             Event::PoolMatched { group_id, .. } => {
                 if let Some((frame, _)) = self
                     .group_frame(*group_id, |group| ServerFrame::PoolMatched { group })
-                    .await
+                    .await?
                 {
                     // Normally group.created came first; if not, the room starts here, unseen.
                     self.cursors.entry(*group_id).or_insert(0);
