@@ -43,8 +43,8 @@ impl Security {
     }
 }
 
-/// Where and how to hand mail over.
-#[derive(Debug, Clone)]
+/// Where and how to hand mail over. (Debug leaves the password out.)
+#[derive(Clone)]
 pub struct SmtpSettings {
     pub host: String,
     /// `None`: the usual port for `security` (25, 587, 465).
@@ -59,6 +59,21 @@ pub struct SmtpSettings {
     pub from_name: Option<String>,
     /// How long one delivery may take.
     pub timeout: Duration,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("from", &self.from)
+            .field("from_name", &self.from_name)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// A setting that cannot work.
@@ -175,6 +190,16 @@ impl Mailer for LogMailer {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_password() {
+        let mut s = settings();
+        s.username = Some("confab".into());
+        s.password = Some("hunter2".into());
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("confab"), "{shown}");
+    }
 
     fn settings() -> SmtpSettings {
         SmtpSettings {

@@ -18,10 +18,16 @@ use crate::rows::millis;
 impl OneTimeCodes for PgStore {
     async fn put_otp(&self, code: NewOtp) -> Result<()> {
         in_tx!(self, |tx| async {
-            sqlx::query("DELETE FROM otp_codes WHERE expires_at <= $1")
-                .bind(millis(code.created_at))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                // A few expired codes per send, skipping rows others hold: never a table-wide
+                // lock in a request.
+                "DELETE FROM otp_codes WHERE ctid IN (
+                     SELECT ctid FROM otp_codes WHERE expires_at <= $1
+                      LIMIT 100 FOR UPDATE SKIP LOCKED)",
+            )
+            .bind(millis(code.created_at))
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(
                 "INSERT INTO otp_codes (purpose, target, digest, expires_at, attempts, created_at)
                  VALUES ($1, $2, $3, $4, 0, $5)

@@ -123,10 +123,18 @@ async fn join(conn: &mut PgConnection, j: &PoolJoin) -> StoreResult<Joined> {
         .await?;
         return Ok(Joined::Waiting);
     };
-    sqlx::query("DELETE FROM pool_entries WHERE user_id = $1")
+    // The partner's entry must still be there: a sweep on another instance (which does not
+    // take the pool lock) may have dropped it as expired since it was read.
+    let taken = sqlx::query("DELETE FROM pool_entries WHERE user_id = $1")
         .bind(partner.as_uuid())
         .execute(&mut *conn)
-        .await?;
+        .await?
+        .rows_affected();
+    if taken == 0 {
+        return Err(
+            Error::Unavailable("the pool changed during the match; try again".into()).into(),
+        );
+    }
     create_room(conn, j, partner).await?;
     Ok(Joined::Matched {
         room: view(conn, j.user, j.room).await?,

@@ -102,9 +102,11 @@ impl Accounts {
             (_, caller) => caller,
         };
 
+        // A budget per purpose: asking for (say) reset codes cannot use up the budget that
+        // a two-factor user's login codes come from.
         let address_key = match &wanted {
-            Wanted::Address(email) => email.as_str().to_owned(),
-            Wanted::Account(login) => limiter_key(login),
+            Wanted::Address(email) => format!("{}:{}", purpose.as_str(), email.as_str()),
+            Wanted::Account(login) => format!("{}:{}", purpose.as_str(), limiter_key(login)),
         };
         let ip_key = limiter_key(client_ip);
         let limiter = &self.ports.limiter;
@@ -181,11 +183,25 @@ impl Accounts {
         code: &OtpCode,
     ) -> Result<bool> {
         let key = target.key();
+        // Wrong codes are budgeted per target across codes (not only 5 per code): asking for
+        // new codes again and again must not buy unlimited guesses.
+        let budget = code_budget_key(&key);
+        let limiter = &self.ports.limiter;
+        limiter
+            .hit(Bucket::LoginFailuresPerAccount, &budget)
+            .await?;
         let digest = self.ports.codes.digest(purpose, &key, code);
-        self.ports
+        let used = self
+            .ports
             .otp_codes
             .use_otp(purpose, key, digest, self.ports.clock.now())
-            .await
+            .await;
+        if !matches!(used, Ok(false)) {
+            limiter
+                .refund(Bucket::LoginFailuresPerAccount, &budget)
+                .await;
+        }
+        used
     }
 
     /// Sets a new password with a code sent for `password_reset`, and ends every login of
@@ -202,7 +218,15 @@ impl Accounts {
         let hash = self.ports.hasher.hash(password).await?;
         let user = match self.ports.users.credentials_by_login(login).await? {
             Some(c) => c.user,
-            None => return Err(Error::Unauthorized(AuthFailure::InvalidCredentials)),
+            None => {
+                // Spent as a known account's code budget is, so that running out of it (429)
+                // does not tell known logins from unknown ones.
+                let budget = code_budget_key(&format!("login:{}", limiter_key(login)));
+                limiter
+                    .hit(Bucket::LoginFailuresPerAccount, &budget)
+                    .await?;
+                return Err(Error::Unauthorized(AuthFailure::InvalidCredentials));
+            }
         };
         if !self
             .use_code(
@@ -228,7 +252,11 @@ impl Accounts {
         let Some(email) = user.email.clone() else {
             return Ok(());
         };
-        let key = limiter_key(email.as_str());
+        let key = format!(
+            "{}:{}",
+            OtpPurpose::Login.as_str(),
+            limiter_key(email.as_str())
+        );
         if self
             .ports
             .limiter
@@ -291,6 +319,11 @@ fn compose(purpose: OtpPurpose, code: &OtpCode, to: Email, ttl: time::Duration) 
             s = if minutes == 1 { "" } else { "s" },
         ),
     }
+}
+
+/// The failure budget of codes presented for one target (an account or an address).
+fn code_budget_key(target: &str) -> String {
+    format!("code:{target}")
 }
 
 #[cfg(test)]

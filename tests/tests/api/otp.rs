@@ -579,8 +579,67 @@ async fn a_code_is_accepted_once_under_concurrency(store: Store) {
     }
 }
 
+/// New codes buy no new guesses: wrong reset codes for one account are budgeted across its
+/// codes (5 per window), and an unknown login runs out alike, so the 429 tells nothing.
+async fn asking_for_new_codes_buys_no_more_guesses(store: Store) {
+    let (s, smtp) = start(store, &["--otp-ttl", "1h"]).await;
+    let email = "gus@example.com";
+    s.register_with(json!({"username": "gus", "password": PASSWORD, "email": email}))
+        .await;
+    let reset = |login: &str, otp: &str| json!({"login": login, "otp": otp, "password": "a brand new password"});
+    for round in 1..=2 {
+        ask(
+            &s,
+            None,
+            json!({"purpose": "password_reset", "login": "gus"}),
+        )
+        .await
+        .expect(202);
+        let code = smtp.code(email, round).await;
+        let wrong = if round == 1 { 4 } else { 1 };
+        for _ in 0..wrong {
+            s.post(
+                "/auth/password-reset",
+                None,
+                reset("gus", &other_than(&code)),
+            )
+            .await
+            .expect_error(401, "invalid_credentials");
+        }
+    }
+    // Five wrong codes in all, over two codes: the budget is spent, even for the right code.
+    let code = smtp.code(email, 2).await;
+    s.post("/auth/password-reset", None, reset("gus", &code))
+        .await
+        .expect_error(429, "rate_limited");
+    // An unknown login runs out the same way.
+    for _ in 0..5 {
+        s.post("/auth/password-reset", None, reset("nobody", "123456"))
+            .await
+            .expect_error(401, "invalid_credentials");
+    }
+    s.post("/auth/password-reset", None, reset("nobody", "123456"))
+        .await
+        .expect_error(429, "rate_limited");
+    // Another account's budget is its own.
+    let email = "hal@example.com";
+    s.register_with(json!({"username": "hal", "password": PASSWORD, "email": email}))
+        .await;
+    ask(
+        &s,
+        None,
+        json!({"purpose": "password_reset", "login": "hal"}),
+    )
+    .await
+    .expect(202);
+    let code = smtp.code(email, 1).await;
+    s.post("/auth/password-reset", None, reset("hal", &code))
+        .await
+        .expect(204);
+}
+
 confab_tests::store_tests!(;
-    own_server: register_with_verified_emails, two_factor_login, two_factor_needs_an_email,
+    own_server: asking_for_new_codes_buys_no_more_guesses, register_with_verified_emails, two_factor_login, two_factor_needs_an_email,
     email_change, password_reset, unknown_accounts_get_202_and_no_mail, bad_input,
     sending_is_rate_limited, a_code_is_accepted_once_under_concurrency
 );

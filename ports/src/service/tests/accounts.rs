@@ -1228,6 +1228,7 @@ fn expect_update(users: &mut MockUsers, me: &Principal, change: ProfileChange) {
 /// Expects the caller's account (with no email yet) and one try of an email-change code,
 /// answered with `accepted`.
 pub(super) fn expect_email_change_code(m: &mut Mocks, me: &Principal, accepted: bool) {
+    super::otp::allow_code_budget(m);
     let id = me.user_id;
     m.users
         .expect_user_by_id()

@@ -82,7 +82,20 @@ fn expect_account(m: &mut Mocks, user: &User) {
 }
 
 /// The store answers a code check with `accepted`, and the test sees what was checked.
+/// Lets codes presented for any target spend from (and be refunded to) its code budget.
+pub(super) fn allow_code_budget(m: &mut Mocks) {
+    m.limiter
+        .expect_hit()
+        .withf(|b, k| *b == Bucket::LoginFailuresPerAccount && k.starts_with("code:"))
+        .returning(|_, _| Ok(()));
+    m.limiter
+        .expect_refund()
+        .withf(|b, k| *b == Bucket::LoginFailuresPerAccount && k.starts_with("code:"))
+        .returning(|_, _| ());
+}
+
 fn expect_use(m: &mut Mocks, accepted: bool) -> Seen<(OtpPurpose, String, CodeDigest)> {
+    allow_code_budget(m);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let keep = Arc::clone(&seen);
     m.otp_codes
@@ -221,7 +234,7 @@ async fn over_the_address_budget_is_rate_limited_and_gives_the_ip_unit_back() {
         .returning(|_, _| Ok(()));
     m.limiter
         .expect_hit()
-        .withf(|b, k| *b == Bucket::OtpSendsPerAddress && k == "ada@example.com")
+        .withf(|b, k| *b == Bucket::OtpSendsPerAddress && k == "register:ada@example.com")
         .returning(|_, _| {
             Err(Exhausted {
                 retry_after: Duration::from_secs(60),
@@ -563,4 +576,61 @@ async fn email_change_without_or_with_a_wrong_code_is_invalid_otp() {
         ..Default::default()
     };
     assert_invalid(m.accounts().update_me(&me, patch).await, "otp");
+}
+
+#[tokio::test]
+async fn a_spent_code_budget_refuses_before_the_code_is_looked_at() {
+    let mut m = verifying();
+    fixed_codes(&mut m);
+    m.limiter
+        .expect_hit()
+        .withf(|b, k| *b == Bucket::LoginFailuresPerAccount && k == "code:email:ada@example.com")
+        .returning(|_, _| {
+            Err(Exhausted {
+                retry_after: Duration::from_secs(60),
+            })
+        });
+    m.otp_codes.expect_use_otp().never();
+    m.users.expect_create_user().never();
+    let res = m
+        .accounts()
+        .register(registration(Some("ada@example.com"), Some(CODE)))
+        .await;
+    assert_rate_limited(res, Duration::from_secs(60));
+}
+
+#[tokio::test]
+async fn a_wrong_code_keeps_its_budget_unit_spent_and_a_right_one_gives_it_back() {
+    for (accepted, refunds) in [(false, 0), (true, 1)] {
+        let mut m = verifying();
+        fixed_codes(&mut m);
+        m.limiter
+            .expect_hit()
+            .times(1)
+            .withf(|b, k| *b == Bucket::LoginFailuresPerAccount && k.starts_with("code:"))
+            .returning(|_, _| Ok(()));
+        m.limiter
+            .expect_refund()
+            .times(refunds)
+            .returning(|_, _| ());
+        m.otp_codes
+            .expect_use_otp()
+            .times(1)
+            .returning(move |_, _, _, _| Ok(accepted));
+        m.users.expect_create_user().returning(|u, _| {
+            let mut user = user_named("ada");
+            user.id = u.id;
+            Ok(user)
+        });
+        m.tokens
+            .expect_issue_access()
+            .returning(|_, _, _| AccessToken {
+                token: "access".into(),
+                expires_in: 900,
+            });
+        let _ = m
+            .accounts()
+            .register(registration(Some("ada@example.com"), Some(CODE)))
+            .await;
+    }
 }
