@@ -138,16 +138,26 @@ async fn code_after_wrong_tries(
     code
 }
 
-async fn two_factor_login(store: Store) {
+/// A server (with room for many failed logins) where `name` has two-factor login on, and the
+/// first login code: asked for by logging in without one.
+async fn two_factor_server(
+    store: Store,
+    name: &str,
+    email: &str,
+) -> (TestServer, SmtpServer, String) {
     let (s, smtp) = start(store, &["--login-failures-per-account", "100"]).await;
-    let email = "bob@example.com";
-    two_factor_user(&s, "bob", email).await;
-
+    two_factor_user(&s, name, email).await;
     // Right password, no code: otp_required, and a code arrives.
-    login(&s, "bob", PASSWORD, None)
+    login(&s, name, PASSWORD, None)
         .await
         .expect_error(401, "otp_required");
     let code = smtp.code(email, 1).await;
+    (s, smtp, code)
+}
+
+async fn two_factor_login(store: Store) {
+    let email = "bob@example.com";
+    let (s, smtp, code) = two_factor_server(store, "bob", email).await;
     // A wrong password never sends a code and says nothing of the second factor.
     login(&s, "bob", "wrong password", None)
         .await
@@ -563,13 +573,7 @@ async fn sending_is_rate_limited(store: Store) {
 }
 
 async fn a_code_is_accepted_once_under_concurrency(store: Store) {
-    let (s, smtp) = start(store, &["--login-failures-per-account", "100"]).await;
-    let email = "otto@example.com";
-    two_factor_user(&s, "otto", email).await;
-    login(&s, "otto", PASSWORD, None)
-        .await
-        .expect_error(401, "otp_required");
-    let code = smtp.code(email, 1).await;
+    let (s, _smtp, code) = two_factor_server(store, "otto", "otto@example.com").await;
     let tries = (0..10).map(|_| login(&s, "otto", PASSWORD, Some(&code)));
     let answers = futures::future::join_all(tries).await;
     let ok = answers.iter().filter(|r| r.status == 200).count();
