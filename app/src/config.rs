@@ -143,8 +143,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "CONFAB_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// Redis for fan-out and limits shared by several instances (none: in-process).
-    #[arg(long, env = "CONFAB_REDIS_URL")]
+    /// Redis for fan-out and limits shared by several instances on one PostgreSQL database
+    /// (none: in-process): redis://[:password@]host:port[/db], or rediss:// for TLS.
+    #[arg(long, env = "CONFAB_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
     /// Secret for signing access tokens, at least 32 bytes. Default: generated on first start
     /// and kept in the database, so every instance and every restart shares it.

@@ -15,6 +15,9 @@ mod sweeper;
 mod wiring;
 
 use std::future::Future;
+use std::process::ExitCode;
+
+use clap::Parser;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -57,11 +60,8 @@ pub async fn build_with_clock(
     args: &ServeArgs,
     clock: std::sync::Arc<dyn confab_ports::clock::Clock>,
 ) -> Result<App, StartError> {
-    if args.redis_url.is_some() {
-        return Err(StartError(
-            "Redis (--redis-url) is not supported by this build yet; leave it unset for in-process fan-out and limits".into(),
-        ));
-    }
+    // Before any adapter counts anything (the Redis bus starts counting at once).
+    confab_http::install_recorder();
     let ports = wiring::ports(args, clock).await?;
     let accounts = confab_ports::service::Accounts::new(ports.clone());
     let pool = wiring::matchmaking(ports.clone(), args);
@@ -183,4 +183,44 @@ async fn run_server(args: ServeArgs) -> Result<(), StartError> {
     serve(app, listener, stop)
         .await
         .map_err(|e| StartError(format!("server failed: {e}")))
+}
+
+/// The program: parses the command line, runs, and turns any start-up failure into one clear
+/// line on stderr.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format());
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!(
+                "confab: cannot start the async runtime: {}",
+                one_line(&e.to_string())
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("confab: {}", one_line(&e.to_string()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error as one line: a value from the command line may hold line breaks or terminal
+/// escapes, which must neither split the line nor forge another one.
+fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
 }

@@ -6,14 +6,30 @@ use std::time::Duration;
 use confab_crypto::{Argon2Hasher, HmacCodeMaker, JwtIssuer, MIN_SECRET_LEN, generate_secret};
 use confab_http::ws::hub::Hub;
 use confab_http::{AppState, HttpConfig};
+use confab_local::{LocalBus, LocalRateLimiter};
 use confab_ports::Ports;
+use confab_ports::bus::EventBus;
 use confab_ports::clock::Clock;
-use confab_ports::local::{LocalBus, LocalRateLimiter, Quotas, Rate, TYPING, Window};
+use confab_ports::rate_limit::{Quotas, Rate, RateLimiter, TYPING, Window};
 use confab_ports::service::{Accounts, Conversations, Matchmaking, PoolSettings};
 
 use crate::StartError;
-use crate::config::{ServeArgs, parse_duration};
+use crate::config::{DatabaseUrl, ServeArgs, parse_duration};
 use crate::store::open_store;
+
+/// The bus and the limiter: in process for one instance, over Redis for several.
+async fn shared(args: &ServeArgs) -> Result<(Arc<dyn EventBus>, Arc<dyn RateLimiter>), StartError> {
+    let Some(url) = &args.redis_url else {
+        return Ok((
+            Arc::new(LocalBus::default()),
+            Arc::new(LocalRateLimiter::new(quotas(args))),
+        ));
+    };
+    let redis = confab_redis::connect(url, quotas(args), confab_redis::Timing::default())
+        .await
+        .map_err(|e| StartError(e.to_string()))?;
+    Ok((Arc::new(redis.bus), Arc::new(redis.limiter)))
+}
 
 fn to_time(d: std::time::Duration) -> time::Duration {
     time::Duration::try_from(d).unwrap_or(time::Duration::MAX)
@@ -89,6 +105,20 @@ pub(crate) async fn ports(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Por
     }
     let otp = args.mail.otp_settings()?;
     let mailer = args.mail.mailer()?;
+    if let Some(url) = &args.redis_url {
+        // Refused before anything is opened or migrated.
+        confab_redis::parse_url(url).map_err(|e| StartError(e.to_string()))?;
+        if matches!(
+            DatabaseUrl::parse(&args.store.database_url),
+            Ok(DatabaseUrl::Sqlite(_))
+        ) {
+            return Err(StartError(
+                "--redis-url is for several instances on one PostgreSQL database; a SQLite file cannot be shared between instances (use --database-url postgres://…, or leave --redis-url unset)".into(),
+            ));
+        }
+    }
+    // Redis before the database: an unreachable Redis is refused before anything migrates.
+    let (bus, limiter) = shared(args).await?;
     let store = open_store(&args.store).await?;
     let secret = match &args.jwt_secret {
         Some(s) => s.as_bytes().to_vec(),
@@ -117,8 +147,8 @@ pub(crate) async fn ports(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Por
             to_time(args.access_token_ttl),
             to_time(args.refresh_token_ttl),
         )),
-        limiter: Arc::new(LocalRateLimiter::new(quotas(args))),
-        bus: Arc::new(LocalBus::default()),
+        limiter,
+        bus,
         otp_codes: store.otp_codes,
         codes: Arc::new(HmacCodeMaker::new(&secret)),
         mailer,
@@ -140,16 +170,18 @@ pub(crate) fn matchmaking(ports: Ports, args: &ServeArgs) -> Matchmaking {
 /// The HTTP application over the ports, and the hub that feeds its sockets.
 pub(crate) fn router(ports: Ports, args: &ServeArgs) -> (axum::Router, Arc<Hub>) {
     let health = ports.health.clone();
+    let bus = Arc::clone(&ports.bus);
     let ws_outbox = usize::try_from(args.ws_outbox).unwrap_or(1024);
     // The hub's inbox per socket is generous: a session drains it as fast as its client reads,
     // so it only fills for a client that stopped reading (see --ws-outbox).
-    let hub = Hub::start(ports.bus.as_ref(), ws_outbox.max(256));
+    let hub = Hub::start(ports.bus.subscribe(), ws_outbox.max(256));
     let router = confab_http::router(AppState {
         conversations: Conversations::new(ports.clone()),
         pool: matchmaking(ports.clone(), args),
         accounts: Accounts::new(ports),
         hub: Arc::clone(&hub),
         health,
+        bus,
         config: HttpConfig {
             body_limit: usize::try_from(args.body_limit).unwrap_or(usize::MAX),
             request_timeout: args.request_timeout,

@@ -630,11 +630,11 @@ fn a_failed_start_in_a_fresh_directory_prints_only_its_error() {
 }
 
 #[test]
-fn redis_is_named_as_unsupported() {
+fn redis_with_a_sqlite_file_is_refused_before_the_file_is_made() {
     let d = dir();
     let url = "redis://:hunter2@cache.example:6379/0";
     let out = run(d.path(), ["--redis-url", url, "--listen", ANY]);
-    let line = assert_one_error_line(&out, &["redis", "--redis-url", "not supported"]);
+    let line = assert_one_error_line(&out, &["--redis-url", "sqlite", "cannot be shared"]);
     assert!(!line.contains("hunter2"), "password echoed: {line}");
 
     let out = run_env(
@@ -642,10 +642,54 @@ fn redis_is_named_as_unsupported() {
         ["serve", "--listen", ANY],
         &[("CONFAB_REDIS_URL", url)],
     );
-    let line = assert_one_error_line(&out, &["redis", "not supported"]);
+    let line = assert_one_error_line(&out, &["--redis-url", "sqlite"]);
     assert!(!line.contains("hunter2"), "password echoed: {line}");
-    // Refused before the database is touched.
     assert!(!d.path().join("confab.db").exists());
+}
+
+#[test]
+fn a_malformed_redis_url_is_refused_without_echoing_the_password() {
+    let d = dir();
+    for url in [
+        "http://:hunter2@cache.example:6379/0",
+        "redis://:hunter2@cache.example:notaport/0",
+        "redis://:hunter2@cache.example:6379/notadb",
+        "",
+    ] {
+        let out = run(
+            d.path(),
+            [
+                "--redis-url",
+                url,
+                "--database-url",
+                "postgres://u:p@127.0.0.1:1/x",
+                "--listen",
+                ANY,
+            ],
+        );
+        let line = assert_one_error_line(&out, &["redis url is not valid"]);
+        assert!(!line.contains("hunter2"), "password echoed: {line}");
+    }
+}
+
+#[test]
+fn an_unreachable_redis_is_refused_quickly_before_the_database() {
+    let d = dir();
+    let started = std::time::Instant::now();
+    let out = run(
+        d.path(),
+        [
+            "--redis-url",
+            "redis://:hunter2@127.0.0.1:1/0",
+            "--database-url",
+            "postgres://u:p@127.0.0.1:1/x",
+            "--listen",
+            ANY,
+        ],
+    );
+    let line = assert_one_error_line(&out, &["cannot reach redis at 127.0.0.1:1"]);
+    assert!(!line.contains("hunter2"), "password echoed: {line}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
 
 #[test]

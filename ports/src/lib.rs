@@ -9,7 +9,6 @@ pub mod bus;
 pub mod clock;
 pub mod error;
 pub mod hasher;
-pub mod local;
 pub mod mail;
 pub mod otp;
 pub mod rate_limit;

@@ -1,4 +1,6 @@
-//! Throttling as a port: in-process now, shared (Redis) when several instances run.
+//! Throttling as a port: in process (`adapters/local`) for one instance, shared (Redis) for
+//! several, so that a limit holds for the sum over all instances. The budgets themselves
+//! ([`Quotas`]) are configured here, once, for every adapter.
 
 use async_trait::async_trait;
 use std::time::Duration;
@@ -22,31 +24,182 @@ pub enum Bucket {
     OtpSendsPerIp,
 }
 
-/// The budget is spent; come back after this long.
+/// Why a unit could not be spent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Exhausted {
-    pub retry_after: Duration,
+pub enum Limited {
+    /// The budget is spent; come back after `retry_after` (429).
+    Exhausted { retry_after: Duration },
+    /// The shared counters are unreachable and this bucket fails closed (503).
+    Unavailable,
 }
+
+impl Bucket {
+    /// Whether spending in this bucket is allowed when the shared counters cannot be reached.
+    /// Request budgets and typing fail open: an outage of the counters must not take the whole
+    /// service down with it. Login failures and one-time-code sends fail closed: they guard
+    /// against password guessing and mail flooding, which an outage must not switch off.
+    pub fn fails_open(self) -> bool {
+        match self {
+            Bucket::RequestsPerUser | Bucket::RequestsPerIp | Bucket::Typing => true,
+            Bucket::LoginFailuresPerAccount
+            | Bucket::LoginFailuresPerIp
+            | Bucket::OtpSendsPerAddress
+            | Bucket::OtpSendsPerIp => false,
+        }
+    }
+
+    /// Every bucket, for adapters that keep per-bucket state and for tests.
+    pub const ALL: [Bucket; 7] = [
+        Bucket::LoginFailuresPerAccount,
+        Bucket::LoginFailuresPerIp,
+        Bucket::RequestsPerUser,
+        Bucket::RequestsPerIp,
+        Bucket::Typing,
+        Bucket::OtpSendsPerAddress,
+        Bucket::OtpSendsPerIp,
+    ];
+
+    /// A short stable name (keys in a shared store, metrics labels).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bucket::LoginFailuresPerAccount => "login_account",
+            Bucket::LoginFailuresPerIp => "login_ip",
+            Bucket::RequestsPerUser => "requests_user",
+            Bucket::RequestsPerIp => "requests_ip",
+            Bucket::Typing => "typing",
+            Bucket::OtpSendsPerAddress => "otp_address",
+            Bucket::OtpSendsPerIp => "otp_ip",
+        }
+    }
+}
+
+/// How one bucket's budget is counted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Quota {
+    /// A sliding window: at most `limit` in any `window` (failed logins, code sends).
+    Window(Window),
+    /// A token bucket: a burst, then a steady rate (request budgets, typing).
+    Rate(Rate),
+}
+
+impl Quotas {
+    /// The quota of `bucket`.
+    pub fn get(&self, bucket: Bucket) -> Quota {
+        match bucket {
+            Bucket::LoginFailuresPerAccount => Quota::Window(self.login_failures_per_account),
+            Bucket::LoginFailuresPerIp => Quota::Window(self.login_failures_per_ip),
+            Bucket::RequestsPerUser => Quota::Rate(self.requests_per_user),
+            Bucket::RequestsPerIp => Quota::Rate(self.requests_per_ip),
+            Bucket::Typing => Quota::Rate(self.typing),
+            Bucket::OtpSendsPerAddress => Quota::Window(self.otp_sends_per_address),
+            Bucket::OtpSendsPerIp => Quota::Window(self.otp_sends_per_ip),
+        }
+    }
+}
+
+/// At most `limit` units in any `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub limit: u32,
+    pub window: Duration,
+}
+
+/// Up to `burst` units at once, refilled evenly so that `burst` units return per `per`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    pub burst: u32,
+    pub per: Duration,
+}
+
+impl Rate {
+    /// Units returned per second.
+    pub fn per_sec(&self) -> f64 {
+        f64::from(self.burst) / self.per.as_secs_f64().max(f64::EPSILON)
+    }
+}
+
+/// The budgets, one per bucket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Quotas {
+    pub login_failures_per_account: Window,
+    pub login_failures_per_ip: Window,
+    pub requests_per_user: Rate,
+    pub requests_per_ip: Rate,
+    /// Typing notices per user and group (API: at most one per 2 s).
+    pub typing: Rate,
+    /// One-time codes asked for per address (or login) and per client address.
+    pub otp_sends_per_address: Window,
+    pub otp_sends_per_ip: Window,
+}
+
+impl Default for Quotas {
+    /// 5 failed logins per account and 50 per address in any 10 minutes; a burst of 300
+    /// requests, then 30 a second, per user and per anonymous address.
+    fn default() -> Self {
+        let ten_minutes = Duration::from_secs(600);
+        let requests = Rate {
+            burst: 300,
+            per: Duration::from_secs(10),
+        };
+        Self {
+            login_failures_per_account: Window {
+                limit: 5,
+                window: ten_minutes,
+            },
+            login_failures_per_ip: Window {
+                limit: 50,
+                window: ten_minutes,
+            },
+            requests_per_user: requests,
+            requests_per_ip: requests,
+            typing: TYPING,
+            otp_sends_per_address: OTP_SENDS_PER_ADDRESS,
+            otp_sends_per_ip: OTP_SENDS_PER_IP,
+        }
+    }
+}
+
+/// 5 codes per address in any 10 minutes: enough for a lost mail or two, too few to flood a
+/// mailbox.
+pub const OTP_SENDS_PER_ADDRESS: Window = Window {
+    limit: 5,
+    window: Duration::from_secs(600),
+};
+
+/// 30 codes per client address in any 10 minutes.
+pub const OTP_SENDS_PER_IP: Window = Window {
+    limit: 30,
+    window: Duration::from_secs(600),
+};
+
+/// One typing notice per 2 seconds.
+pub const TYPING: Rate = Rate {
+    burst: 1,
+    per: Duration::from_secs(2),
+};
 
 /// Counts spending against per-key budgets.
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
     /// Spends one unit of `key`'s budget in `bucket`, or says when one will be available.
-    async fn hit(&self, bucket: Bucket, key: &str) -> Result<(), Exhausted>;
+    async fn hit(&self, bucket: Bucket, key: &str) -> Result<(), Limited>;
 
     /// Whether one unit is available, without spending it.
-    async fn peek(&self, bucket: Bucket, key: &str) -> Result<(), Exhausted>;
+    async fn peek(&self, bucket: Bucket, key: &str) -> Result<(), Limited>;
 
     /// Gives back one unit spent by `hit` (never above the budget): an attempt that turned out
     /// not to count.
     async fn refund(&self, bucket: Bucket, key: &str);
 }
 
-impl From<Exhausted> for crate::Error {
-    fn from(e: Exhausted) -> Self {
-        crate::Error::RateLimited {
-            retry_after: e.retry_after,
+impl From<Limited> for crate::Error {
+    fn from(e: Limited) -> Self {
+        match e {
+            Limited::Exhausted { retry_after } => crate::Error::RateLimited { retry_after },
+            Limited::Unavailable => {
+                crate::Error::Unavailable("the shared rate-limit counters are unreachable".into())
+            }
         }
     }
 }

@@ -5,8 +5,11 @@
 
 pub mod chat;
 mod client;
+pub mod cluster;
 pub mod existing;
 pub mod pg;
+pub mod process;
+pub mod redis;
 pub mod rng;
 pub mod smtp;
 mod tokens;
@@ -14,6 +17,7 @@ pub mod ws;
 
 pub use client::{Body, Resp, Session};
 pub use pg::{PgCluster, TestDatabase};
+pub use redis::RedisServer;
 pub use tokens::{forge_token, token_claims};
 pub use ws::{Ended, Refused, Token, Ws};
 
@@ -43,14 +47,20 @@ pub struct TestServer {
     flags: Vec<String>,
     /// Whether the server was given [`TEST_SECRET`]; without it, it generates and keeps its own.
     fixed_secret: bool,
-    accounts: confab_ports::service::Accounts,
+    /// The account use cases of an in-process server; `None` for a [`TestServer::spawn`]ed one.
+    accounts: Option<confab_ports::service::Accounts>,
+    /// A server running as a process of its own ([`TestServer::spawn`]).
+    process: Option<process::Watched>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
     /// The helper of [`TestServer::settle`], once made: its session and group.
     settler: tokio::sync::Mutex<Option<(Session, String)>>,
-    /// On [`Store::Postgres`], the server's database: kept across restarts, dropped after the
+    /// On [`Store::Postgres`], the server's database (`None` on an instance that shares
+    /// another's): kept across restarts, dropped after the
     /// server (fields drop after `Drop::drop` has signalled the shutdown).
     database: Option<TestDatabase>,
+    /// The database it serves (kept for restarts).
+    database_url: String,
     /// The server's clock: real time plus whatever [`TestServer::advance`] added.
     clock: confab_ports::clock::ShiftedClock,
 }
@@ -127,7 +137,7 @@ impl TestServer {
         flags: Vec<String>,
         fixed_secret: bool,
     ) -> Self {
-        let mut all = vec!["--database-url".to_owned(), database_url];
+        let mut all = vec!["--database-url".to_owned(), database_url.clone()];
         if fixed_secret {
             all.extend(["--jwt-secret".to_owned(), TEST_SECRET.to_owned()]);
         }
@@ -137,7 +147,7 @@ impl TestServer {
         let app = confab::build_with_clock(&args, std::sync::Arc::new(clock.clone()))
             .await
             .expect("server builds");
-        let accounts = app.accounts().clone();
+        let accounts = Some(app.accounts().clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -146,6 +156,59 @@ impl TestServer {
         let task = tokio::spawn(confab::serve(app, listener, async move {
             let _ = rx.await;
         }));
+        let mut server = Self::bare(addr, store, dir, flags, database_url, fixed_secret);
+        server.accounts = accounts;
+        server.shutdown = Some(tx);
+        server.task = Some(task);
+        server.database = database;
+        server.clock = clock;
+        server
+    }
+
+    /// A server as a process of its own over `database_url`, for tests that SIGKILL it
+    /// ([`TestServer::kill`]). `binary` is confab built from this code: an integration test
+    /// passes `env!("CARGO_BIN_EXE_confab-node")`. Its clock cannot be advanced, and
+    /// [`TestServer::make_admin`] needs an in-process instance.
+    pub async fn spawn(
+        binary: &std::path::Path,
+        store: Store,
+        database_url: &str,
+        flags: &[&str],
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = dir.path().join("confab.log");
+        let mut args: Vec<String> = [
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--database-url",
+            database_url,
+            "--jwt-secret",
+            TEST_SECRET,
+        ]
+        .iter()
+        .chain(flags)
+        .map(|s| (*s).to_owned())
+        .collect();
+        args.insert(0, "serve".to_owned());
+        let process = process::Watched::spawn(binary, &args, &log);
+        let addr = listening_addr(&log, &process).await;
+        let flags = flags.iter().map(|s| (*s).to_owned()).collect();
+        let mut server = Self::bare(addr, store, dir, flags, database_url.to_owned(), true);
+        server.process = Some(process);
+        server
+    }
+
+    /// A server handle with nothing running behind it yet: the constructors fill in what runs.
+    fn bare(
+        addr: SocketAddr,
+        store: Store,
+        dir: TempDir,
+        flags: Vec<String>,
+        database_url: String,
+        fixed_secret: bool,
+    ) -> Self {
         Self {
             addr,
             http: reqwest::Client::builder()
@@ -156,13 +219,39 @@ impl TestServer {
             dir,
             flags,
             fixed_secret,
-            accounts,
-            shutdown: Some(tx),
-            task: Some(task),
+            accounts: None,
+            process: None,
+            shutdown: None,
+            task: None,
             settler: tokio::sync::Mutex::new(None),
-            database,
-            clock,
+            database: None,
+            database_url,
+            clock: confab_ports::clock::ShiftedClock::default(),
         }
+    }
+
+    /// Sends a signal (`KILL`, `TERM`, `STOP`, `CONT`) to a [`TestServer::spawn`]ed server.
+    pub fn signal(&self, name: &str) {
+        self.process
+            .as_ref()
+            .expect("only a spawned server takes signals")
+            .signal(name);
+    }
+
+    /// SIGKILLs a [`TestServer::spawn`]ed server: it dies at once, mid-request, with no close
+    /// frames. Waits until the process is gone.
+    pub async fn kill(&mut self) {
+        let process = self
+            .process
+            .take()
+            .expect("only a spawned server can be killed");
+        if process.is_running() {
+            process.signal("KILL");
+        }
+        while process.is_running() {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        process.finish();
     }
 
     /// Moves the server's clock `by` into the future, as if that much time had passed (token
@@ -178,7 +267,24 @@ impl TestServer {
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
         let flags = std::mem::take(&mut self.flags);
         let database = self.database.take();
-        Self::start_in(self.store, dir, database, flags, self.fixed_secret).await
+        let url = std::mem::take(&mut self.database_url);
+        Self::launch(self.store, dir, database, url, flags, self.fixed_secret).await
+    }
+
+    /// An in-process instance over a PostgreSQL database it does not own (e.g. a
+    /// [`TestDatabase`] a several-instance test keeps), with extra flags.
+    pub async fn start_sharing(database_url: &str, flags: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let flags = flags.iter().map(|s| (*s).to_owned()).collect();
+        Self::launch(
+            Store::Postgres,
+            dir,
+            None,
+            database_url.to_owned(),
+            flags,
+            true,
+        )
+        .await
     }
 
     /// The SQLite file of a server on [`Store::Sqlite`].
@@ -215,6 +321,18 @@ impl TestServer {
     /// Stops the server as SIGTERM does (graceful: sockets are closed with 1001) and waits
     /// until it has stopped. Idempotent.
     pub async fn stop(&mut self) {
+        if let Some(process) = self.process.take() {
+            process.signal("TERM");
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+            while process.is_running() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            assert!(
+                !process.is_running(),
+                "the server process did not stop on SIGTERM"
+            );
+            process.finish();
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -233,6 +351,8 @@ impl TestServer {
     /// Makes `username` a server admin the way the `confab user grant-admin` command does.
     pub async fn make_admin(&self, username: &str) {
         self.accounts
+            .as_ref()
+            .expect("an in-process server (make admins on another instance)")
             .admin_set_admin(username, true)
             .await
             .expect("grant admin");
@@ -244,6 +364,28 @@ impl Drop for TestServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+/// Reads the address a spawned server logged ("confab is listening", JSON), waiting for it.
+async fn listening_addr(log: &std::path::Path, process: &process::Watched) -> SocketAddr {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let found = text.lines().find_map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).ok()?;
+            let fields = v.get("fields")?;
+            (fields.get("message")?.as_str()? == "confab is listening")
+                .then(|| fields.get("addr")?.as_str()?.parse().ok())?
+        });
+        if let Some(addr) = found {
+            return addr;
+        }
+        assert!(
+            process.is_running() && tokio::time::Instant::now() < deadline,
+            "the server process did not start; its log:\n{text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 

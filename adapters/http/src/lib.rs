@@ -57,5 +57,7 @@ pub struct AppState {
     pub pool: Matchmaking,
     pub hub: Arc<ws::hub::Hub>,
     pub health: Arc<dyn Health>,
+    /// For readiness: a shared bus that cannot reach its backend makes the instance unready.
+    pub bus: Arc<dyn confab_ports::bus::EventBus>,
     pub config: HttpConfig,
 }

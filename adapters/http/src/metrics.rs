@@ -27,9 +27,41 @@ pub fn install_recorder() -> PrometheusHandle {
             if metrics::set_global_recorder(recorder).is_err() {
                 tracing::warn!("a metrics recorder was already installed; /metrics will be empty");
             }
+            describe_bus();
             handle
         })
         .clone()
+}
+
+/// The event bus's metrics, shown (at zero) from the start so dashboards and alerts can rely
+/// on them: the bus adapters count, the hub counts re-checks.
+fn describe_bus() {
+    for (name, help) in [
+        (
+            "bus_events_published_total",
+            "Events this instance published.",
+        ),
+        (
+            "bus_events_received_total",
+            "Events this instance's hub received (from other instances, over Redis).",
+        ),
+        (
+            "bus_events_dropped_total",
+            "Events dropped: a full subscriber queue, or a failed or full publish to Redis.",
+        ),
+        (
+            "bus_rechecks_total",
+            "Times every socket re-checked its groups against the database after a possible loss on the bus.",
+        ),
+    ] {
+        metrics::describe_counter!(name, help);
+        metrics::counter!(name).increment(0);
+    }
+    metrics::describe_gauge!(
+        "bus_heartbeat_age_seconds",
+        "Seconds since this instance last heard its own heartbeat over Redis (0 without Redis)."
+    );
+    metrics::gauge!("bus_heartbeat_age_seconds").set(0.0);
 }
 
 /// Counts requests by method, route and status, and times them.

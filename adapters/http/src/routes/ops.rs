@@ -19,11 +19,12 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The database answers; 503 otherwise.
+/// The database answers, and Redis when configured; 503 otherwise.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "`{\"status\":\"ok\"}`"), (status = 503, body = ErrorBody)))]
 pub async fn readyz(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     s.health.ping().await?;
+    s.bus.ready().await?;
     Ok(Json(json!({"status": "ok"})))
 }
 

@@ -8,14 +8,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use confab_domain::{Event, GroupId, UserId};
-use confab_ports::bus::EventBus;
-use tokio::sync::{broadcast, mpsc, watch};
+use confab_ports::bus::{Notice, Subscription};
+use tokio::sync::{mpsc, watch};
 
 /// What a session gets from the hub.
 #[derive(Debug, Clone)]
 pub enum Delivery {
     Event(Arc<Event>),
-    /// The hub missed events (the bus lagged): re-read every group from the store.
+    /// The hub may have missed events (the bus lagged or lost its connection): re-check every
+    /// group against the store, and the session's routing with it.
     Resync,
 }
 
@@ -148,26 +149,25 @@ impl Index {
 }
 
 impl Hub {
-    /// Starts a hub fed by `bus`; each session's inbox holds up to `inbox_capacity` deliveries.
-    pub fn start(bus: &dyn EventBus, inbox_capacity: usize) -> Arc<Self> {
+    /// Starts a hub fed by `notices` (a subscription to the bus); each session's inbox holds up
+    /// to `inbox_capacity` deliveries.
+    pub fn start(mut notices: Subscription, inbox_capacity: usize) -> Arc<Self> {
         let hub = Arc::new(Self {
             index: Mutex::new(Index::default()),
             inbox_capacity: inbox_capacity.max(1),
             shutdown: watch::channel(false).0,
         });
-        let mut events = bus.subscribe();
         let weak = Arc::downgrade(&hub);
         tokio::spawn(async move {
-            loop {
-                let received = events.recv().await;
+            while let Some(notice) = notices.next().await {
                 let Some(hub) = weak.upgrade() else { break };
-                match received {
-                    Ok(event) => hub.dispatch(event),
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::warn!(missed, "the hub fell behind the bus; sessions resync");
+                match notice {
+                    Notice::Event(event) => hub.dispatch(event),
+                    Notice::Missed => {
+                        tracing::debug!("the bus may have lost events; sessions re-check");
+                        metrics::counter!("bus_rechecks_total").increment(1);
                         hub.resync_all();
                     }
-                    Err(broadcast::error::RecvError::Closed) => break,
                 }
             }
         });
@@ -198,6 +198,21 @@ impl Hub {
         (key, rx)
     }
 
+    /// Replaces a session's routing with `groups`, as just read from the store: after a loss
+    /// on the bus, the membership events that kept it current may be among what was lost.
+    pub fn set_groups(&self, key: SessionKey, groups: impl IntoIterator<Item = GroupId>) {
+        let mut index = self.lock();
+        if index.sessions.contains_key(&key) {
+            index.by_group.retain(|_, set| {
+                set.remove(&key);
+                !set.is_empty()
+            });
+            for group in groups {
+                index.by_group.entry(group).or_default().insert(key);
+            }
+        }
+    }
+
     /// Adds groups to a session's routing (groups it was already in are fine).
     pub fn add_groups(&self, key: SessionKey, groups: impl IntoIterator<Item = GroupId>) {
         let mut index = self.lock();
@@ -215,8 +230,7 @@ impl Hub {
         metrics::gauge!("ws_sockets_connected").set(index.sessions.len() as f64);
     }
 
-    fn dispatch(&self, event: Event) {
-        let event = Arc::new(event);
+    fn dispatch(&self, event: Arc<Event>) {
         let mut index = self.lock();
         let recipients = index.recipients(&event);
         let mut overflowed = Vec::new();
@@ -271,7 +285,17 @@ impl Hub {
 mod tests {
     use super::*;
     use confab_domain::Role;
-    use confab_ports::local::LocalBus;
+    use confab_ports::bus::{Feed, subscription};
+
+    /// A hub and the feed that stands for the bus.
+    fn hub(inbox_capacity: usize) -> (Feed, Arc<Hub>) {
+        let (feed, notices) = subscription(64);
+        (feed, Hub::start(notices, inbox_capacity))
+    }
+
+    fn publish(feed: &Feed, event: Event) {
+        feed.deliver(Arc::new(event));
+    }
 
     async fn next(rx: &mut mpsc::Receiver<Delivery>) -> Event {
         match tokio::time::timeout(Duration::from_secs(2), rx.recv()).await {
@@ -282,12 +306,11 @@ mod tests {
 
     #[tokio::test]
     async fn events_reach_the_sessions_of_members_only() {
-        let bus = LocalBus::default();
-        let hub = Hub::start(&bus, 16);
+        let (bus, hub) = hub(16);
         let (alice, bob, g) = (UserId::new(), UserId::new(), GroupId::new());
         let (_, mut a) = hub.attach(alice, [g]);
         let (_, mut b) = hub.attach(bob, []);
-        bus.publish(Event::GroupUpdated { group_id: g }).await;
+        publish(&bus, Event::GroupUpdated { group_id: g });
         assert_eq!(next(&mut a).await, Event::GroupUpdated { group_id: g });
         // Bob joins: he hears his own join and what follows.
         let joined = Event::MemberJoined {
@@ -295,7 +318,7 @@ mod tests {
             user_id: bob,
             role: Role::Member,
         };
-        bus.publish(joined.clone()).await;
+        publish(&bus, joined.clone());
         assert_eq!(next(&mut a).await, joined);
         assert_eq!(next(&mut b).await, joined);
         // Bob leaves: he hears his leave, then nothing more of the group.
@@ -303,9 +326,9 @@ mod tests {
             group_id: g,
             user_id: bob,
         };
-        bus.publish(left.clone()).await;
+        publish(&bus, left.clone());
         assert_eq!(next(&mut b).await, left);
-        bus.publish(Event::GroupUpdated { group_id: g }).await;
+        publish(&bus, Event::GroupUpdated { group_id: g });
         assert_eq!(next(&mut a).await, left);
         assert_eq!(next(&mut a).await, Event::GroupUpdated { group_id: g });
         assert!(b.try_recv().is_err());
@@ -313,8 +336,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_announcement_reaches_every_session_in_a_group_or_not() {
-        let bus = LocalBus::default();
-        let hub = Hub::start(&bus, 16);
+        let (bus, hub) = hub(16);
         let (alice, g) = (UserId::new(), GroupId::new());
         let (_, mut in_group) = hub.attach(alice, [g]);
         let (_, mut alone) = hub.attach(UserId::new(), []);
@@ -327,7 +349,7 @@ mod tests {
                 created_at: time::OffsetDateTime::UNIX_EPOCH,
             },
         };
-        bus.publish(event.clone()).await;
+        publish(&bus, event.clone());
         for rx in [&mut in_group, &mut alone, &mut alone_too] {
             assert_eq!(next(rx).await, event);
             assert!(rx.try_recv().is_err());
@@ -336,8 +358,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_pool_match_reaches_both_users_alone_and_routes_the_room_to_them() {
-        let bus = LocalBus::default();
-        let hub = Hub::start(&bus, 16);
+        let (bus, hub) = hub(16);
         let (alice, bob, room) = (UserId::new(), UserId::new(), GroupId::new());
         let (_, mut a) = hub.attach(alice, []);
         let (_, mut b) = hub.attach(bob, []);
@@ -346,11 +367,11 @@ mod tests {
             group_id: room,
             members: vec![alice, bob],
         };
-        bus.publish(matched.clone()).await;
+        publish(&bus, matched.clone());
         assert_eq!(next(&mut a).await, matched);
         assert_eq!(next(&mut b).await, matched);
         // From then on the room's events reach both of them, and nobody else.
-        bus.publish(Event::GroupClosed { group_id: room }).await;
+        publish(&bus, Event::GroupClosed { group_id: room });
         assert_eq!(next(&mut a).await, Event::GroupClosed { group_id: room });
         assert_eq!(next(&mut b).await, Event::GroupClosed { group_id: room });
         assert!(other.try_recv().is_err());
@@ -358,13 +379,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_inbox_drops_that_session_alone() {
-        let bus = LocalBus::default();
-        let hub = Hub::start(&bus, 2);
+        let (bus, hub) = hub(2);
         let (user, g) = (UserId::new(), GroupId::new());
         let (_, mut slow) = hub.attach(user, [g]);
         let (_, mut fast) = hub.attach(UserId::new(), [g]);
         for _ in 0..5 {
-            bus.publish(Event::GroupUpdated { group_id: g }).await;
+            publish(&bus, Event::GroupUpdated { group_id: g });
             next(&mut fast).await;
         }
         // The slow one got what fit, then its inbox was closed.
@@ -373,5 +393,29 @@ mod tests {
             got += 1;
         }
         assert_eq!(got, 2);
+    }
+
+    #[tokio::test]
+    async fn a_loss_on_the_bus_makes_every_session_recheck() {
+        let (bus, hub) = hub(16);
+        let (_, mut a) = hub.attach(UserId::new(), [GroupId::new()]);
+        let (_, mut b) = hub.attach(UserId::new(), []);
+        bus.missed();
+        for rx in [&mut a, &mut b] {
+            let got = tokio::time::timeout(Duration::from_secs(2), rx.recv()).await;
+            assert!(matches!(got, Ok(Some(Delivery::Resync))), "{got:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn set_groups_replaces_a_sessions_routing() {
+        let (bus, hub) = hub(16);
+        let (old, new) = (GroupId::new(), GroupId::new());
+        let (key, mut rx) = hub.attach(UserId::new(), [old]);
+        hub.set_groups(key, [new]);
+        publish(&bus, Event::GroupUpdated { group_id: old });
+        publish(&bus, Event::GroupUpdated { group_id: new });
+        assert_eq!(next(&mut rx).await, Event::GroupUpdated { group_id: new });
+        assert!(rx.try_recv().is_err());
     }
 }

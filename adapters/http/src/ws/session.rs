@@ -77,7 +77,15 @@ struct Session {
     floors: HashMap<GroupId, u64>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     outbox: mpsc::Sender<Outgoing>,
+    /// This session's handle in the hub, once attached.
+    hub_key: Option<super::hub::SessionKey>,
+    /// When the socket connected: a group found on a re-check that was created after this
+    /// (less a margin for clocks that differ between instances) is new to the client.
+    connected_at: Timestamp,
 }
+
+/// How far instances' clocks may differ for [`Session::connected_at`]'s comparison.
+const CLOCK_MARGIN: time::Duration = time::Duration::minutes(1);
 
 /// Completes once the server is shutting down, also when it already was (unlike `changed`).
 async fn stopping(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
@@ -105,6 +113,8 @@ pub async fn run(socket: WebSocket, state: AppState, principal: Principal, expir
         floors: HashMap::new(),
         shutdown,
         outbox,
+        hub_key: None,
+        connected_at: time::OffsetDateTime::now_utc(),
     };
     let (key, end) = session.serve(&mut stream).await;
     if end == End::Overflow {
@@ -180,6 +190,7 @@ impl Session {
         // session (its event waits in the inbox), even while the group list is being read.
         let hub = Arc::clone(&self.state.hub);
         let (key, mut inbox) = hub.attach(me(&self.principal), []);
+        self.hub_key = Some(key);
         let views = match self.state.conversations.list_groups(&self.principal).await {
             Ok(v) => v,
             Err(_) => return (Some(key), End::Failed),
@@ -228,7 +239,7 @@ impl Session {
                 }
                 delivery = inbox.recv() => match delivery {
                     Some(Delivery::Event(event)) => self.on_event(&event).await,
-                    Some(Delivery::Resync) => self.catch_up_all().await,
+                    Some(Delivery::Resync) => self.recheck().await,
                     None => Err(End::Overflow),
                 },
                 _ = ping.tick() => {
@@ -508,6 +519,62 @@ impl Session {
         }
     }
 
+    /// After a loss on the bus: re-reads this user's groups, routes the hub by them, tells the
+    /// client of groups it gained (`group.created`) or lost (`member.left`), and brings every
+    /// group up to date from the store — so nothing published during the loss is missed.
+    async fn recheck(&mut self) -> Step {
+        let views = match self.state.conversations.list_groups(&self.principal).await {
+            Ok(v) => v,
+            Err(_) => return Err(End::Failed),
+        };
+        if let Some(key) = self.hub_key {
+            self.state
+                .hub
+                .set_groups(key, views.iter().map(|v| v.group.id));
+        }
+        let now: std::collections::HashSet<GroupId> = views.iter().map(|v| v.group.id).collect();
+        let gone: Vec<GroupId> = self
+            .cursors
+            .keys()
+            .filter(|g| !now.contains(g))
+            .copied()
+            .collect();
+        let mine = me(&self.principal);
+        for group in gone {
+            self.forget(group);
+            self.send(&ServerFrame::MemberLeft {
+                group_id: group.as_uuid(),
+                user_id: mine.as_uuid(),
+            })
+            .await?;
+        }
+        let known: std::collections::HashSet<GroupId> = self.cursors.keys().copied().collect();
+        for view in views.iter().filter(|v| !known.contains(&v.group.id)) {
+            // A group made since this socket connected is new to the client: all of it goes
+            // out. One it was added to keeps its history for HTTP, as a live join does.
+            let start = if view.group.created_at + CLOCK_MARGIN >= self.connected_at {
+                0
+            } else {
+                view.group.last_rev
+            };
+            self.cursors.insert(view.group.id, start);
+            self.floors.insert(view.group.id, start);
+            self.send(&ServerFrame::GroupCreated {
+                group: GroupBody::from(view),
+            })
+            .await?;
+        }
+        self.catch_up_all().await
+    }
+
+    /// Routes `group` to this session in the hub: a re-check that read the groups just before
+    /// this join may have routed the session without it.
+    fn route(&self, group: GroupId) {
+        if let Some(key) = self.hub_key {
+            self.state.hub.add_groups(key, [group]);
+        }
+    }
+
     async fn catch_up_all(&mut self) -> Step {
         let groups: Vec<(GroupId, u64)> = self.cursors.iter().map(|(g, r)| (*g, *r)).collect();
         for (group, cursor) in groups {
@@ -597,6 +664,7 @@ impl Session {
                     .await?
                 {
                     // A new group: nothing of it has been seen yet.
+                    self.route(*group_id);
                     self.cursors.entry(*group_id).or_insert(0);
                     self.floors.entry(*group_id).or_insert(0);
                     self.send(&frame).await?;
@@ -637,6 +705,7 @@ impl Session {
                         .await?
                 {
                     // Its history is read over HTTP; live delivery starts from here.
+                    self.route(*group_id);
                     self.cursors.insert(*group_id, last_rev);
                     self.floors.insert(*group_id, last_rev);
                     self.send(&frame).await?;
@@ -702,6 +771,7 @@ impl Session {
                     .await?
                 {
                     // Normally group.created came first; if not, the room starts here, unseen.
+                    self.route(*group_id);
                     self.cursors.entry(*group_id).or_insert(0);
                     self.floors.entry(*group_id).or_insert(0);
                     self.send(&frame).await?;

@@ -11,7 +11,7 @@ use super::{
     user_named,
 };
 use crate::hasher::{MockPasswordHasher, PasswordHash};
-use crate::rate_limit::{Bucket, Exhausted, MockRateLimiter};
+use crate::rate_limit::{Bucket, Limited, MockRateLimiter};
 use crate::service::{ProfilePatch, Registration, UserLookup};
 use crate::store::{
     Credentials, MockSessions, MockUsers, NewSession, NewUser, Principal, ProfileChange, Rotation,
@@ -151,7 +151,7 @@ fn recording_limiter(limiter: &mut MockRateLimiter, exhausted: Option<Bucket>) -
     let log = SpendLog::default();
     let answer = move |bucket| {
         if Some(bucket) == exhausted {
-            Err(Exhausted {
+            Err(Limited::Exhausted {
                 retry_after: RETRY_AFTER,
             })
         } else {
@@ -1104,7 +1104,7 @@ async fn admit_request_with_an_exhausted_user_budget_is_rate_limited_with_its_re
         .times(1)
         .withf(|bucket, _| *bucket == Bucket::RequestsPerUser)
         .returning(|_, _| {
-            Err(Exhausted {
+            Err(Limited::Exhausted {
                 retry_after: Duration::from_millis(1500),
             })
         });
@@ -1121,7 +1121,7 @@ async fn admit_request_with_an_exhausted_ip_budget_is_rate_limited_with_its_retr
         .times(1)
         .withf(|bucket, key| *bucket == Bucket::RequestsPerIp && key == IP)
         .returning(|_, _| {
-            Err(Exhausted {
+            Err(Limited::Exhausted {
                 retry_after: RETRY_AFTER,
             })
         });

@@ -2,20 +2,20 @@
 //! in order, after the commit; nothing when validation or the store refuses, nothing for a
 //! no-op.
 
+use std::sync::Arc;
+
+use super::RecordingBus;
 use std::time::Duration;
 
 use confab_domain::{
     Event, Group, GroupId, GroupKind, GroupName, Message, MessageId, Role, UserId,
 };
-use tokio::sync::broadcast::Receiver;
-use tokio::sync::broadcast::error::TryRecvError;
 
 use super::{
     Mocks, NOW, assert_invalid, assert_not_found, caller, member, owner_membership, user_named,
 };
 use crate::Error;
-use crate::bus::EventBus;
-use crate::rate_limit::{Bucket, Exhausted};
+use crate::rate_limit::{Bucket, Limited};
 use crate::service::DirectWith;
 use crate::store::{Appended, Changed, Closing, GroupView, Removal, RoleChanged};
 
@@ -24,9 +24,9 @@ use crate::store::{Appended, Changed, Closing, GroupView, Removal, RoleChanged};
 // ---------------------------------------------------------------------------------------------
 
 /// Fresh mocks and a subscription to their bus, taken before anything can be published.
-fn mocks() -> (Mocks, Receiver<Event>) {
+fn mocks() -> (Mocks, Arc<RecordingBus>) {
     let m = Mocks::default();
-    let rx = m.bus.subscribe();
+    let rx = Arc::clone(&m.bus);
     (m, rx)
 }
 
@@ -34,21 +34,17 @@ fn mocks() -> (Mocks, Receiver<Event>) {
 /// stream while the use cases are alive; `Closed` once they (and with them the bus) are dropped,
 /// after every buffered event was received, so nothing more can come either way.
 #[track_caller]
-fn assert_published(rx: &mut Receiver<Event>, expected: &[Event]) {
+fn assert_published(rx: &RecordingBus, expected: &[Event]) {
     let mut got = Vec::new();
-    loop {
-        match rx.try_recv() {
-            Ok(event) => got.push(event),
-            Err(TryRecvError::Empty | TryRecvError::Closed) => break,
-            Err(other) => panic!("the bus failed: {other:?}"),
-        }
+    while let Some(event) = rx.try_recv() {
+        got.push(event);
     }
     assert_eq!(got, expected);
 }
 
 /// Nothing was published.
 #[track_caller]
-fn assert_silent(rx: &mut Receiver<Event>) {
+fn assert_silent(rx: &RecordingBus) {
     assert_published(rx, &[]);
 }
 
@@ -100,7 +96,7 @@ async fn create_group_publishes_group_created_with_the_creator_first_then_the_de
     let (a, b, c) = (UserId::new(), UserId::new(), UserId::new());
     // The store picks the id it answers with; the event names that one.
     let gid = GroupId::new();
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_create_group()
         .times(1)
@@ -114,7 +110,7 @@ async fn create_group_publishes_group_created_with_the_creator_first_then_the_de
         .await
         .unwrap();
     assert_published(
-        &mut rx,
+        &rx,
         &[Event::GroupCreated {
             group_id: gid,
             members: vec![me.user_id, b, a, c],
@@ -126,7 +122,7 @@ async fn create_group_publishes_group_created_with_the_creator_first_then_the_de
 async fn create_group_of_the_caller_alone_publishes_the_caller_as_the_only_member() {
     let me = caller(false);
     let gid = GroupId::new();
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_create_group()
         .times(1)
@@ -136,7 +132,7 @@ async fn create_group_of_the_caller_alone_publishes_the_caller_as_the_only_membe
         .await
         .unwrap();
     assert_published(
-        &mut rx,
+        &rx,
         &[Event::GroupCreated {
             group_id: gid,
             members: vec![me.user_id],
@@ -149,7 +145,7 @@ async fn create_group_publishes_nothing_when_the_store_fails() {
     for fail in [store_down as fn() -> Error, || {
         Error::invalid("member_ids", "no such user")
     }] {
-        let (mut m, mut rx) = mocks();
+        let (mut m, rx) = mocks();
         m.groups
             .expect_create_group()
             .times(1)
@@ -159,7 +155,7 @@ async fn create_group_publishes_nothing_when_the_store_fails() {
             .create_group(&caller(false), "Rust fans", vec![UserId::new()])
             .await;
         assert!(res.is_err());
-        assert_silent(&mut rx);
+        assert_silent(&rx);
     }
 }
 
@@ -169,7 +165,7 @@ async fn open_direct_publishes_group_created_with_the_caller_then_the_other_when
     let bob = UserId::new();
     let gid = GroupId::new();
     let id = me.user_id;
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_open_direct()
         .times(1)
@@ -179,7 +175,7 @@ async fn open_direct_publishes_group_created_with_the_caller_then_the_other_when
         .await
         .unwrap();
     assert_published(
-        &mut rx,
+        &rx,
         &[Event::GroupCreated {
             group_id: gid,
             members: vec![me.user_id, bob],
@@ -194,7 +190,7 @@ async fn open_direct_by_username_publishes_the_looked_up_user_as_the_other_membe
     let bob_id = bob.id;
     let gid = GroupId::new();
     let id = me.user_id;
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.users
         .expect_user_by_username()
         .times(1)
@@ -208,7 +204,7 @@ async fn open_direct_by_username_publishes_the_looked_up_user_as_the_other_membe
         .await
         .unwrap();
     assert_published(
-        &mut rx,
+        &rx,
         &[Event::GroupCreated {
             group_id: gid,
             members: vec![me.user_id, bob_id],
@@ -220,7 +216,7 @@ async fn open_direct_by_username_publishes_the_looked_up_user_as_the_other_membe
 async fn open_direct_publishes_nothing_when_the_chat_already_existed() {
     let me = caller(false);
     let id = me.user_id;
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_open_direct()
         .times(1)
@@ -229,12 +225,12 @@ async fn open_direct_publishes_nothing_when_the_chat_already_existed() {
         .open_direct(&me, DirectWith::Id(UserId::new()))
         .await
         .unwrap();
-    assert_silent(&mut rx);
+    assert_silent(&rx);
 }
 
 #[tokio::test]
 async fn open_direct_publishes_nothing_when_the_store_fails() {
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_open_direct()
         .times(1)
@@ -244,7 +240,7 @@ async fn open_direct_publishes_nothing_when_the_store_fails() {
         .open_direct(&caller(false), DirectWith::Id(UserId::new()))
         .await;
     assert_not_found(res, "user");
-    assert_silent(&mut rx);
+    assert_silent(&rx);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -256,7 +252,7 @@ async fn rename_group_publishes_group_updated() {
     let me = caller(false);
     let gid = GroupId::new();
     let id = me.user_id;
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_rename_group()
         .times(1)
@@ -265,12 +261,12 @@ async fn rename_group_publishes_group_updated() {
         .rename_group(&me, gid, "Rustaceans")
         .await
         .unwrap();
-    assert_published(&mut rx, &[Event::GroupUpdated { group_id: gid }]);
+    assert_published(&rx, &[Event::GroupUpdated { group_id: gid }]);
 }
 
 #[tokio::test]
 async fn rename_group_publishes_nothing_when_the_store_fails() {
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_rename_group()
         .times(1)
@@ -280,7 +276,7 @@ async fn rename_group_publishes_nothing_when_the_store_fails() {
         .rename_group(&caller(false), GroupId::new(), "Rustaceans")
         .await;
     assert!(matches!(res, Err(Error::Forbidden(_))), "{res:?}");
-    assert_silent(&mut rx);
+    assert_silent(&rx);
 }
 
 #[tokio::test]
@@ -300,7 +296,7 @@ async fn delete_group_publishes_what_the_closing_did() {
         (Closing::Closed, vec![Event::GroupClosed { group_id: gid }]),
         (Closing::AlreadyClosed, vec![]),
     ] {
-        let (mut m, mut rx) = mocks();
+        let (mut m, rx) = mocks();
         m.groups.expect_delete_or_close().times(1).returning({
             let closing = closing.clone();
             move |_, _, _| Ok(closing.clone())
@@ -311,13 +307,13 @@ async fn delete_group_publishes_what_the_closing_did() {
             .await
             .unwrap();
         assert_eq!(out, closing);
-        assert_published(&mut rx, &expected);
+        assert_published(&rx, &expected);
     }
 }
 
 #[tokio::test]
 async fn delete_group_publishes_nothing_when_the_store_fails() {
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_delete_or_close()
         .times(1)
@@ -327,7 +323,7 @@ async fn delete_group_publishes_nothing_when_the_store_fails() {
         .delete_group(&caller(false), GroupId::new())
         .await;
     assert!(res.is_err());
-    assert_silent(&mut rx);
+    assert_silent(&rx);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -340,7 +336,7 @@ async fn add_member_publishes_member_joined_with_the_role_the_store_answered() {
         let gid = GroupId::new();
         let added = member(role);
         let answer = added.clone();
-        let (mut m, mut rx) = mocks();
+        let (mut m, rx) = mocks();
         m.groups
             .expect_add_member()
             .times(1)
@@ -350,7 +346,7 @@ async fn add_member_publishes_member_joined_with_the_role_the_store_answered() {
             .await
             .unwrap();
         assert_published(
-            &mut rx,
+            &rx,
             &[Event::MemberJoined {
                 group_id: gid,
                 user_id: added.user.id,
@@ -362,7 +358,7 @@ async fn add_member_publishes_member_joined_with_the_role_the_store_answered() {
 
 #[tokio::test]
 async fn add_member_publishes_nothing_when_the_store_fails() {
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_add_member()
         .times(1)
@@ -372,7 +368,7 @@ async fn add_member_publishes_nothing_when_the_store_fails() {
         .add_member(&caller(false), GroupId::new(), UserId::new(), None)
         .await;
     assert!(res.is_err());
-    assert_silent(&mut rx);
+    assert_silent(&rx);
 }
 
 #[tokio::test]
@@ -380,7 +376,7 @@ async fn change_role_set_publishes_member_role_changed() {
     let gid = GroupId::new();
     let admin = member(Role::Admin);
     let answer = admin.clone();
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_change_role()
         .times(1)
@@ -390,7 +386,7 @@ async fn change_role_set_publishes_member_role_changed() {
         .await
         .unwrap();
     assert_published(
-        &mut rx,
+        &rx,
         &[Event::MemberRoleChanged {
             group_id: gid,
             user_id: admin.user.id,
@@ -406,7 +402,7 @@ async fn change_role_transfer_publishes_the_new_owner_then_the_previous_owner_as
     let heir = member(Role::Owner);
     let answer = heir.clone();
     let previous_owner = me.user_id;
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_change_role()
         .times(1)
@@ -423,7 +419,7 @@ async fn change_role_transfer_publishes_the_new_owner_then_the_previous_owner_as
         .unwrap();
     assert_eq!(out, heir);
     assert_published(
-        &mut rx,
+        &rx,
         &[
             Event::MemberRoleChanged {
                 group_id: gid,
@@ -443,7 +439,7 @@ async fn change_role_transfer_publishes_the_new_owner_then_the_previous_owner_as
 async fn change_role_publishes_nothing_when_the_role_is_unchanged() {
     let same = member(Role::Admin);
     let answer = same.clone();
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_change_role()
         .times(1)
@@ -454,12 +450,12 @@ async fn change_role_publishes_nothing_when_the_role_is_unchanged() {
         .await
         .unwrap();
     assert_eq!(out, same);
-    assert_silent(&mut rx);
+    assert_silent(&rx);
 }
 
 #[tokio::test]
 async fn change_role_publishes_nothing_when_the_store_fails() {
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_change_role()
         .times(1)
@@ -469,7 +465,7 @@ async fn change_role_publishes_nothing_when_the_store_fails() {
         .change_role(&caller(false), GroupId::new(), UserId::new(), "admin")
         .await;
     assert_not_found(res, "member");
-    assert_silent(&mut rx);
+    assert_silent(&rx);
 }
 
 #[tokio::test]
@@ -512,7 +508,7 @@ async fn remove_member_publishes_what_the_removal_did() {
             }],
         ),
     ] {
-        let (mut m, mut rx) = mocks();
+        let (mut m, rx) = mocks();
         m.groups
             .expect_remove_member()
             .times(1)
@@ -523,13 +519,13 @@ async fn remove_member_publishes_what_the_removal_did() {
             .await
             .unwrap();
         assert_eq!(out, removal);
-        assert_published(&mut rx, &expected);
+        assert_published(&rx, &expected);
     }
 }
 
 #[tokio::test]
 async fn remove_member_publishes_nothing_when_the_store_fails() {
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_remove_member()
         .times(1)
@@ -539,7 +535,7 @@ async fn remove_member_publishes_nothing_when_the_store_fails() {
         .remove_member(&caller(false), GroupId::new(), UserId::new())
         .await;
     assert!(matches!(res, Err(Error::Forbidden(_))), "{res:?}");
-    assert_silent(&mut rx);
+    assert_silent(&rx);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -550,7 +546,7 @@ async fn remove_member_publishes_nothing_when_the_store_fails() {
 async fn mark_read_publishes_read_with_the_marker_the_store_answered_not_the_requested_seq() {
     let me = caller(false);
     let gid = GroupId::new();
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_mark_read()
         .times(1)
@@ -559,7 +555,7 @@ async fn mark_read_publishes_read_with_the_marker_the_store_answered_not_the_req
     let out = m.conversations().mark_read(&me, gid, 10).await.unwrap();
     assert_eq!(out, 7);
     assert_published(
-        &mut rx,
+        &rx,
         &[Event::Read {
             group_id: gid,
             user_id: me.user_id,
@@ -570,7 +566,7 @@ async fn mark_read_publishes_read_with_the_marker_the_store_answered_not_the_req
 
 #[tokio::test]
 async fn mark_read_publishes_nothing_when_the_store_fails() {
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_mark_read()
         .times(1)
@@ -580,7 +576,7 @@ async fn mark_read_publishes_nothing_when_the_store_fails() {
         .mark_read(&caller(false), GroupId::new(), 3)
         .await;
     assert_not_found(res, "group");
-    assert_silent(&mut rx);
+    assert_silent(&rx);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -593,7 +589,7 @@ async fn send_message_publishes_message_created_with_the_stored_message() {
     let gid = GroupId::new();
     let stored = message(gid, 5, "hello");
     let answer = stored.clone();
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.messages
         .expect_append_message()
         .times(1)
@@ -607,14 +603,14 @@ async fn send_message_publishes_message_created_with_the_stored_message() {
         .send_message(&me, gid, "hello", Some("c-1"))
         .await
         .unwrap();
-    assert_published(&mut rx, &[Event::MessageCreated { message: stored }]);
+    assert_published(&rx, &[Event::MessageCreated { message: stored }]);
 }
 
 #[tokio::test]
 async fn send_message_publishes_nothing_for_a_duplicate() {
     let gid = GroupId::new();
     let earlier = message(gid, 5, "hello");
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.messages
         .expect_append_message()
         .times(1)
@@ -630,12 +626,12 @@ async fn send_message_publishes_nothing_for_a_duplicate() {
         .await
         .unwrap();
     assert!(out.duplicate);
-    assert_silent(&mut rx);
+    assert_silent(&rx);
 }
 
 #[tokio::test]
 async fn send_message_publishes_nothing_when_the_store_fails() {
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.messages
         .expect_append_message()
         .times(1)
@@ -645,14 +641,14 @@ async fn send_message_publishes_nothing_when_the_store_fails() {
         .send_message(&caller(false), GroupId::new(), "hello", None)
         .await;
     assert!(matches!(res, Err(Error::Gone(_))), "{res:?}");
-    assert_silent(&mut rx);
+    assert_silent(&rx);
 }
 
 #[tokio::test]
 async fn edit_message_publishes_message_updated_with_the_stored_message() {
     let edited = message(GroupId::new(), 8, "fixed");
     let answer = edited.clone();
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.messages
         .expect_edit_message()
         .times(1)
@@ -666,12 +662,12 @@ async fn edit_message_publishes_message_updated_with_the_stored_message() {
         .edit_message(&caller(false), edited.id, "fixed")
         .await
         .unwrap();
-    assert_published(&mut rx, &[Event::MessageUpdated { message: edited }]);
+    assert_published(&rx, &[Event::MessageUpdated { message: edited }]);
 }
 
 #[tokio::test]
 async fn edit_message_publishes_nothing_when_the_store_fails() {
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.messages
         .expect_edit_message()
         .times(1)
@@ -681,7 +677,7 @@ async fn edit_message_publishes_nothing_when_the_store_fails() {
         .edit_message(&caller(false), MessageId::new(), "fixed")
         .await;
     assert!(matches!(res, Err(Error::Forbidden(_))), "{res:?}");
-    assert_silent(&mut rx);
+    assert_silent(&rx);
 }
 
 #[tokio::test]
@@ -690,7 +686,7 @@ async fn delete_message_publishes_message_deleted_only_when_it_changed() {
         let mut tombstone = message(GroupId::new(), 9, "");
         tombstone.deleted = true;
         let answer = tombstone.clone();
-        let (mut m, mut rx) = mocks();
+        let (mut m, rx) = mocks();
         m.messages
             .expect_delete_message()
             .times(1)
@@ -709,13 +705,13 @@ async fn delete_message_publishes_message_deleted_only_when_it_changed() {
         } else {
             vec![]
         };
-        assert_published(&mut rx, &expected);
+        assert_published(&rx, &expected);
     }
 }
 
 #[tokio::test]
 async fn delete_message_publishes_nothing_when_the_store_fails() {
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.messages
         .expect_delete_message()
         .times(1)
@@ -725,7 +721,7 @@ async fn delete_message_publishes_nothing_when_the_store_fails() {
         .delete_message(&caller(false), MessageId::new())
         .await;
     assert!(res.is_err());
-    assert_silent(&mut rx);
+    assert_silent(&rx);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -752,7 +748,7 @@ fn expect_typing_hit(m: &mut Mocks, me: UserId, gid: GroupId, allowed: bool) {
             if allowed {
                 Ok(())
             } else {
-                Err(Exhausted {
+                Err(Limited::Exhausted {
                     retry_after: Duration::from_secs(3),
                 })
             }
@@ -763,12 +759,12 @@ fn expect_typing_hit(m: &mut Mocks, me: UserId, gid: GroupId, allowed: bool) {
 async fn typing_of_a_member_within_budget_publishes_typing() {
     let me = caller(false);
     let gid = GroupId::new();
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     expect_member(&mut m, me.user_id, gid);
     expect_typing_hit(&mut m, me.user_id, gid, true);
     m.conversations().typing(&me, gid).await.unwrap();
     assert_published(
-        &mut rx,
+        &rx,
         &[Event::Typing {
             group_id: gid,
             user_id: me.user_id,
@@ -780,16 +776,16 @@ async fn typing_of_a_member_within_budget_publishes_typing() {
 async fn typing_over_budget_is_ok_and_publishes_nothing() {
     let me = caller(false);
     let gid = GroupId::new();
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     expect_member(&mut m, me.user_id, gid);
     expect_typing_hit(&mut m, me.user_id, gid, false);
     m.conversations().typing(&me, gid).await.unwrap();
-    assert_silent(&mut rx);
+    assert_silent(&rx);
 }
 
 #[tokio::test]
 async fn typing_outside_the_group_is_not_found_without_spending_budget_or_publishing() {
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.groups
         .expect_group_of()
         .times(1)
@@ -800,7 +796,7 @@ async fn typing_outside_the_group_is_not_found_without_spending_budget_or_publis
         .typing(&caller(false), GroupId::new())
         .await;
     assert_not_found(res, "group");
-    assert_silent(&mut rx);
+    assert_silent(&rx);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -810,7 +806,7 @@ async fn typing_outside_the_group_is_not_found_without_spending_budget_or_publis
 #[tokio::test]
 async fn refused_input_publishes_nothing() {
     // No expectations: any store call fails the test, and nothing may reach the bus.
-    let (m, mut rx) = mocks();
+    let (m, rx) = mocks();
     let c = m.conversations();
     let me = caller(false);
     let gid = GroupId::new();
@@ -839,5 +835,5 @@ async fn refused_input_publishes_nothing() {
         "client_id",
     );
     assert_invalid(c.edit_message(&me, MessageId::new(), "").await, "body");
-    assert_silent(&mut rx);
+    assert_silent(&rx);
 }

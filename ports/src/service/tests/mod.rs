@@ -17,9 +17,9 @@ use confab_domain::{SessionId, Timestamp, User, UserId, Username};
 use time::macros::datetime;
 
 use super::{Accounts, Conversations, Matchmaking, PoolSettings};
+use crate::bus::{EventBus, Subscription};
 use crate::clock::Clock;
 use crate::hasher::MockPasswordHasher;
-use crate::local::LocalBus;
 use crate::mail::MockMailer;
 use crate::otp::{MockCodeMaker, OtpSettings};
 use crate::rate_limit::MockRateLimiter;
@@ -46,6 +46,36 @@ impl Clock for FixedClock {
     }
 }
 
+/// The bus of the use-case tests: it keeps every published event, in order, for the test to
+/// take (the real buses are tested by the shared bus suite in `tests/`).
+#[derive(Default)]
+struct RecordingBus {
+    events: std::sync::Mutex<std::collections::VecDeque<confab_domain::Event>>,
+}
+
+impl RecordingBus {
+    /// The oldest event not taken yet.
+    fn try_recv(&self) -> Option<confab_domain::Event> {
+        self.events.lock().unwrap().pop_front()
+    }
+}
+
+#[async_trait::async_trait]
+impl EventBus for RecordingBus {
+    async fn publish(&self, event: confab_domain::Event) {
+        self.events.lock().unwrap().push_back(event);
+    }
+
+    fn subscribe(&self) -> Subscription {
+        // No use case subscribes; one that did would hear nothing.
+        crate::bus::subscription(1).1
+    }
+
+    async fn ready(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
 /// One mock per port; turned into the use cases once the expectations are set. A mock without
 /// expectations fails the test on any call.
 #[derive(Default)]
@@ -63,8 +93,8 @@ struct Mocks {
     mailer: MockMailer,
     otp: OtpSettings,
     pool: MockMatchPool,
-    /// A real in-process bus: tests subscribe to it to see what a use case published.
-    bus: Arc<LocalBus>,
+    /// Keeps what the use cases published: tests hold a clone to see it.
+    bus: Arc<RecordingBus>,
 }
 
 impl Mocks {

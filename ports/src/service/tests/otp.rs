@@ -11,7 +11,7 @@ use super::{
 use crate::hasher::PasswordHash;
 use crate::mail::Mail;
 use crate::otp::CodeDigest;
-use crate::rate_limit::{Bucket, Exhausted};
+use crate::rate_limit::{Bucket, Limited};
 use crate::service::{OtpRequest, PasswordReset, Registration};
 use crate::store::{Credentials, NewOtp};
 use crate::tokens::{AccessToken, RefreshToken, TokenHash};
@@ -236,7 +236,7 @@ async fn over_the_address_budget_is_rate_limited_and_gives_the_ip_unit_back() {
         .expect_hit()
         .withf(|b, k| *b == Bucket::OtpSendsPerAddress && k == "register:ada@example.com")
         .returning(|_, _| {
-            Err(Exhausted {
+            Err(Limited::Exhausted {
                 retry_after: Duration::from_secs(60),
             })
         });
@@ -586,7 +586,7 @@ async fn a_spent_code_budget_refuses_before_the_code_is_looked_at() {
         .expect_hit()
         .withf(|b, k| *b == Bucket::LoginFailuresPerAccount && k == "code:email:ada@example.com")
         .returning(|_, _| {
-            Err(Exhausted {
+            Err(Limited::Exhausted {
                 retry_after: Duration::from_secs(60),
             })
         });

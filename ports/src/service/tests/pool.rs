@@ -2,34 +2,28 @@
 //! configured lifetimes), what they answer, and what they publish — only after the store
 //! committed, nothing when it refused.
 
+use super::RecordingBus;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use confab_domain::{Event, Group, GroupId, GroupKind, Role, UserId};
-use tokio::sync::broadcast::Receiver;
-use tokio::sync::broadcast::error::TryRecvError;
 
 use super::{Mocks, NOW, caller};
 use crate::Error;
-use crate::bus::EventBus;
 use crate::service::{Matchmaking, PoolOutcome, PoolSettings};
 use crate::store::{GroupView, Joined, MyMembership, PoolJoin, Swept};
 
-fn mocks() -> (Mocks, Receiver<Event>) {
+fn mocks() -> (Mocks, Arc<RecordingBus>) {
     let m = Mocks::default();
-    let rx = m.bus.subscribe();
+    let rx = Arc::clone(&m.bus);
     (m, rx)
 }
 
 #[track_caller]
-fn published(rx: &mut Receiver<Event>) -> Vec<Event> {
+fn published(rx: &RecordingBus) -> Vec<Event> {
     let mut got = Vec::new();
-    loop {
-        match rx.try_recv() {
-            Ok(event) => got.push(event),
-            Err(TryRecvError::Empty | TryRecvError::Closed) => break,
-            Err(other) => panic!("the bus failed: {other:?}"),
-        }
+    while let Some(event) = rx.try_recv() {
+        got.push(event);
     }
     got
 }
@@ -59,7 +53,7 @@ fn room(id: GroupId, created_by: UserId) -> GroupView {
 
 #[tokio::test]
 async fn a_join_without_a_match_waits_with_the_configured_wait() {
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     let me = caller(false);
     let seen: Arc<Mutex<Option<PoolJoin>>> = Arc::default();
     let keep = Arc::clone(&seen);
@@ -79,12 +73,12 @@ async fn a_join_without_a_match_waits_with_the_configured_wait() {
     assert_eq!(j.now, NOW);
     assert_eq!(j.wait_until, NOW + time::Duration::seconds(90));
     assert_eq!(j.room_expires_at, NOW + time::Duration::hours(1));
-    assert!(published(&mut rx).is_empty(), "nothing to announce yet");
+    assert!(published(&rx).is_empty(), "nothing to announce yet");
 }
 
 #[tokio::test]
 async fn a_match_answers_the_room_and_announces_it_to_both() {
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     let me = caller(false);
     let partner = UserId::new();
     m.pool.expect_join_pool().times(1).returning(move |j| {
@@ -99,7 +93,7 @@ async fn a_match_answers_the_room_and_announces_it_to_both() {
     };
     let id = view.group.id;
     assert_eq!(
-        published(&mut rx),
+        published(&rx),
         [
             Event::GroupCreated {
                 group_id: id,
@@ -120,7 +114,7 @@ async fn a_refused_join_is_passed_through_and_announces_nothing() {
         || Error::invalid("same_country", "no country"),
         || Error::Unavailable("down".into()),
     ] {
-        let (mut m, mut rx) = mocks();
+        let (mut m, rx) = mocks();
         m.pool
             .expect_join_pool()
             .times(1)
@@ -130,14 +124,14 @@ async fn a_refused_join_is_passed_through_and_announces_nothing() {
             format!("{:?}", got.unwrap_err()),
             format!("{:?}", refusal())
         );
-        assert!(published(&mut rx).is_empty());
+        assert!(published(&rx).is_empty());
     }
 }
 
 #[tokio::test]
 async fn leaving_is_fine_whether_or_not_the_caller_waited() {
     for was_waiting in [true, false] {
-        let (mut m, mut rx) = mocks();
+        let (mut m, rx) = mocks();
         let me = caller(false);
         let user = me.user_id;
         m.pool
@@ -146,13 +140,13 @@ async fn leaving_is_fine_whether_or_not_the_caller_waited() {
             .times(1)
             .returning(move |_| Ok(was_waiting));
         m.matchmaking().leave(&me).await.unwrap();
-        assert!(published(&mut rx).is_empty());
+        assert!(published(&rx).is_empty());
     }
 }
 
 #[tokio::test]
 async fn the_sweep_uses_the_clock_and_announces_each_closed_room_once() {
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     let (a, b) = (GroupId::new(), GroupId::new());
     m.pool
         .expect_sweep_expired()
@@ -167,7 +161,7 @@ async fn the_sweep_uses_the_clock_and_announces_each_closed_room_once() {
     let swept = m.matchmaking().sweep().await.unwrap();
     assert_eq!(swept.dropped_entries, 3);
     assert_eq!(
-        published(&mut rx),
+        published(&rx),
         [
             Event::GroupClosed { group_id: a },
             Event::GroupClosed { group_id: b },
@@ -177,7 +171,7 @@ async fn the_sweep_uses_the_clock_and_announces_each_closed_room_once() {
 
 #[tokio::test]
 async fn a_failed_sweep_announces_nothing() {
-    let (mut m, mut rx) = mocks();
+    let (mut m, rx) = mocks();
     m.pool
         .expect_sweep_expired()
         .times(1)
@@ -186,7 +180,7 @@ async fn a_failed_sweep_announces_nothing() {
         m.matchmaking().sweep().await,
         Err(Error::Unavailable(_))
     ));
-    assert!(published(&mut rx).is_empty());
+    assert!(published(&rx).is_empty());
 }
 
 #[test]

@@ -1,0 +1,344 @@
+//! The event bus over Redis pub/sub, for several instances.
+//!
+//! - A publish is encoded once, handed at once to this instance's own subscribers (so an
+//!   instance keeps serving its own sockets whatever Redis does), and queued for a publisher
+//!   task that sends it on the channel; it never waits for Redis. Other instances skip what
+//!   they read back from themselves.
+//! - Pub/sub is fire-and-forget, so the bus says `Missed` whenever something may have been
+//!   lost, and the sessions re-check against the store: when the subscription is (re)made;
+//!   every poll interval while it is down or silent; when another instance says it could not
+//!   publish (`Lost`); when a subscriber's queue overflows.
+//! - A subscription that is connected but hears nothing (Centrifugo #1189, Synapse #9351) is
+//!   found by a heartbeat each instance publishes and expects to hear back: silence for
+//!   [`Timing::silence`] drops the connection and makes a new one.
+//!
+//! This module must never block a publisher, and never deliver an event twice to a local
+//! subscriber (its own events come back from Redis and are skipped).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use confab_domain::Event;
+use confab_ports::bus::{EventBus, Feeds, Subscription};
+use futures::StreamExt;
+use redis::Client;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use crate::codec::{self, Said, Saying};
+use crate::link::{Limits, Link};
+
+/// The one channel every instance publishes on and subscribes to.
+pub(crate) const CHANNEL: &str = "confab:events";
+/// Events buffered per local subscriber before it hears `Missed` instead.
+const SUBSCRIBER_CAPACITY: usize = 4096;
+/// Encoded events waiting for the publisher; beyond this they are dropped (and others told).
+const OUTGOING_CAPACITY: usize = 16_384;
+/// Most events sent in one pipeline.
+const BATCH: usize = 256;
+
+/// The bus's clocks. The defaults bound how long a socket on another instance waits for an
+/// acknowledged message while Redis is unreachable: `silence` to notice, then at most `poll`
+/// until the next re-check (docs/operations.md: "at most 5 s").
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// How often each instance publishes its heartbeat.
+    pub heartbeat: Duration,
+    /// How long without hearing its own heartbeat before the subscription counts as dead.
+    pub silence: Duration,
+    /// How often subscribers re-check against the store while the subscription is dead.
+    pub poll: Duration,
+    /// Longest wait for a connection, a subscription or a command.
+    pub timeout: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_millis(500),
+            silence: Duration::from_millis(2500),
+            poll: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What the tasks share with the bus.
+struct Shared {
+    origin: Uuid,
+    feeds: Feeds,
+    timing: Timing,
+    /// Whether the subscription is connected and subscribed.
+    subscribed: AtomicBool,
+    /// When this instance last heard its own heartbeat.
+    heard: Mutex<Instant>,
+    /// The publisher dropped events: tell the other instances once it can publish again.
+    lost: AtomicBool,
+    /// An undecodable payload was logged already (logging each would flood the log).
+    told_undecodable: AtomicBool,
+}
+
+impl Shared {
+    fn heartbeat_age(&self) -> Duration {
+        self.heard
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .elapsed()
+    }
+
+    fn healthy(&self) -> bool {
+        self.subscribed.load(Ordering::Acquire) && self.heartbeat_age() < self.timing.silence
+    }
+
+    fn hear_myself(&self) {
+        *self.heard.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    }
+
+    fn deliver(&self, event: &Arc<Event>) {
+        let reach = self.feeds.deliver(event);
+        metrics::counter!("bus_events_dropped_total").increment(reach.dropped);
+    }
+
+    /// Handles one payload read from the channel.
+    fn receive(&self, payload: &[u8]) {
+        let envelope = match codec::decode(payload) {
+            Ok(envelope) => envelope,
+            Err(e) => {
+                metrics::counter!("bus_undecodable_total").increment(1);
+                if !self.told_undecodable.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(error = %e, "skipping a bus message this build cannot read (logged once)");
+                }
+                return;
+            }
+        };
+        let mine = envelope.origin == self.origin;
+        match envelope.said {
+            Said::Heartbeat if mine => self.hear_myself(),
+            // Delivered locally when published.
+            _ if mine => {}
+            Said::Heartbeat => {}
+            Said::Event(event) => {
+                metrics::counter!("bus_events_received_total").increment(1);
+                self.deliver(&Arc::new(event));
+            }
+            Said::Lost => self.feeds.missed(),
+        }
+    }
+}
+
+/// Fan-out to every instance through Redis pub/sub.
+pub struct RedisBus {
+    shared: Arc<Shared>,
+    outgoing: mpsc::Sender<Vec<u8>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for RedisBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisBus")
+            .field("origin", &self.shared.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisBus {
+    /// Starts the publisher, the subscriber and the watchdog on the current runtime.
+    pub(crate) fn start(client: Client, timing: Timing) -> Self {
+        let shared = Arc::new(Shared {
+            origin: Uuid::now_v7(),
+            feeds: Feeds::default(),
+            timing,
+            subscribed: AtomicBool::new(false),
+            heard: Mutex::new(Instant::now()),
+            lost: AtomicBool::new(false),
+            told_undecodable: AtomicBool::new(false),
+        });
+        let (outgoing, queued) = mpsc::channel(OUTGOING_CAPACITY);
+        let limits = Limits {
+            connect: timing.timeout,
+            response: timing.timeout,
+        };
+        let link = Link::new(client.clone(), limits);
+        let tasks = vec![
+            tokio::spawn(publish_loop(Arc::clone(&shared), link, queued)),
+            tokio::spawn(subscribe_loop(Arc::clone(&shared), client)),
+            tokio::spawn(watchdog(Arc::clone(&shared))),
+        ];
+        Self {
+            shared,
+            outgoing,
+            tasks,
+        }
+    }
+}
+
+impl Drop for RedisBus {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+#[async_trait]
+impl EventBus for RedisBus {
+    async fn publish(&self, event: Event) {
+        let payload = codec::encode(self.shared.origin, Saying::Event(&event));
+        self.shared.deliver(&Arc::new(event));
+        metrics::counter!("bus_events_published_total").increment(1);
+        if self.outgoing.try_send(payload).is_err() {
+            metrics::counter!("bus_events_dropped_total").increment(1);
+            self.shared.lost.store(true, Ordering::Release);
+        }
+    }
+
+    fn subscribe(&self) -> Subscription {
+        self.shared.feeds.subscribe(SUBSCRIBER_CAPACITY)
+    }
+
+    async fn ready(&self) -> confab_ports::Result<()> {
+        if self.shared.healthy() {
+            Ok(())
+        } else {
+            Err(confab_ports::Error::Unavailable(format!(
+                "Redis: not subscribed, or no heartbeat heard for {:.1} s",
+                self.shared.heartbeat_age().as_secs_f64()
+            )))
+        }
+    }
+}
+
+/// Sends queued payloads (several per round trip) and the heartbeat. A failed send drops
+/// what it carried and marks the loss, which is announced (`Lost`) with the next send that
+/// gets through, so the other instances re-check against the store.
+async fn publish_loop(shared: Arc<Shared>, link: Link, mut queued: mpsc::Receiver<Vec<u8>>) {
+    let heartbeat = codec::encode(shared.origin, Saying::Heartbeat);
+    let lost = codec::encode(shared.origin, Saying::Lost);
+    let mut beat = tokio::time::interval(shared.timing.heartbeat);
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut batch: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
+    loop {
+        tokio::select! {
+            first = queued.recv() => match first {
+                Some(payload) => batch.push(payload),
+                None => return,
+            },
+            _ = beat.tick() => batch.push(heartbeat.clone()),
+        }
+        while batch.len() < BATCH {
+            match queued.try_recv() {
+                Ok(payload) => batch.push(payload),
+                Err(_) => break,
+            }
+        }
+        let announce_loss = shared.lost.swap(false, Ordering::AcqRel);
+        if announce_loss {
+            batch.push(lost.clone());
+        }
+        let sent = link
+            .run(|mut conn| {
+                let mut pipe = redis::pipe();
+                for payload in &batch {
+                    pipe.publish(CHANNEL, payload.as_slice()).ignore();
+                }
+                async move { pipe.query_async::<()>(&mut conn).await }
+            })
+            .await;
+        if let Err(e) = sent {
+            let events = batch.len() - 1 - usize::from(announce_loss);
+            metrics::counter!("bus_events_dropped_total").increment(events as u64);
+            shared.lost.store(true, Ordering::Release);
+            tracing::debug!(error = %e, dropped = batch.len(), "publishing to Redis failed");
+        }
+        batch.clear();
+    }
+}
+
+/// Keeps one subscription: connects, subscribes, reads until the connection fails or goes
+/// silent, and again. Each new subscription makes every subscriber re-check.
+async fn subscribe_loop(shared: Arc<Shared>, client: Client) {
+    let timeout = shared.timing.timeout;
+    let mut failures: u32 = 0;
+    loop {
+        let subscribed = tokio::time::timeout(timeout, async {
+            let mut pubsub = client.get_async_pubsub().await?;
+            pubsub.subscribe(CHANNEL).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        })
+        .await;
+        match subscribed {
+            Ok(Ok(pubsub)) => {
+                if failures > 0 {
+                    tracing::info!(
+                        "subscribed to Redis again; sockets re-check against the database"
+                    );
+                }
+                failures = 0;
+                shared.hear_myself();
+                shared.subscribed.store(true, Ordering::Release);
+                // Whatever was published while there was no subscription is in the store.
+                shared.feeds.missed();
+                let why = read_until_dead(&shared, pubsub).await;
+                shared.subscribed.store(false, Ordering::Release);
+                tracing::warn!(reason = why, "the Redis subscription ended; reconnecting");
+                shared.feeds.missed();
+            }
+            Ok(Err(e)) => {
+                failures += 1;
+                if failures == 1 {
+                    tracing::warn!(error = %e, "cannot subscribe to Redis; retrying");
+                }
+            }
+            Err(_) => {
+                failures += 1;
+                if failures == 1 {
+                    tracing::warn!(?timeout, "subscribing to Redis timed out; retrying");
+                }
+            }
+        }
+        tokio::time::sleep(
+            shared
+                .timing
+                .poll
+                .min(Duration::from_millis(250) * failures),
+        )
+        .await;
+    }
+}
+
+/// Reads the subscription until it fails or stays silent too long; says which.
+async fn read_until_dead(shared: &Shared, pubsub: redis::aio::PubSub) -> &'static str {
+    let mut messages = pubsub.into_on_message();
+    let mut check = tokio::time::interval(shared.timing.heartbeat / 2);
+    loop {
+        tokio::select! {
+            message = messages.next() => match message {
+                Some(message) => shared.receive(message.get_payload_bytes()),
+                None => return "connection closed",
+            },
+            _ = check.tick() => {
+                if shared.heartbeat_age() >= shared.timing.silence {
+                    return "no heartbeat heard back";
+                }
+            }
+        }
+    }
+}
+
+/// While the subscription is down or silent, makes every subscriber re-check each poll
+/// interval: sockets still get every acknowledged message, late by at most that much.
+async fn watchdog(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(shared.timing.poll);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        metrics::gauge!("bus_heartbeat_age_seconds").set(shared.heartbeat_age().as_secs_f64());
+        if !shared.healthy() {
+            shared.feeds.missed();
+        }
+    }
+}
