@@ -446,7 +446,6 @@ async fn redis_after_a_restart_limits_hold_again() {
 /// A silent server (SIGSTOP: connections stay open, nothing answers) costs each call at most
 /// about one timeout, also when many calls come at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "adapter bug: concurrent calls queue behind one 2 s connect attempt each (link.rs)"]
 async fn redis_a_silent_server_costs_each_call_about_one_timeout_also_when_calls_come_at_once() {
     let l = Arc::new(buckets(Backend::Redis, 1, TEN_MINUTES).await);
     for limiter in l.both() {

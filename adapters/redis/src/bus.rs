@@ -222,12 +222,17 @@ async fn publish_loop(shared: Arc<Shared>, link: Link, mut queued: mpsc::Receive
     beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut batch: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
     loop {
+        // How many of the batch are signals of ours rather than events.
+        let mut signals = 0;
         tokio::select! {
             first = queued.recv() => match first {
                 Some(payload) => batch.push(payload),
                 None => return,
             },
-            _ = beat.tick() => batch.push(heartbeat.clone()),
+            _ = beat.tick() => {
+                batch.push(heartbeat.clone());
+                signals += 1;
+            }
         }
         while batch.len() < BATCH {
             match queued.try_recv() {
@@ -235,9 +240,9 @@ async fn publish_loop(shared: Arc<Shared>, link: Link, mut queued: mpsc::Receive
                 Err(_) => break,
             }
         }
-        let announce_loss = shared.lost.swap(false, Ordering::AcqRel);
-        if announce_loss {
+        if shared.lost.swap(false, Ordering::AcqRel) {
             batch.push(lost.clone());
+            signals += 1;
         }
         let sent = link
             .run(|mut conn| {
@@ -249,7 +254,7 @@ async fn publish_loop(shared: Arc<Shared>, link: Link, mut queued: mpsc::Receive
             })
             .await;
         if let Err(e) = sent {
-            let events = batch.len() - 1 - usize::from(announce_loss);
+            let events = batch.len() - signals;
             metrics::counter!("bus_events_dropped_total").increment(events as u64);
             shared.lost.store(true, Ordering::Release);
             tracing::debug!(error = %e, dropped = batch.len(), "publishing to Redis failed");

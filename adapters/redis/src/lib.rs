@@ -66,11 +66,15 @@ pub fn parse_url(url: &str) -> Result<Client, RedisError> {
 pub async fn connect(url: &str, quotas: Quotas, timing: Timing) -> Result<Redis, RedisError> {
     let client = parse_url(url)?;
     let at = describe(&client);
-    let limits = Limits {
-        connect: timing.timeout.max(Duration::from_secs(2)),
-        response: timing.timeout,
-    };
-    let probe = Link::new(client.clone(), limits);
+    // The first contact may take a little longer than the calls that follow.
+    let patient = timing.timeout.max(Duration::from_secs(2));
+    let probe = Link::new(
+        client.clone(),
+        Limits {
+            connect: patient,
+            response: patient,
+        },
+    );
     probe
         .run(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await })
         .await
@@ -80,7 +84,16 @@ pub async fn connect(url: &str, quotas: Quotas, timing: Timing) -> Result<Redis,
         })?;
     tracing::info!(redis = %at, "sharing events and limits through Redis");
     Ok(Redis {
-        bus: RedisBus::start(client, timing),
-        limiter: RedisRateLimiter::new(probe, quotas),
+        bus: RedisBus::start(client.clone(), timing),
+        limiter: RedisRateLimiter::new(
+            Link::new(
+                client.clone(),
+                Limits {
+                    connect: timing.timeout,
+                    response: timing.timeout,
+                },
+            ),
+            quotas,
+        ),
     })
 }

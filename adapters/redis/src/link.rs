@@ -20,7 +20,10 @@ pub(crate) struct Limits {
 pub(crate) struct Link {
     client: Client,
     limits: Limits,
-    conn: Mutex<Option<MultiplexedConnection>>,
+    /// The connection, with a number that changes with each new one: a failed call drops
+    /// the connection only if it is still the one that failed, not a newer one.
+    conn: Mutex<Option<(u64, MultiplexedConnection)>>,
+    made: std::sync::atomic::AtomicU64,
 }
 
 /// A failed call: Redis answered with an error, or did not answer in time.
@@ -38,13 +41,17 @@ impl Link {
             client,
             limits,
             conn: Mutex::new(None),
+            made: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
-    async fn connection(&self) -> Result<MultiplexedConnection, LinkError> {
+    /// The shared connection, made first if there is none. Callers that arrive while it is
+    /// being made wait for that attempt instead of making their own; every caller bounds its
+    /// whole call with a timeout of its own ([`Link::run`]).
+    async fn connection(&self) -> Result<(u64, MultiplexedConnection), LinkError> {
         let mut conn = self.conn.lock().await;
-        if let Some(c) = conn.as_ref() {
-            return Ok(c.clone());
+        if let Some((generation, c)) = conn.as_ref() {
+            return Ok((*generation, c.clone()));
         }
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(self.limits.connect))
@@ -56,25 +63,40 @@ impl Link {
         )
         .await
         .map_err(|_| LinkError::Timeout(self.limits.connect))??;
-        *conn = Some(made.clone());
-        Ok(made)
+        let generation = self.made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        *conn = Some((generation, made.clone()));
+        Ok((generation, made))
     }
 
-    /// Runs `call` on the connection, within the response timeout; a failure drops the
-    /// connection so the next call reconnects.
+    /// Runs `call` on the connection; the whole of it — waiting for a connection, making
+    /// one, the command — within the response timeout. A failure drops the connection it
+    /// used, so the next call reconnects.
     pub(crate) async fn run<T, F, Fut>(&self, call: F) -> Result<T, LinkError>
     where
         F: FnOnce(MultiplexedConnection) -> Fut,
         Fut: std::future::Future<Output = Result<T, RedisError>>,
     {
-        let conn = self.connection().await?;
-        let result = match tokio::time::timeout(self.limits.response, call(conn)).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(LinkError::Redis(e)),
-            Err(_) => Err(LinkError::Timeout(self.limits.response)),
+        let limit = self.limits.response;
+        let mut used = None;
+        let attempt = async {
+            let (generation, conn) = self.connection().await?;
+            used = Some(generation);
+            call(conn).await.map_err(LinkError::Redis)
         };
-        if result.is_err() {
-            *self.conn.lock().await = None;
+        let result = match tokio::time::timeout(limit, attempt).await {
+            Ok(result) => result,
+            Err(_) => Err(LinkError::Timeout(limit)),
+        };
+        if result.is_err()
+            && let Some(failed) = used
+        {
+            let mut conn = self.conn.lock().await;
+            if conn
+                .as_ref()
+                .is_some_and(|(generation, _)| *generation == failed)
+            {
+                *conn = None;
+            }
         }
         result
     }

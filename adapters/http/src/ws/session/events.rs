@@ -1,0 +1,172 @@
+//! A session's live events: each event the hub hands over becomes the frame this user should
+//! see, if any. Routing can be stale for a moment, so an event speaks only for a group the
+//! socket holds — except the ones that bring a group or end it.
+
+use confab_domain::{Event, GroupId};
+
+use super::{End, ServerFrame, Session, Step, me};
+use crate::wire::GroupBody;
+
+impl Session {
+    /// The group as this user sees it now, made into a frame, with its last rev; `None` when
+    /// the user is no longer in it (the event is then old news). Any other failure ends the
+    /// session (1011): skipping the frame would leave the client without the group until it
+    /// reconnected, and reconnecting is how it catches up.
+    pub(super) async fn group_frame(
+        &self,
+        group: GroupId,
+        make: fn(GroupBody) -> ServerFrame,
+    ) -> Result<Option<(ServerFrame, u64)>, End> {
+        match self.state.conversations.group(&self.principal, group).await {
+            Ok(view) => Ok(Some((make(GroupBody::from(&view)), view.group.last_rev))),
+            Err(confab_ports::Error::NotFound(_)) => Ok(None),
+            Err(_) => Err(End::Failed),
+        }
+    }
+
+    pub(super) async fn on_event(&mut self, event: &Event) -> Step {
+        let mine = me(&self.principal);
+        // Routing can be stale for a moment (a leave racing a connect): only a group this
+        // socket holds may speak to it — except the events that bring a group or end it.
+        let brings_or_ends = matches!(
+            event,
+            Event::GroupCreated { .. } | Event::GroupDeleted { .. } | Event::PoolMatched { .. }
+        ) || matches!(event, Event::MemberJoined { user_id, .. } if *user_id == mine);
+        // Server-wide events (no group) speak to every socket.
+        if !brings_or_ends
+            && event
+                .group_id()
+                .is_some_and(|group| !self.cursors.contains_key(&group))
+        {
+            return Ok(());
+        }
+        let id = |g: GroupId| g.as_uuid();
+        match event {
+            Event::MessageCreated { message }
+            | Event::MessageUpdated { message }
+            | Event::MessageDeleted { message } => self.deliver_change(message).await,
+            // Already known from the group list read at connect: the client has it.
+            Event::GroupCreated { group_id, .. } if self.cursors.contains_key(group_id) => Ok(()),
+            Event::GroupCreated { group_id, .. } => {
+                if let Some((frame, _)) = self
+                    .group_frame(*group_id, |group| ServerFrame::GroupCreated { group })
+                    .await?
+                {
+                    // A new group: nothing of it has been seen yet.
+                    self.route(*group_id);
+                    self.cursors.entry(*group_id).or_insert(0);
+                    self.floors.entry(*group_id).or_insert(0);
+                    self.send(&frame).await?;
+                }
+                Ok(())
+            }
+            Event::GroupUpdated { group_id } => {
+                match self
+                    .group_frame(*group_id, |group| ServerFrame::GroupUpdated { group })
+                    .await?
+                {
+                    Some((frame, _)) => self.send(&frame).await,
+                    None => Ok(()),
+                }
+            }
+            Event::GroupClosed { group_id } => {
+                self.send(&ServerFrame::GroupClosed {
+                    group_id: id(*group_id),
+                })
+                .await
+            }
+            Event::GroupDeleted { group_id, .. } => {
+                self.forget(*group_id);
+                self.send(&ServerFrame::GroupDeleted {
+                    group_id: id(*group_id),
+                })
+                .await
+            }
+            Event::MemberJoined {
+                group_id,
+                user_id,
+                role,
+            } => {
+                if *user_id == mine
+                    && !self.cursors.contains_key(group_id)
+                    && let Some((frame, last_rev)) = self
+                        .group_frame(*group_id, |group| ServerFrame::GroupCreated { group })
+                        .await?
+                {
+                    // Its history is read over HTTP; live delivery starts from here.
+                    self.route(*group_id);
+                    self.cursors.insert(*group_id, last_rev);
+                    self.floors.insert(*group_id, last_rev);
+                    self.send(&frame).await?;
+                }
+                self.send(&ServerFrame::MemberJoined {
+                    group_id: id(*group_id),
+                    user_id: user_id.as_uuid(),
+                    role: role.as_str(),
+                })
+                .await
+            }
+            Event::MemberLeft { group_id, user_id } => {
+                if *user_id == mine {
+                    self.forget(*group_id);
+                }
+                self.send(&ServerFrame::MemberLeft {
+                    group_id: id(*group_id),
+                    user_id: user_id.as_uuid(),
+                })
+                .await
+            }
+            Event::MemberRoleChanged {
+                group_id,
+                user_id,
+                role,
+            } => {
+                self.send(&ServerFrame::MemberRoleChanged {
+                    group_id: id(*group_id),
+                    user_id: user_id.as_uuid(),
+                    role: role.as_str(),
+                })
+                .await
+            }
+            Event::Typing { group_id, user_id } if *user_id != mine => {
+                self.send(&ServerFrame::Typing {
+                    group_id: id(*group_id),
+                    user_id: user_id.as_uuid(),
+                })
+                .await
+            }
+            Event::Read {
+                group_id,
+                user_id,
+                seq,
+            } if *user_id != mine => {
+                self.send(&ServerFrame::Read {
+                    group_id: id(*group_id),
+                    user_id: user_id.as_uuid(),
+                    seq: *seq,
+                })
+                .await
+            }
+            Event::Typing { .. } | Event::Read { .. } => Ok(()),
+            Event::AnnouncementCreated { announcement } => {
+                self.send(&ServerFrame::AnnouncementCreated {
+                    announcement: announcement.into(),
+                })
+                .await
+            }
+            Event::PoolMatched { group_id, .. } => {
+                if let Some((frame, _)) = self
+                    .group_frame(*group_id, |group| ServerFrame::PoolMatched { group })
+                    .await?
+                {
+                    // Normally group.created came first; if not, the room starts here, unseen.
+                    self.route(*group_id);
+                    self.cursors.entry(*group_id).or_insert(0);
+                    self.floors.entry(*group_id).or_insert(0);
+                    self.send(&frame).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+}

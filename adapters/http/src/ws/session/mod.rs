@@ -1,0 +1,320 @@
+//! One task per socket. It owns the socket's reading half and its per-group cursors (the
+//! highest `rev` delivered): a message event at `cursor + 1` goes out, one at or below is a
+//! duplicate and is dropped, and one beyond means a gap, filled from the store before it —
+//! so each group's changes arrive in `rev` order with no gap and no duplicate, whatever the
+//! bus did. Commands go through the same use cases as HTTP.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use confab_domain::{GroupId, Timestamp, UserId};
+use confab_ports::store::Principal;
+use futures::StreamExt;
+use futures::stream::SplitStream;
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+mod catch_up;
+mod commands;
+mod events;
+
+use super::frames::{ClientFrame, ServerFrame};
+use super::hub::Delivery;
+use super::writer::{self, Outgoing};
+use crate::AppState;
+use crate::error::ApiError;
+
+/// Most changes read from the store per page when filling a gap or answering `sync`.
+const FILL_PAGE: u32 = 500;
+/// Longest wait for room in the outbox before the client counts as too slow.
+const SEND_WAIT: Duration = Duration::from_secs(5);
+/// Longest wait for the client's side of the closing handshake.
+const CLOSE_WAIT: Duration = Duration::from_secs(3);
+
+/// Why a session ended, and the close code its socket gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The client closed, or the connection broke: nothing more to say.
+    Gone,
+    /// The outbox or the hub inbox overflowed: 1013, resume with `sync`.
+    Overflow,
+    /// A frame over the size limit: 1009.
+    TooBig,
+    /// No sign of life for two ping intervals.
+    Dead,
+    /// The access token expired without an `auth`: 4001.
+    Expired,
+    /// The server is shutting down: 1001.
+    Shutdown,
+    /// The session could not start (the store failed): 1011.
+    Failed,
+}
+
+impl End {
+    fn close(self) -> Option<(u16, &'static str)> {
+        match self {
+            End::Gone | End::Dead => None,
+            End::Overflow => Some((1013, "too slow: reconnect and sync")),
+            End::TooBig => Some((1009, "frame too large")),
+            End::Expired => Some((4001, "token expired")),
+            End::Shutdown => Some((1001, "server shutting down")),
+            End::Failed => Some((1011, "internal error")),
+        }
+    }
+}
+
+type Step = Result<(), End>;
+
+struct Session {
+    state: AppState,
+    principal: Principal,
+    expires_at: Timestamp,
+    /// Per group: the highest rev delivered on this socket.
+    cursors: HashMap<GroupId, u64>,
+    /// Per group: the rev this socket started delivering from. Changes in (floor, cursor] went
+    /// out live, so a `sync` skips them: it sends what this socket has not.
+    floors: HashMap<GroupId, u64>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    outbox: mpsc::Sender<Outgoing>,
+    /// This session's handle in the hub, once attached.
+    hub_key: Option<super::hub::SessionKey>,
+    /// When the socket connected: a group found on a re-check that was created after this
+    /// (less a margin for clocks that differ between instances) is new to the client.
+    connected_at: Timestamp,
+}
+
+/// How far instances' clocks may differ for [`Session::connected_at`]'s comparison.
+const CLOCK_MARGIN: time::Duration = time::Duration::minutes(1);
+
+/// Completes once the server is shutting down, also when it already was (unlike `changed`).
+async fn stopping(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+    // The guard `wait_for` returns is dropped here, before anything else awaits.
+    let _ = shutdown.wait_for(|stopping| *stopping).await.is_ok();
+}
+
+fn me(p: &Principal) -> UserId {
+    p.user_id
+}
+
+/// Runs a socket for `principal` until it ends; `expires_at` is its access token's expiry.
+pub async fn run(socket: WebSocket, state: AppState, principal: Principal, expires_at: Timestamp) {
+    let (sink, mut stream) = socket.split();
+    let (outbox, queued) = mpsc::channel(state.config.ws_outbox.max(2));
+    let (urgent, urgent_rx) = oneshot::channel();
+    let writer = tokio::spawn(writer::run(sink, queued, urgent_rx));
+    let hub = Arc::clone(&state.hub);
+    let shutdown = hub.shutdown_signal();
+    let mut session = Session {
+        state,
+        principal,
+        expires_at,
+        cursors: HashMap::new(),
+        floors: HashMap::new(),
+        shutdown,
+        outbox,
+        hub_key: None,
+        connected_at: time::OffsetDateTime::now_utc(),
+    };
+    let (key, end) = session.serve(&mut stream).await;
+    if end == End::Overflow {
+        metrics::counter!("ws_outbox_closes_total").increment(1);
+    }
+    if let Some((code, reason)) = end.close() {
+        // In order after what is queued when there is room (acks before a 1001); past the
+        // queue when it is full (the 1013 case).
+        if session
+            .outbox
+            .try_send(Outgoing::Close(code, reason))
+            .is_err()
+        {
+            let _ = urgent.send((code, reason));
+        }
+    }
+    drop(session);
+    // The closing handshake: read (and drop) what the client still sends until its close
+    // arrives. Closing with its data unread would make the kernel reset the connection and
+    // throw away what the client had not read yet — the last answers and our close frame.
+    if end != End::Gone {
+        let _ = tokio::time::timeout(CLOSE_WAIT, async {
+            while let Some(Ok(_)) = stream.next().await {}
+        })
+        .await;
+    }
+    let mut writer = writer;
+    if tokio::time::timeout(Duration::from_secs(40), &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
+    // Only now: shutdown waits for this, so the 1001 (and the answers before it) went out.
+    if let Some(key) = key {
+        hub.detach(key);
+    }
+}
+
+impl Session {
+    /// Queues a frame, waiting for room at most [`SEND_WAIT`]: a client that reads gets even
+    /// a sync bigger than the outbox; one that does not is too slow (1013).
+    async fn send(&self, frame: &ServerFrame) -> Step {
+        let text = serde_json::to_string(frame).map_err(|_| End::Failed)?;
+        self.outbox
+            .send_timeout(Outgoing::Text(text), SEND_WAIT)
+            .await
+            .map_err(|_| End::Overflow)?;
+        metrics::counter!("ws_frames_out_total", "type" => frame.kind()).increment(1);
+        Ok(())
+    }
+
+    async fn error(&self, reference: Option<Value>, e: ApiError) -> Step {
+        self.send(&ServerFrame::Error {
+            reference,
+            code: e.code,
+            message: e.message,
+            field: e.field,
+        })
+        .await
+    }
+
+    fn deadline(&self) -> Instant {
+        let left = self.expires_at - time::OffsetDateTime::now_utc();
+        Instant::now() + Duration::try_from(left).unwrap_or(Duration::ZERO)
+    }
+
+    async fn serve(
+        &mut self,
+        stream: &mut SplitStream<WebSocket>,
+    ) -> (Option<super::hub::SessionKey>, End) {
+        // Join the hub as this user first: a group this user joins from now on reaches the
+        // session (its event waits in the inbox), even while the group list is being read.
+        let hub = Arc::clone(&self.state.hub);
+        let (key, mut inbox) = hub.attach(me(&self.principal), []);
+        self.hub_key = Some(key);
+        let views = match self.state.conversations.list_groups(&self.principal).await {
+            Ok(v) => v,
+            Err(_) => return (Some(key), End::Failed),
+        };
+        self.cursors = views
+            .iter()
+            .map(|v| (v.group.id, v.group.last_rev))
+            .collect();
+        self.floors = self.cursors.clone();
+        hub.add_groups(key, self.cursors.keys().copied());
+        let end = match self.start().await {
+            Ok(()) => self.event_loop(stream, &mut inbox).await,
+            Err(end) => end,
+        };
+        (Some(key), end)
+    }
+
+    async fn start(&mut self) -> Step {
+        self.send(&ServerFrame::Ready {
+            user_id: me(&self.principal).as_uuid(),
+        })
+        .await?;
+        // Whatever committed between reading the groups and joining the hub.
+        self.catch_up_all().await?;
+        let stopping = *self.shutdown.borrow();
+        if stopping {
+            return Err(End::Shutdown);
+        }
+        Ok(())
+    }
+
+    async fn event_loop(
+        &mut self,
+        stream: &mut SplitStream<WebSocket>,
+        inbox: &mut mpsc::Receiver<Delivery>,
+    ) -> End {
+        let interval = self.state.config.ws_ping_interval;
+        let mut ping = tokio::time::interval_at(Instant::now() + interval, interval);
+        let mut shutdown = self.shutdown.clone();
+        let mut last_heard = Instant::now();
+        loop {
+            let step = tokio::select! {
+                incoming = stream.next() => {
+                    last_heard = Instant::now();
+                    self.on_incoming(incoming).await
+                }
+                delivery = inbox.recv() => match delivery {
+                    Some(Delivery::Event(event)) => self.on_event(&event).await,
+                    Some(Delivery::Resync) => self.recheck().await,
+                    None => Err(End::Overflow),
+                },
+                _ = ping.tick() => {
+                    self.outbox.try_send(Outgoing::Ping).map_err(|_| End::Overflow)
+                }
+                () = tokio::time::sleep_until(last_heard + interval * 2) => Err(End::Dead),
+                () = tokio::time::sleep_until(self.deadline()) => Err(End::Expired),
+                () = stopping(&mut shutdown) => Err(End::Shutdown),
+            };
+            if let Err(end) = step {
+                return end;
+            }
+        }
+    }
+
+    async fn on_incoming(&mut self, incoming: Option<Result<Message, axum::Error>>) -> Step {
+        match incoming {
+            Some(Ok(Message::Text(text))) => self.on_text(text.as_str()).await,
+            Some(Ok(Message::Binary(_))) => {
+                self.error(
+                    None,
+                    ApiError::bad_request("binary frames are not accepted; send JSON text frames"),
+                )
+                .await
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
+            Some(Ok(Message::Close(_))) | None => Err(End::Gone),
+            Some(Err(e)) => {
+                let too_big = matches!(
+                    e.into_inner().downcast_ref::<tungstenite::Error>(),
+                    Some(tungstenite::Error::Capacity(_))
+                );
+                Err(if too_big { End::TooBig } else { End::Gone })
+            }
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) -> Step {
+        let value: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                metrics::counter!("ws_frames_in_total", "type" => "invalid").increment(1);
+                return self
+                    .error(None, ApiError::bad_request(format!("not JSON: {e}")))
+                    .await;
+            }
+        };
+        let reference = value.get("ref").cloned();
+        let frame: ClientFrame = match serde_json::from_value(value) {
+            Ok(f) => f,
+            Err(e) => {
+                metrics::counter!("ws_frames_in_total", "type" => "invalid").increment(1);
+                return self
+                    .error(reference, ApiError::bad_request(format!("bad frame: {e}")))
+                    .await;
+            }
+        };
+        metrics::counter!("ws_frames_in_total", "type" => frame.kind()).increment(1);
+        // Pings are free, typing has its own limit; every other command spends the same
+        // per-user request budget as HTTP.
+        if !matches!(frame, ClientFrame::Ping { .. } | ClientFrame::Typing { .. })
+            && let Err(e) = self.state.accounts.admit_user(me(&self.principal)).await
+        {
+            return self.error(reference, ApiError::from(e)).await;
+        }
+        self.on_frame(frame).await
+    }
+
+    /// Sends the answer to a command: `ok` as it is, or an `error` frame with the command's ref.
+    async fn answer(&self, reference: Value, result: confab_ports::Result<ServerFrame>) -> Step {
+        match result {
+            Ok(frame) => self.send(&frame).await,
+            Err(e) => self.error(Some(reference), ApiError::from(e)).await,
+        }
+    }
+}
