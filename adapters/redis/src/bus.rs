@@ -112,6 +112,9 @@ impl Shared {
                 if !self.told_undecodable.swap(true, Ordering::Relaxed) {
                     tracing::warn!(error = %e, "skipping a bus message this build cannot read (logged once)");
                 }
+                // It may have been an event (another version's, during a rolling upgrade):
+                // what it said is in the store.
+                self.feeds.missed();
                 return;
             }
         };

@@ -11,13 +11,14 @@
 //! outage costs each request at most one timeout per [`PAUSE_AFTER_FAILURE`], not one each.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use confab_ports::rate_limit::{Bucket, Limited, Quota, Quotas, RateLimiter};
 use redis::Script;
 
-use crate::link::Link;
+use crate::link::{Link, LinkError};
 
 /// How long the limiter answers without Redis after a failed call.
 const PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(1);
@@ -86,6 +87,8 @@ pub struct RedisRateLimiter {
     rate_refund: Script,
     /// Until when Redis is left alone after a failure.
     paused_until: Mutex<Option<Instant>>,
+    /// Whether the last call failed (for logging the outage once).
+    down: AtomicBool,
 }
 
 impl std::fmt::Debug for RedisRateLimiter {
@@ -114,6 +117,7 @@ impl RedisRateLimiter {
             rate: Script::new(RATE),
             rate_refund: Script::new(RATE_REFUND),
             paused_until: Mutex::new(None),
+            down: AtomicBool::new(false),
         }
     }
 
@@ -129,14 +133,25 @@ impl RedisRateLimiter {
         }
     }
 
-    fn pause(&self) {
+    fn pause(&self, error: &LinkError) {
         let mut until = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
-        if until.is_none() {
-            tracing::warn!(
-                "Redis is unreachable: rate limits fail open for requests and typing, closed for logins and codes"
-            );
-        }
         *until = Some(Instant::now() + PAUSE_AFTER_FAILURE);
+        // Once per outage, not once per pause. The error says whether Redis is unreachable
+        // or refused the script (an ACL without EVALSHA, say).
+        if !self.down.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                error = %error,
+                "rate limits cannot use Redis: they fail open for requests and typing, closed for logins and codes"
+            );
+        } else {
+            tracing::debug!(error = %error, "a rate-limit call on Redis failed");
+        }
+    }
+
+    fn reached(&self) {
+        if self.down.swap(false, Ordering::Relaxed) {
+            tracing::info!("Redis answers again: rate limits are shared again");
+        }
     }
 
     /// Runs the check (and spend) of one unit on Redis.
@@ -172,13 +187,18 @@ impl RedisRateLimiter {
             }
         };
         match answer {
-            Ok(wait) if wait < 0 => Ok(()),
-            Ok(wait) => Err(Limited::Exhausted {
-                retry_after: Duration::from_millis(wait.unsigned_abs()),
-            }),
+            Ok(wait) => {
+                self.reached();
+                if wait < 0 {
+                    Ok(())
+                } else {
+                    Err(Limited::Exhausted {
+                        retry_after: Duration::from_millis(wait.unsigned_abs()),
+                    })
+                }
+            }
             Err(e) => {
-                tracing::debug!(error = %e, "a rate-limit check on Redis failed");
-                self.pause();
+                self.pause(&e);
                 fallback
             }
         }
@@ -215,8 +235,8 @@ impl RateLimiter for RedisRateLimiter {
                     .await
             }
         };
-        if refunded.is_err() {
-            self.pause();
+        if let Err(e) = refunded {
+            self.pause(&e);
         }
     }
 }

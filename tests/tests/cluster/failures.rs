@@ -193,3 +193,38 @@ async fn readyz_reports_redis_and_metrics_show_the_bus() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_redis_is_down_group_changes_reach_another_instance_through_the_recheck() {
+    let mut cluster = Cluster::start(2, &[]).await;
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let owner = a.register("owner").await;
+    let watcher = a.register("watcher").await;
+    let newcomer = a.register("newcomer").await;
+    let group = id(&a.create_group(&owner, "before", &[&watcher]).await);
+    let mut ws = b.ws(&watcher).await;
+    cluster.redis.kill();
+    let a = &cluster.nodes[0];
+    // Made on instance 0 while the bus is down; the watcher's socket is on instance 1.
+    a.patch(
+        &format!("/groups/{group}"),
+        Some(&owner.access),
+        json!({"name": "after"}),
+    )
+    .await
+    .expect(200);
+    a.add_member(&owner, &group, &newcomer, None).await;
+    let fresh = id(&a.create_group(&owner, "fresh", &[&watcher]).await);
+    let started = Instant::now();
+    let updated = ws
+        .take(|f| f["type"] == "group.updated" && f["group"]["name"] == "after")
+        .await;
+    assert_eq!(updated["group"]["member_count"], 3, "{updated}");
+    let created = ws.take_of("group.created").await;
+    assert_eq!(id(&created["group"]), fresh);
+    assert!(
+        started.elapsed() <= DEGRADED_BOUND,
+        "took {:?}",
+        started.elapsed()
+    );
+}

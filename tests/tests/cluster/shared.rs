@@ -22,7 +22,11 @@ async fn failed_logins_spread_over_three_instances_reach_429_at_the_configured_c
     }
     for node in &cluster.nodes {
         let r = node
-            .post("/auth/login", None, json!({"login": "target", "password": "wrong password"}))
+            .post(
+                "/auth/login",
+                None,
+                json!({"login": "target", "password": "wrong password"}),
+            )
             .await;
         r.expect_error(429, "rate_limited");
         assert!(r.headers.contains_key("retry-after"), "{:?}", r.headers);
@@ -37,7 +41,9 @@ async fn a_request_budget_holds_for_the_sum_over_three_instances() {
     let started = Instant::now();
     let mut allowed = 0u64;
     for i in 0..45 {
-        let r = cluster.nodes[i % 3].get("/users/me", Some(&user.access)).await;
+        let r = cluster.nodes[i % 3]
+            .get("/users/me", Some(&user.access))
+            .await;
         match r.status {
             200 => allowed += 1,
             429 => {
@@ -63,7 +69,9 @@ async fn a_pool_match_reaches_both_users_on_different_instances() {
     let bob = b.register("bob").await;
     let mut alice_ws = a.ws(&alice).await;
     let mut bob_ws = b.ws(&bob).await;
-    a.post("/pool", Some(&alice.access), json!({})).await.expect(202);
+    a.post("/pool", Some(&alice.access), json!({}))
+        .await
+        .expect(202);
     let r = b.post("/pool", Some(&bob.access), json!({})).await;
     r.expect(200);
     let room = id(&r.json["group"]);
@@ -84,7 +92,11 @@ async fn an_announcement_reaches_sockets_on_all_three_instances_once() {
         sockets.push(node.ws(&user).await);
     }
     let r = cluster.nodes[2]
-        .post("/announcements", Some(&admin.access), json!({"body": "maintenance at noon"}))
+        .post(
+            "/announcements",
+            Some(&admin.access),
+            json!({"body": "maintenance at noon"}),
+        )
         .await;
     r.expect(201);
     for ws in &mut sockets {
@@ -109,7 +121,12 @@ async fn direct_chats_made_at_once_on_three_instances_are_one_chat() {
     }))
     .await;
     let created = answers.iter().filter(|r| r.status == 201).count();
-    assert_eq!(created, 1, "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(
+        created,
+        1,
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
     let ids: std::collections::HashSet<String> = answers.iter().map(|r| id(&r.json)).collect();
     assert_eq!(ids.len(), 1, "one chat: {ids:?}");
 }
@@ -126,12 +143,19 @@ async fn ownership_handed_to_three_people_at_once_on_three_instances_ends_with_o
     let group = id(&cluster.nodes[0]
         .create_group(&owner, "crown", &heirs.iter().collect::<Vec<_>>())
         .await);
-    let answers = join_all(heirs.iter().enumerate().map(|(i, heir)| {
-        cluster.nodes[i].set_role(&owner, &group, &heir.user_id, "owner")
-    }))
+    let answers = join_all(
+        heirs
+            .iter()
+            .enumerate()
+            .map(|(i, heir)| cluster.nodes[i].set_role(&owner, &group, &heir.user_id, "owner")),
+    )
     .await;
     let statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
     let members = cluster.nodes[1].members(&owner, &group).await;
     let owners = members.iter().filter(|m| m["role"] == "owner").count();
     assert_eq!(owners, 1, "{members:?}");
@@ -146,7 +170,9 @@ async fn three_sweeping_instances_close_and_announce_each_room_once_to_every_soc
         let (a, b) = (&cluster.nodes[i], &cluster.nodes[(i + 1) % 3]);
         let waiter = a.register(&format!("waiter{i}")).await;
         let joiner = b.register(&format!("joiner{i}")).await;
-        a.post("/pool", Some(&waiter.access), json!({})).await.expect(202);
+        a.post("/pool", Some(&waiter.access), json!({}))
+            .await
+            .expect(202);
         let r = b.post("/pool", Some(&joiner.access), json!({})).await;
         r.expect(200);
         rooms.push(id(&r.json["group"]));

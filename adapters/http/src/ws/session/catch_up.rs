@@ -9,7 +9,9 @@ use confab_domain::GroupId;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{CLOCK_MARGIN, End, FILL_PAGE, ServerFrame, Session, Step, me};
+use confab_ports::store::GroupView;
+
+use super::{CLOCK_MARGIN, End, FILL_PAGE, ServerFrame, Session, Shape, Step, me};
 use crate::wire::GroupBody;
 
 impl Session {
@@ -106,7 +108,10 @@ impl Session {
             .await?;
         }
         let known: HashSet<GroupId> = self.cursors.keys().copied().collect();
+        self.announce_changed(views.iter().filter(|v| known.contains(&v.group.id)))
+            .await?;
         for view in views.iter().filter(|v| !known.contains(&v.group.id)) {
+            self.shapes.insert(view.group.id, Shape::of(view));
             // A group made since this socket connected is new to the client: all of it goes
             // out. One it was added to keeps its history for HTTP, as a live join does.
             let start = if view.group.created_at + CLOCK_MARGIN >= self.connected_at {
@@ -122,6 +127,31 @@ impl Session {
             .await?;
         }
         self.catch_up_all().await
+    }
+
+    /// Tells the client of groups whose name, members or closing changed since this socket
+    /// last looked (`group.updated`, and `group.closed` for a group that closed): the events
+    /// that said so may be among what the bus lost. A change the client heard live anyway is
+    /// told again, which `group.updated` allows (it carries the whole group).
+    async fn announce_changed(&mut self, views: impl Iterator<Item = &GroupView>) -> Step {
+        for view in views {
+            let now = Shape::of(view);
+            let before = self.shapes.insert(view.group.id, now.clone());
+            if before.as_ref() == Some(&now) {
+                continue;
+            }
+            self.send(&ServerFrame::GroupUpdated {
+                group: GroupBody::from(view),
+            })
+            .await?;
+            if now.closed_at.is_some() && before.is_some_and(|b| b.closed_at.is_none()) {
+                self.send(&ServerFrame::GroupClosed {
+                    group_id: view.group.id.as_uuid(),
+                })
+                .await?;
+            }
+        }
+        Ok(())
     }
 
     /// Routes `group` to this session in the hub: a re-check that read the groups just before
@@ -157,6 +187,7 @@ impl Session {
     pub(super) fn forget(&mut self, group: GroupId) {
         self.cursors.remove(&group);
         self.floors.remove(&group);
+        self.shapes.remove(&group);
     }
 
     pub(super) async fn deliver_change(&mut self, message: &confab_domain::Message) -> Step {

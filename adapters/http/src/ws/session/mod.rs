@@ -79,11 +79,31 @@ struct Session {
     floors: HashMap<GroupId, u64>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     outbox: mpsc::Sender<Outgoing>,
+    /// Per group: what a re-check compares to tell the client of changes the bus may have lost.
+    shapes: HashMap<GroupId, Shape>,
     /// This session's handle in the hub, once attached.
     hub_key: Option<super::hub::SessionKey>,
     /// When the socket connected: a group found on a re-check that was created after this
     /// (less a margin for clocks that differ between instances) is new to the client.
     connected_at: Timestamp,
+}
+
+/// What of a group a re-check compares: the parts other members' events change.
+#[derive(Debug, Clone, PartialEq)]
+struct Shape {
+    name: Option<String>,
+    closed_at: Option<Timestamp>,
+    member_count: u64,
+}
+
+impl Shape {
+    fn of(view: &confab_ports::store::GroupView) -> Self {
+        Self {
+            name: view.group.name.as_ref().map(|n| n.as_str().to_owned()),
+            closed_at: view.group.closed_at,
+            member_count: view.member_count,
+        }
+    }
 }
 
 /// How far instances' clocks may differ for [`Session::connected_at`]'s comparison.
@@ -115,6 +135,7 @@ pub async fn run(socket: WebSocket, state: AppState, principal: Principal, expir
         floors: HashMap::new(),
         shutdown,
         outbox,
+        shapes: HashMap::new(),
         hub_key: None,
         connected_at: time::OffsetDateTime::now_utc(),
     };
@@ -202,6 +223,7 @@ impl Session {
             .map(|v| (v.group.id, v.group.last_rev))
             .collect();
         self.floors = self.cursors.clone();
+        self.shapes = views.iter().map(|v| (v.group.id, Shape::of(v))).collect();
         hub.add_groups(key, self.cursors.keys().copied());
         let end = match self.start().await {
             Ok(()) => self.event_loop(stream, &mut inbox).await,
