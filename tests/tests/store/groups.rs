@@ -1,0 +1,1 @@
+//! `groups`: (being written).

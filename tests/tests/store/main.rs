@@ -1,0 +1,16 @@
+//! The store conformance suite (InfluxDB IOx's `interface_tests`): one test per MUST in
+//! `ports/src/store/*.rs`, over the store traits themselves — no HTTP, no use case — each run
+//! against a fresh SQLite file and a fresh PostgreSQL database, so a failure reads
+//! `store::postgres::<case>` and the two stores cannot drift apart unnoticed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod fixtures;
+mod health;
+mod users;
+mod sessions;
+mod groups;
+mod messages;
+mod pool;
+mod announcements;
+mod otp;
+mod transfer;
