@@ -41,6 +41,8 @@ pub struct App {
     /// The pool's use cases, for the expiry sweep.
     pool: confab_ports::service::Matchmaking,
     sweep_interval: std::time::Duration,
+    /// Closed after the last request: what was published reaches the other instances.
+    bus: std::sync::Arc<dyn confab_ports::bus::EventBus>,
 }
 
 impl App {
@@ -64,6 +66,7 @@ pub async fn build_with_clock(
     confab_http::install_recorder();
     let ports = wiring::ports(args, clock).await?;
     let accounts = confab_ports::service::Accounts::new(ports.clone());
+    let bus = std::sync::Arc::clone(&ports.bus);
     let pool = wiring::matchmaking(ports.clone(), args);
     let (router, hub) = wiring::router(ports, args);
     Ok(App {
@@ -73,6 +76,7 @@ pub async fn build_with_clock(
         accounts,
         router,
         hub,
+        bus,
     })
 }
 
@@ -98,6 +102,8 @@ pub async fn serve(
     // Also when serving failed before any signal: no sweep outlives its server.
     sweep.abort();
     let _ = sweep.await;
+    // Every request is answered: hand the last events to the other instances.
+    app.bus.close().await;
     served
 }
 

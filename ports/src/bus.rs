@@ -30,6 +30,11 @@ pub trait EventBus: Send + Sync {
     /// Whether events published now reach every instance. MUST return `Error::Unavailable`
     /// while a shared backend is unreachable (the in-process bus is always ready).
     async fn ready(&self) -> crate::Result<()>;
+
+    /// The server has stopped taking requests: MUST hand everything published before to the
+    /// backend (waiting a few seconds at most) and tell other instances that this one is
+    /// leaving, so a graceful stop loses no event. Publishing after it MAY be dropped.
+    async fn close(&self);
 }
 
 /// What a subscriber hears.

@@ -62,6 +62,11 @@ fn describe_bus() {
         "Seconds since this instance last heard its own heartbeat over Redis (0 without Redis)."
     );
     metrics::gauge!("bus_heartbeat_age_seconds").set(0.0);
+    metrics::describe_gauge!(
+        "bus_peers_heard",
+        "Other instances whose heartbeat this one hears over Redis (0 without Redis)."
+    );
+    metrics::gauge!("bus_peers_heard").set(0.0);
 }
 
 /// Counts requests by method, route and status, and times them.

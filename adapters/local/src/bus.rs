@@ -34,4 +34,8 @@ impl EventBus for LocalBus {
     async fn ready(&self) -> confab_ports::Result<()> {
         Ok(())
     }
+
+    async fn close(&self) {
+        // Every event was handed over when it was published.
+    }
 }

@@ -11,10 +11,17 @@
 //! - A subscription that is connected but hears nothing (Centrifugo #1189, Synapse #9351) is
 //!   found by a heartbeat each instance publishes and expects to hear back: silence for
 //!   [`Timing::silence`] drops the connection and makes a new one.
+//! - An instance that goes silent while this one still hears Redis (it lost Redis alone, or
+//!   died) may have committed events nobody heard: while a peer heard lately is silent, this
+//!   instance re-checks every poll interval too, until the peer is heard again, says `Bye`
+//!   (a graceful stop, after publishing everything), or is forgotten.
+//! - The channel is per Redis database (`confab:events:<db>`): pub/sub ignores database
+//!   numbers, and two deployments on one Redis must not hear each other.
 //!
 //! This module must never block a publisher, and never deliver an event twice to a local
 //! subscriber (its own events come back from Redis and are skipped).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -24,7 +31,7 @@ use confab_domain::Event;
 use confab_ports::bus::{EventBus, Feeds, Subscription};
 use futures::StreamExt;
 use redis::Client;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -32,8 +39,11 @@ use uuid::Uuid;
 use crate::codec::{self, Said, Saying};
 use crate::link::{Limits, Link};
 
-/// The one channel every instance publishes on and subscribes to.
-pub(crate) const CHANNEL: &str = "confab:events";
+/// The channel every instance of one deployment publishes on and subscribes to, for Redis
+/// database `db`.
+pub(crate) fn channel(db: i64) -> String {
+    format!("confab:events:{db}")
+}
 /// Events buffered per local subscriber before it hears `Missed` instead.
 const SUBSCRIBER_CAPACITY: usize = 4096;
 /// Encoded events waiting for the publisher; beyond this they are dropped (and others told).
@@ -54,6 +64,8 @@ pub struct Timing {
     pub poll: Duration,
     /// Longest wait for a connection, a subscription or a command.
     pub timeout: Duration,
+    /// How long a silent peer is waited for (with re-checks) before it counts as gone.
+    pub forget_peer: Duration,
 }
 
 impl Default for Timing {
@@ -63,6 +75,7 @@ impl Default for Timing {
             silence: Duration::from_millis(2500),
             poll: Duration::from_secs(1),
             timeout: Duration::from_secs(1),
+            forget_peer: Duration::from_secs(60),
         }
     }
 }
@@ -70,6 +83,9 @@ impl Default for Timing {
 /// What the tasks share with the bus.
 struct Shared {
     origin: Uuid,
+    channel: String,
+    /// Other instances, and when each was last heard.
+    peers: Mutex<HashMap<Uuid, Instant>>,
     feeds: Feeds,
     timing: Timing,
     /// Whether the subscription is connected and subscribed.
@@ -92,6 +108,22 @@ impl Shared {
 
     fn healthy(&self) -> bool {
         self.subscribed.load(Ordering::Acquire) && self.heartbeat_age() < self.timing.silence
+    }
+
+    fn peers(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Instant>> {
+        self.peers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forgets peers silent for too long; says whether one heard lately is silent now, and
+    /// how many are heard.
+    fn peer_silent(&self) -> (bool, usize) {
+        let mut peers = self.peers();
+        peers.retain(|_, heard| heard.elapsed() < self.timing.forget_peer);
+        let heard = peers
+            .values()
+            .filter(|heard| heard.elapsed() < self.timing.silence)
+            .count();
+        (heard < peers.len(), heard)
     }
 
     fn hear_myself(&self) {
@@ -123,7 +155,12 @@ impl Shared {
             Said::Heartbeat if mine => self.hear_myself(),
             // Delivered locally when published.
             _ if mine => {}
-            Said::Heartbeat => {}
+            Said::Heartbeat => {
+                self.peers().insert(envelope.origin, Instant::now());
+            }
+            Said::Bye => {
+                self.peers().remove(&envelope.origin);
+            }
             Said::Event(event) => {
                 metrics::counter!("bus_events_received_total").increment(1);
                 self.deliver(&Arc::new(event));
@@ -133,10 +170,18 @@ impl Shared {
     }
 }
 
+/// What the publisher task is handed.
+enum Outgoing {
+    /// An encoded event.
+    Payload(Vec<u8>),
+    /// Send everything before this, say `Bye`, answer, and stop.
+    Close(oneshot::Sender<()>),
+}
+
 /// Fan-out to every instance through Redis pub/sub.
 pub struct RedisBus {
     shared: Arc<Shared>,
-    outgoing: mpsc::Sender<Vec<u8>>,
+    outgoing: mpsc::Sender<Outgoing>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -151,8 +196,11 @@ impl std::fmt::Debug for RedisBus {
 impl RedisBus {
     /// Starts the publisher, the subscriber and the watchdog on the current runtime.
     pub(crate) fn start(client: Client, timing: Timing) -> Self {
+        let db = client.get_connection_info().redis_settings().db();
         let shared = Arc::new(Shared {
             origin: Uuid::now_v7(),
+            channel: channel(db),
+            peers: Mutex::new(HashMap::new()),
             feeds: Feeds::default(),
             timing,
             subscribed: AtomicBool::new(false),
@@ -193,7 +241,7 @@ impl EventBus for RedisBus {
         let payload = codec::encode(self.shared.origin, Saying::Event(&event));
         self.shared.deliver(&Arc::new(event));
         metrics::counter!("bus_events_published_total").increment(1);
-        if self.outgoing.try_send(payload).is_err() {
+        if self.outgoing.try_send(Outgoing::Payload(payload)).is_err() {
             metrics::counter!("bus_events_dropped_total").increment(1);
             self.shared.lost.store(true, Ordering::Release);
         }
@@ -201,6 +249,20 @@ impl EventBus for RedisBus {
 
     fn subscribe(&self) -> Subscription {
         self.shared.feeds.subscribe(SUBSCRIBER_CAPACITY)
+    }
+
+    async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        let wait = self.shared.timing.timeout * 2;
+        if self
+            .outgoing
+            .send_timeout(Outgoing::Close(done), wait)
+            .await
+            .is_ok()
+            && tokio::time::timeout(wait, closed).await.is_err()
+        {
+            tracing::warn!("events still queued for Redis at shutdown were not all sent");
+        }
     }
 
     async fn ready(&self) -> confab_ports::Result<()> {
@@ -217,19 +279,23 @@ impl EventBus for RedisBus {
 
 /// Sends queued payloads (several per round trip) and the heartbeat. A failed send drops
 /// what it carried and marks the loss, which is announced (`Lost`) with the next send that
-/// gets through, so the other instances re-check against the store.
-async fn publish_loop(shared: Arc<Shared>, link: Link, mut queued: mpsc::Receiver<Vec<u8>>) {
+/// gets through, so the other instances re-check against the store. On `Close` it sends what
+/// came before, says `Bye`, and stops.
+async fn publish_loop(shared: Arc<Shared>, link: Link, mut queued: mpsc::Receiver<Outgoing>) {
     let heartbeat = codec::encode(shared.origin, Saying::Heartbeat);
     let lost = codec::encode(shared.origin, Saying::Lost);
+    let bye = codec::encode(shared.origin, Saying::Bye);
     let mut beat = tokio::time::interval(shared.timing.heartbeat);
     beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut batch: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
     loop {
         // How many of the batch are signals of ours rather than events.
         let mut signals = 0;
+        let mut closing = None;
         tokio::select! {
             first = queued.recv() => match first {
-                Some(payload) => batch.push(payload),
+                Some(Outgoing::Payload(payload)) => batch.push(payload),
+                Some(Outgoing::Close(done)) => closing = Some(done),
                 None => return,
             },
             _ = beat.tick() => {
@@ -237,9 +303,10 @@ async fn publish_loop(shared: Arc<Shared>, link: Link, mut queued: mpsc::Receive
                 signals += 1;
             }
         }
-        while batch.len() < BATCH {
+        while closing.is_none() && batch.len() < BATCH {
             match queued.try_recv() {
-                Ok(payload) => batch.push(payload),
+                Ok(Outgoing::Payload(payload)) => batch.push(payload),
+                Ok(Outgoing::Close(done)) => closing = Some(done),
                 Err(_) => break,
             }
         }
@@ -247,11 +314,15 @@ async fn publish_loop(shared: Arc<Shared>, link: Link, mut queued: mpsc::Receive
             batch.push(lost.clone());
             signals += 1;
         }
+        if closing.is_some() {
+            batch.push(bye.clone());
+            signals += 1;
+        }
         let sent = link
             .run(|mut conn| {
                 let mut pipe = redis::pipe();
                 for payload in &batch {
-                    pipe.publish(CHANNEL, payload.as_slice()).ignore();
+                    pipe.publish(&shared.channel, payload.as_slice()).ignore();
                 }
                 async move { pipe.query_async::<()>(&mut conn).await }
             })
@@ -260,9 +331,13 @@ async fn publish_loop(shared: Arc<Shared>, link: Link, mut queued: mpsc::Receive
             let events = batch.len() - signals;
             metrics::counter!("bus_events_dropped_total").increment(events as u64);
             shared.lost.store(true, Ordering::Release);
-            tracing::debug!(error = %e, dropped = batch.len(), "publishing to Redis failed");
+            tracing::debug!(error = %e, dropped = events, "publishing to Redis failed");
         }
         batch.clear();
+        if let Some(done) = closing {
+            let _ = done.send(());
+            return;
+        }
     }
 }
 
@@ -274,7 +349,7 @@ async fn subscribe_loop(shared: Arc<Shared>, client: Client) {
     loop {
         let subscribed = tokio::time::timeout(timeout, async {
             let mut pubsub = client.get_async_pubsub().await?;
-            pubsub.subscribe(CHANNEL).await?;
+            pubsub.subscribe(&shared.channel).await?;
             Ok::<_, redis::RedisError>(pubsub)
         })
         .await;
@@ -337,15 +412,18 @@ async fn read_until_dead(shared: &Shared, pubsub: redis::aio::PubSub) -> &'stati
     }
 }
 
-/// While the subscription is down or silent, makes every subscriber re-check each poll
-/// interval: sockets still get every acknowledged message, late by at most that much.
+/// While the subscription is down or silent, or a peer heard lately is silent, makes every
+/// subscriber re-check each poll interval: sockets still get every acknowledged message, late
+/// by at most that much.
 async fn watchdog(shared: Arc<Shared>) {
     let mut tick = tokio::time::interval(shared.timing.poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         metrics::gauge!("bus_heartbeat_age_seconds").set(shared.heartbeat_age().as_secs_f64());
-        if !shared.healthy() {
+        let (peer_silent, peers_heard) = shared.peer_silent();
+        metrics::gauge!("bus_peers_heard").set(peers_heard as f64);
+        if !shared.healthy() || peer_silent {
             shared.feeds.missed();
         }
     }

@@ -87,16 +87,15 @@ impl Link {
             Ok(result) => result,
             Err(_) => Err(LinkError::Timeout(limit)),
         };
+        // Not waiting for the lock: whoever holds it is making a new connection already.
         if result.is_err()
             && let Some(failed) = used
-        {
-            let mut conn = self.conn.lock().await;
-            if conn
+            && let Ok(mut conn) = self.conn.try_lock()
+            && conn
                 .as_ref()
                 .is_some_and(|(generation, _)| *generation == failed)
-            {
-                *conn = None;
-            }
+        {
+            *conn = None;
         }
         result
     }

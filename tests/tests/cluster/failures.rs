@@ -12,6 +12,7 @@ use confab_tests::Body;
 use confab_tests::chat::id;
 use confab_tests::cluster::Cluster;
 use reqwest::Method;
+use tokio::task::block_in_place;
 
 use crate::team::{Client, everyone_heard_everything, send, team};
 
@@ -45,11 +46,11 @@ async fn redis_killed_and_restarted_mid_run_loses_nothing_and_nobody_reconnects(
     let mut cluster = Cluster::start(3, &[]).await;
     let mut clients = team(&cluster, 9, 3, "kill").await;
     round(&cluster, &mut clients, 0, 4).await;
-    cluster.redis.kill();
+    block_in_place(|| cluster.redis.kill());
     round(&cluster, &mut clients, 4, 8).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     round(&cluster, &mut clients, 8, 10).await;
-    cluster.redis.restart();
+    block_in_place(|| cluster.redis.restart());
     round(&cluster, &mut clients, 10, 14).await;
     everyone_heard_everything(&cluster, &mut clients, 3 * 14).await;
     still_open(&clients);
@@ -60,12 +61,12 @@ async fn redis_paused_past_the_heartbeat_then_resumed_loses_nothing() {
     let cluster = Cluster::start(3, &[]).await;
     let mut clients = team(&cluster, 9, 3, "pause").await;
     round(&cluster, &mut clients, 0, 4).await;
-    cluster.redis.pause();
+    block_in_place(|| cluster.redis.pause());
     round(&cluster, &mut clients, 4, 8).await;
     // Longer than the 2.5 s of silence that counts a subscription as dead.
     tokio::time::sleep(Duration::from_secs(4)).await;
     round(&cluster, &mut clients, 8, 10).await;
-    cluster.redis.resume();
+    block_in_place(|| cluster.redis.resume());
     round(&cluster, &mut clients, 10, 14).await;
     everyone_heard_everything(&cluster, &mut clients, 3 * 14).await;
     still_open(&clients);
@@ -97,15 +98,28 @@ async fn delay_to_other_instance(cluster: &Cluster, clients: &mut [Client], n: u
     started.elapsed()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn while_redis_is_down_another_instance_hears_each_message_within_the_bound() {
+/// How Redis goes away in a bound test.
+#[derive(Clone, Copy)]
+enum Outage {
+    /// SIGKILL: connections close, noticed at once.
+    Killed,
+    /// SIGSTOP: connections stay open and silent, noticed by the heartbeat.
+    Paused,
+}
+
+/// With Redis gone (as `outage` says), each message sent on one instance reaches a socket on
+/// the other within the documented bound; once Redis is back, live delivery resumes.
+async fn delivery_within_the_bound(outage: Outage) {
     let mut cluster = Cluster::start(2, &[]).await;
     // Two clients in one group: one on each instance.
     let mut clients = team(&cluster, 2, 1, "bound").await;
     assert_ne!(clients[0].node, clients[1].node);
     let live = delay_to_other_instance(&cluster, &mut clients, 0).await;
     assert!(live < Duration::from_secs(2), "live delivery took {live:?}");
-    cluster.redis.kill();
+    match outage {
+        Outage::Killed => block_in_place(|| cluster.redis.kill()),
+        Outage::Paused => block_in_place(|| cluster.redis.pause()),
+    }
     // Right after the outage began (not noticed yet), and well into it.
     for n in 1..=4 {
         let took = delay_to_other_instance(&cluster, &mut clients, n).await;
@@ -115,9 +129,11 @@ async fn while_redis_is_down_another_instance_hears_each_message_within_the_boun
         );
         tokio::time::sleep(Duration::from_millis(700)).await;
     }
-    cluster.redis.restart();
+    match outage {
+        Outage::Killed => block_in_place(|| cluster.redis.restart()),
+        Outage::Paused => block_in_place(|| cluster.redis.resume()),
+    }
     let back = Instant::now();
-    // Once Redis is back, live delivery resumes.
     loop {
         let took = delay_to_other_instance(&cluster, &mut clients, 100).await;
         if took < Duration::from_millis(500) {
@@ -131,6 +147,16 @@ async fn while_redis_is_down_another_instance_hears_each_message_within_the_boun
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_redis_is_down_another_instance_hears_each_message_within_the_bound() {
+    delivery_within_the_bound(Outage::Killed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_redis_is_silent_another_instance_hears_each_message_within_the_bound() {
+    delivery_within_the_bound(Outage::Paused).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_reports_redis_and_metrics_show_the_bus() {
     let mut cluster = Cluster::start(2, &[]).await;
     for node in &cluster.nodes {
@@ -141,7 +167,11 @@ async fn readyz_reports_redis_and_metrics_show_the_bus() {
             .call(Method::GET, "/metrics", None, Body::None)
             .await
             .text;
-        for name in ["bus_heartbeat_age_seconds", "bus_rechecks_total"] {
+        for name in [
+            "bus_heartbeat_age_seconds",
+            "bus_rechecks_total",
+            "bus_peers_heard",
+        ] {
             assert!(metrics.contains(name), "{name} missing from /metrics");
         }
     }
@@ -155,7 +185,7 @@ async fn readyz_reports_redis_and_metrics_show_the_bus() {
     for name in ["bus_events_published_total", "bus_events_received_total"] {
         assert!(metrics.contains(name), "{name} missing from /metrics");
     }
-    cluster.redis.kill();
+    block_in_place(|| cluster.redis.kill());
     let down = Instant::now();
     for node in &cluster.nodes {
         loop {
@@ -176,7 +206,7 @@ async fn readyz_reports_redis_and_metrics_show_the_bus() {
             .await
             .expect(200);
     }
-    cluster.redis.restart();
+    block_in_place(|| cluster.redis.restart());
     let up = Instant::now();
     for node in &cluster.nodes {
         while node
@@ -203,8 +233,9 @@ async fn while_redis_is_down_group_changes_reach_another_instance_through_the_re
     let newcomer = a.register("newcomer").await;
     let group = id(&a.create_group(&owner, "before", &[&watcher]).await);
     let mut ws = b.ws(&watcher).await;
-    cluster.redis.kill();
+    block_in_place(|| cluster.redis.kill());
     let a = &cluster.nodes[0];
+    let started = Instant::now();
     // Made on instance 0 while the bus is down; the watcher's socket is on instance 1.
     a.patch(
         &format!("/groups/{group}"),
@@ -215,7 +246,6 @@ async fn while_redis_is_down_group_changes_reach_another_instance_through_the_re
     .expect(200);
     a.add_member(&owner, &group, &newcomer, None).await;
     let fresh = id(&a.create_group(&owner, "fresh", &[&watcher]).await);
-    let started = Instant::now();
     let updated = ws
         .take(|f| f["type"] == "group.updated" && f["group"]["name"] == "after")
         .await;

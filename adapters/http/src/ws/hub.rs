@@ -26,6 +26,9 @@ pub type SessionKey = u64;
 struct Entry {
     user: UserId,
     inbox: mpsc::Sender<Delivery>,
+    /// A `Resync` is queued and its re-check has not started: another loss adds nothing, so
+    /// a burst of losses costs each session one re-check, not one each.
+    resync_queued: bool,
 }
 
 #[derive(Default)]
@@ -189,7 +192,14 @@ impl Hub {
         let mut index = self.lock();
         index.next += 1;
         let key = index.next;
-        index.sessions.insert(key, Entry { user, inbox: tx });
+        index.sessions.insert(
+            key,
+            Entry {
+                user,
+                inbox: tx,
+                resync_queued: false,
+            },
+        );
         index.by_user.entry(user).or_default().insert(key);
         for group in groups {
             index.by_group.entry(group).or_default().insert(key);
@@ -198,18 +208,38 @@ impl Hub {
         (key, rx)
     }
 
-    /// Replaces a session's routing with `groups`, as just read from the store: after a loss
-    /// on the bus, the membership events that kept it current may be among what was lost.
-    pub fn set_groups(&self, key: SessionKey, groups: impl IntoIterator<Item = GroupId>) {
+    /// Corrects a session's routing after a re-check read its groups from the store: routes
+    /// `current` to it and stops routing `gone` (groups it had but no longer has). Nothing
+    /// else is removed, so a group joined after the store was read keeps the route the hub
+    /// gave it on the join.
+    pub fn reroute(
+        &self,
+        key: SessionKey,
+        current: impl IntoIterator<Item = GroupId>,
+        gone: &[GroupId],
+    ) {
         let mut index = self.lock();
-        if index.sessions.contains_key(&key) {
-            index.by_group.retain(|_, set| {
+        if !index.sessions.contains_key(&key) {
+            return;
+        }
+        for group in current {
+            index.by_group.entry(group).or_default().insert(key);
+        }
+        for group in gone {
+            if let Some(set) = index.by_group.get_mut(group) {
                 set.remove(&key);
-                !set.is_empty()
-            });
-            for group in groups {
-                index.by_group.entry(group).or_default().insert(key);
+                if set.is_empty() {
+                    index.by_group.remove(group);
+                }
             }
+        }
+    }
+
+    /// A session starts the re-check its `Resync` asked for, before it reads the store: a loss
+    /// from now on queues another.
+    pub fn recheck_started(&self, key: SessionKey) {
+        if let Some(entry) = self.lock().sessions.get_mut(&key) {
+            entry.resync_queued = false;
         }
     }
 
@@ -254,12 +284,17 @@ impl Hub {
 
     fn resync_all(&self) {
         let mut index = self.lock();
-        let full: Vec<SessionKey> = index
-            .sessions
-            .iter()
-            .filter(|(_, e)| e.inbox.try_send(Delivery::Resync).is_err())
-            .map(|(k, _)| *k)
-            .collect();
+        let mut full = Vec::new();
+        for (key, entry) in index.sessions.iter_mut() {
+            if entry.resync_queued {
+                continue;
+            }
+            if entry.inbox.try_send(Delivery::Resync).is_ok() {
+                entry.resync_queued = true;
+            } else {
+                full.push(*key);
+            }
+        }
         for key in full {
             index.remove(key);
         }
@@ -408,14 +443,46 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn set_groups_replaces_a_sessions_routing() {
+    async fn reroute_adds_current_groups_drops_gone_ones_and_keeps_the_rest() {
         let (bus, hub) = hub(16);
-        let (old, new) = (GroupId::new(), GroupId::new());
-        let (key, mut rx) = hub.attach(UserId::new(), [old]);
-        hub.set_groups(key, [new]);
-        publish(&bus, Event::GroupUpdated { group_id: old });
-        publish(&bus, Event::GroupUpdated { group_id: new });
-        assert_eq!(next(&mut rx).await, Event::GroupUpdated { group_id: new });
+        let (gone, kept, found, joined) =
+            (GroupId::new(), GroupId::new(), GroupId::new(), GroupId::new());
+        let user = UserId::new();
+        let (key, mut rx) = hub.attach(user, [gone, kept]);
+        // A join the re-check's read did not see yet.
+        publish(
+            &bus,
+            Event::GroupCreated {
+                group_id: joined,
+                members: vec![user],
+            },
+        );
+        assert!(matches!(next(&mut rx).await, Event::GroupCreated { .. }));
+        hub.reroute(key, [kept, found], &[gone]);
+        for g in [gone, kept, found, joined] {
+            publish(&bus, Event::GroupUpdated { group_id: g });
+        }
+        for g in [kept, found, joined] {
+            assert_eq!(next(&mut rx).await, Event::GroupUpdated { group_id: g });
+        }
         assert!(rx.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn losses_in_a_burst_queue_one_resync_until_it_starts() {
+        let (bus, hub) = hub(16);
+        let (key, mut rx) = hub.attach(UserId::new(), []);
+        for _ in 0..5 {
+            bus.missed();
+            tokio::task::yield_now().await;
+        }
+        let got = tokio::time::timeout(Duration::from_secs(2), rx.recv()).await;
+        assert!(matches!(got, Ok(Some(Delivery::Resync))));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(rx.try_recv().is_err(), "one Resync for the burst");
+        hub.recheck_started(key);
+        bus.missed();
+        let got = tokio::time::timeout(Duration::from_secs(2), rx.recv()).await;
+        assert!(matches!(got, Ok(Some(Delivery::Resync))), "a loss after the start counts");
     }
 }

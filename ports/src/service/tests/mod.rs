@@ -74,6 +74,8 @@ impl EventBus for RecordingBus {
     async fn ready(&self) -> Result<()> {
         Ok(())
     }
+
+    async fn close(&self) {}
 }
 
 /// One mock per port; turned into the use cases once the expectations are set. A mock without

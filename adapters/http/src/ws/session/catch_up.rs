@@ -82,15 +82,13 @@ impl Session {
     /// client of groups it gained (`group.created`) or lost (`member.left`), and brings every
     /// group up to date from the store — so nothing published during the loss is missed.
     pub(super) async fn recheck(&mut self) -> Step {
+        if let Some(key) = self.hub_key {
+            self.state.hub.recheck_started(key);
+        }
         let views = match self.state.conversations.list_groups(&self.principal).await {
             Ok(v) => v,
             Err(_) => return Err(End::Failed),
         };
-        if let Some(key) = self.hub_key {
-            self.state
-                .hub
-                .set_groups(key, views.iter().map(|v| v.group.id));
-        }
         let now: HashSet<GroupId> = views.iter().map(|v| v.group.id).collect();
         let gone: Vec<GroupId> = self
             .cursors
@@ -98,6 +96,9 @@ impl Session {
             .filter(|g| !now.contains(g))
             .copied()
             .collect();
+        if let Some(key) = self.hub_key {
+            self.state.hub.reroute(key, now.iter().copied(), &gone);
+        }
         let mine = me(&self.principal);
         for group in gone {
             self.forget(group);

@@ -40,11 +40,28 @@ impl Session {
         {
             return Ok(());
         }
-        let id = |g: GroupId| g.as_uuid();
         match event {
             Event::MessageCreated { message }
             | Event::MessageUpdated { message }
             | Event::MessageDeleted { message } => self.deliver_change(message).await,
+            Event::GroupCreated { .. }
+            | Event::GroupUpdated { .. }
+            | Event::GroupClosed { .. }
+            | Event::GroupDeleted { .. }
+            | Event::PoolMatched { .. } => self.on_group_event(event).await,
+            Event::MemberJoined { .. }
+            | Event::MemberLeft { .. }
+            | Event::MemberRoleChanged { .. } => self.on_member_event(event).await,
+            Event::Typing { .. } | Event::Read { .. } | Event::AnnouncementCreated { .. } => {
+                self.on_relayed_event(event).await
+            }
+        }
+    }
+
+    /// A group came, changed, closed or went (a pool match brings one).
+    async fn on_group_event(&mut self, event: &Event) -> Step {
+        let id = |g: GroupId| g.as_uuid();
+        match event {
             // Already known from the group list read at connect: the client has it.
             Event::GroupCreated { group_id, .. } if self.cursors.contains_key(group_id) => Ok(()),
             Event::GroupCreated { group_id, .. } => {
@@ -82,6 +99,28 @@ impl Session {
                 })
                 .await
             }
+            Event::PoolMatched { group_id, .. } => {
+                if let Some((frame, _)) = self
+                    .group_frame(*group_id, |group| ServerFrame::PoolMatched { group })
+                    .await?
+                {
+                    // Normally group.created came first; if not, the room starts here, unseen.
+                    self.route(*group_id);
+                    self.cursors.entry(*group_id).or_insert(0);
+                    self.floors.entry(*group_id).or_insert(0);
+                    self.send(&frame).await?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Someone joined, left or changed role; this user's own join brings the group.
+    async fn on_member_event(&mut self, event: &Event) -> Step {
+        let mine = me(&self.principal);
+        let id = |g: GroupId| g.as_uuid();
+        match event {
             Event::MemberJoined {
                 group_id,
                 user_id,
@@ -128,6 +167,15 @@ impl Session {
                 })
                 .await
             }
+            _ => Ok(()),
+        }
+    }
+
+    /// Typing, read markers and announcements, relayed as they are (never one's own).
+    async fn on_relayed_event(&mut self, event: &Event) -> Step {
+        let mine = me(&self.principal);
+        let id = |g: GroupId| g.as_uuid();
+        match event {
             Event::Typing { group_id, user_id } if *user_id != mine => {
                 self.send(&ServerFrame::Typing {
                     group_id: id(*group_id),
@@ -154,19 +202,7 @@ impl Session {
                 })
                 .await
             }
-            Event::PoolMatched { group_id, .. } => {
-                if let Some((frame, _)) = self
-                    .group_frame(*group_id, |group| ServerFrame::PoolMatched { group })
-                    .await?
-                {
-                    // Normally group.created came first; if not, the room starts here, unseen.
-                    self.route(*group_id);
-                    self.cursors.entry(*group_id).or_insert(0);
-                    self.floors.entry(*group_id).or_insert(0);
-                    self.send(&frame).await?;
-                }
-                Ok(())
-            }
+            _ => Ok(()),
         }
     }
 }

@@ -8,6 +8,8 @@
 //! ready, keeps serving its own instance, and recovers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod leaving;
+
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::time::Duration;
@@ -21,7 +23,7 @@ use tokio::time::{Instant, timeout, timeout_at};
 use uuid::Uuid;
 
 /// The channel every `RedisBus` publishes on (adapters/redis/src/bus.rs).
-const CHANNEL: &str = "confab:events";
+const CHANNEL: &str = "confab:events:0";
 /// Longest wait for something that should happen at once (a fence crossing, a local event).
 const PROMPT: Duration = Duration::from_secs(10);
 /// How soon an instance hands its own events to its own subscribers, whatever Redis does.

@@ -1,0 +1,135 @@
+//! The codec both ways, and what it refuses.
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use confab_domain::{
+    Announcement, AnnouncementId, ClientId, GroupId, Message, MessageId, Role, UserId,
+};
+use time::macros::datetime;
+
+fn message(deleted: bool) -> Message {
+    Message {
+        id: MessageId::new(),
+        group_id: GroupId::new(),
+        seq: 7,
+        rev: 12,
+        created_rev: 9,
+        sender_id: UserId::new(),
+        body: "héllo\nthere 👋".into(),
+        client_id: Some(ClientId::parse("c-1").unwrap()),
+        created_at: datetime!(2026-12-02 10:00:00.123 UTC),
+        edited_at: (!deleted).then_some(datetime!(2026-12-02 10:01:00.456 UTC)),
+        deleted,
+    }
+}
+
+/// One of every event, so a new variant that is not mirrored fails here.
+fn every_event() -> Vec<Event> {
+    let (g, u, v) = (GroupId::new(), UserId::new(), UserId::new());
+    vec![
+        Event::MessageCreated {
+            message: message(false),
+        },
+        Event::MessageUpdated {
+            message: message(false),
+        },
+        Event::MessageDeleted {
+            message: message(true),
+        },
+        Event::GroupCreated {
+            group_id: g,
+            members: vec![u, v],
+        },
+        Event::GroupUpdated { group_id: g },
+        Event::GroupClosed { group_id: g },
+        Event::GroupDeleted {
+            group_id: g,
+            members: vec![u],
+        },
+        Event::MemberJoined {
+            group_id: g,
+            user_id: u,
+            role: Role::Admin,
+        },
+        Event::MemberLeft {
+            group_id: g,
+            user_id: u,
+        },
+        Event::MemberRoleChanged {
+            group_id: g,
+            user_id: v,
+            role: Role::Owner,
+        },
+        Event::Typing {
+            group_id: g,
+            user_id: u,
+        },
+        Event::Read {
+            group_id: g,
+            user_id: u,
+            seq: 3,
+        },
+        Event::AnnouncementCreated {
+            announcement: Announcement {
+                id: AnnouncementId::new(),
+                sender_id: u,
+                body: "maintenance".into(),
+                created_at: datetime!(2026-12-02 11:00:00.000 UTC),
+            },
+        },
+        Event::PoolMatched {
+            group_id: g,
+            members: vec![u, v],
+        },
+    ]
+}
+
+#[test]
+fn every_event_and_signal_comes_back_as_it_went() {
+    let origin = Uuid::now_v7();
+    for event in every_event() {
+        let back = decode(&encode(origin, Saying::Event(&event))).unwrap();
+        assert_eq!(
+            back,
+            Envelope {
+                origin,
+                said: Said::Event(event)
+            }
+        );
+    }
+    for (saying, said) in [
+        (Saying::Heartbeat, Said::Heartbeat),
+        (Saying::Lost, Said::Lost),
+    ] {
+        assert_eq!(
+            decode(&encode(origin, saying)).unwrap(),
+            Envelope { origin, said }
+        );
+    }
+}
+
+#[test]
+fn a_message_event_is_compact() {
+    let event = Event::MessageCreated {
+        message: message(false),
+    };
+    let bytes = encode(Uuid::now_v7(), Saying::Event(&event));
+    // Four ids (64 bytes), the body and a few varints: far below its JSON.
+    assert!(bytes.len() < 120, "{} bytes", bytes.len());
+}
+
+#[test]
+fn garbage_an_unknown_version_and_truncation_are_errors_not_panics() {
+    assert!(matches!(decode(&[]), Err(DecodeError::Empty)));
+    assert!(matches!(decode(&[2, 0, 0]), Err(DecodeError::Version(2))));
+    let good = encode(Uuid::now_v7(), Saying::Event(&every_event()[0]));
+    for cut in 1..good.len() {
+        assert!(decode(&good[..cut]).is_err(), "cut at {cut}");
+    }
+    for noise in [
+        vec![1u8; 64],
+        vec![1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f],
+    ] {
+        assert!(decode(&noise).is_err());
+    }
+}
