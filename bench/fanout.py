@@ -50,6 +50,13 @@ def proc_ticks(pid: int) -> tuple[int, int, int]:
     return int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14]), int(fields[1])
 
 
+def _parent(pid: int) -> int:
+    try:
+        return proc_ticks(pid)[2]
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
 def tree_ticks(root: int) -> int:
     """CPU of a process and its live children, plus the children it has reaped."""
     own, reaped, _ = proc_ticks(root)
@@ -63,6 +70,22 @@ def tree_ticks(root: int) -> int:
             if ppid == root:
                 total += used
     return total
+
+
+def all_ticks() -> dict[int, tuple[str, int]]:
+    """Every process: pid -> (name, utime + stime)."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    raw = f.read()
+                fields = raw.rsplit(")", 1)[1].split()
+                out[int(entry)] = (raw[raw.index("(") + 1:raw.rindex(")")],
+                                   int(fields[11]) + int(fields[12]))
+            except (OSError, IndexError, ValueError):
+                continue
+    return out
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -504,6 +527,7 @@ async def main() -> None:
     ticks0 = {pid: proc_ticks(pid)[0] for pid in pids}
     watch0 = {name: tree_ticks(pid) for name, pid in watch.items()}
     busy0, all0 = machine_ticks()
+    everyone0 = all_ticks()
     cpu0 = process_cpu_seconds()
     for pipe in pipes:
         pipe.send(("start",))
@@ -513,6 +537,7 @@ async def main() -> None:
     ticks1 = {pid: proc_ticks(pid)[0] for pid in pids}
     watch1 = {name: tree_ticks(pid) for name, pid in watch.items()}
     busy1, all1 = machine_ticks()
+    everyone1 = all_ticks()
     cpu1 = process_cpu_seconds()
     group_size = [sum(1 for j in range(args.sockets) if j % args.groups == g)
                   for g in range(args.groups)]
@@ -562,14 +587,27 @@ async def main() -> None:
             others[k] = others.get(k, 0) + v
     print(f"other frames: {others}")
     per_instance = [(ticks1[p] - ticks0[p]) / TICK / window * 100 for p in pids]
+    per_watch = {n: (watch1[n] - watch0[n]) / TICK / window * 100 for n in watch}
+    client = [(cpu1 - cpu0) / window * 100] + [r["cpu"] / window * 100 for r in results]
+    machine = (busy1 - busy0) / max(1, all1 - all0) * 100 * (os.cpu_count() or 1)
     print("cpu % of one core over the window: instances " +
           ", ".join(f"{u.rsplit(':', 1)[1]}={c:.0f}" for u, c in zip(urls, per_instance)) +
           f" (sum {sum(per_instance):.0f})" +
-          "".join(f"; {n} {(watch1[n] - watch0[n]) / TICK / window * 100:.0f}" for n in watch) +
-          f"; client sender {(cpu1 - cpu0) / window * 100:.0f}, receivers " +
-          ", ".join(f"{r['cpu'] / window * 100:.0f}" for r in results) +
-          f"; machine {(busy1 - busy0) / max(1, all1 - all0) * 100:.0f}% of "
-          f"{os.cpu_count()} cores")
+          "".join(f"; {n} {c:.0f}" for n, c in per_watch.items()) +
+          f"; client sender {client[0]:.0f}, receivers " +
+          ", ".join(f"{c:.0f}" for c in client[1:]) +
+          f"; machine {machine:.0f} of {(os.cpu_count() or 1) * 100}, of which not these "
+          f"processes {machine - sum(per_instance) - sum(per_watch.values()) - sum(client):.0f}")
+    # Who else used the CPU (processes alive at both ends of the window, not ours).
+    ours = set(pids) | {os.getpid()} | {p.pid for p in procs} | set(watch.values())
+    ours |= {pid for pid in everyone1 if any(
+        _parent(pid) == root for root in set(watch.values()) | {os.getpid()})}
+    elsewhere: dict[str, float] = {}
+    for pid, (name, t1) in everyone1.items():
+        if pid in everyone0 and pid not in ours:
+            elsewhere[name] = elsewhere.get(name, 0) + (t1 - everyone0[pid][1]) / TICK / window * 100
+    top = sorted(elsewhere.items(), key=lambda kv: -kv[1])[:4]
+    print("other processes (% of a core): " + ", ".join(f"{n} {c:.0f}" for n, c in top if c >= 1))
     for u, b, a in zip(urls, before_metrics, after_metrics):
         print(f"metrics {u.rsplit(':', 1)[1]}: " +
               ", ".join(f"{k.removesuffix('_total')} +{a.get(k, 0) - b.get(k, 0):.0f}"

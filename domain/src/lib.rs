@@ -7,6 +7,7 @@
 
 mod announcement;
 mod country;
+pub mod decide;
 mod display_name;
 mod email;
 mod event;
@@ -18,6 +19,7 @@ mod otp;
 mod password;
 pub mod policy;
 pub mod pool;
+mod search;
 mod user;
 mod username;
 
@@ -36,6 +38,7 @@ pub use otp::{
 };
 pub use password::Password;
 pub use policy::{Refusal, Role};
+pub use search::{MAX_WORD_BYTES, search_words};
 pub use user::{GlobalRole, User};
 pub use username::Username;
 

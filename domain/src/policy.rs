@@ -47,6 +47,12 @@ pub enum Refusal {
     /// The group is closed or expired (410).
     #[error(transparent)]
     Closed(#[from] Closed),
+    /// What the request names is not there, or the caller may not know it is (404).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness rule; names the field that is taken (409).
+    #[error("{0} is already taken")]
+    Conflict(&'static str),
 }
 
 /// Something a member may try to do to a group.

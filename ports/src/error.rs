@@ -64,6 +64,8 @@ impl From<confab_domain::Refusal> for Error {
             confab_domain::Refusal::Forbidden(why) => Error::Forbidden(why.into()),
             confab_domain::Refusal::Invalid(invalid) => Error::Invalid(invalid),
             confab_domain::Refusal::Closed(closed) => Error::Gone(closed.0.into()),
+            confab_domain::Refusal::NotFound(what) => Error::NotFound(what),
+            confab_domain::Refusal::Conflict(field) => Error::Conflict { field },
         }
     }
 }

@@ -2,15 +2,16 @@
 //! checks and its writes are not interleaved with another write to the same group.
 
 use async_trait::async_trait;
-use confab_domain::policy::{self, Action, Leaving, RoleChange};
-use confab_domain::{Alias, GroupId, GroupKind, GroupName, Role, Timestamp, UserId, pair_key};
+use confab_domain::decide::{self, Close};
+use confab_domain::policy::{RoleChange, Standing as MemberStanding};
+use confab_domain::{Alias, GroupId, GroupName, Role, Timestamp, UserId, pair_key};
 use confab_ports::store::{Closing, GroupView, Groups, Member, NewGroup, Removal, RoleChanged};
 use confab_ports::{Error, Result};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::PgStore;
-use crate::chat_rows::{self, Standing, standing, standing_for_write, view};
+use crate::chat_rows::{self, standing, standing_for_write, view};
 use crate::error::StoreResult;
 use crate::rows::{as_i64, millis};
 
@@ -129,9 +130,8 @@ async fn delete_or_close(
     now: Timestamp,
 ) -> StoreResult<Closing> {
     let s = standing_for_write(conn, actor, group).await?;
-    policy::can(s.group.kind, s.role, Action::DeleteOrClose).map_err(Error::from)?;
-    match s.group.kind {
-        GroupKind::Group => {
+    match decide::delete_or_close(s.role, &s.group).map_err(Error::from)? {
+        Close::DeleteGroup => {
             let members = chat_rows::members(conn, group)
                 .await?
                 .into_iter()
@@ -140,8 +140,8 @@ async fn delete_or_close(
             delete_group(conn, group).await?;
             Ok(Closing::Deleted { members })
         }
-        GroupKind::Direct if s.group.closed_at.is_some() => Ok(Closing::AlreadyClosed),
-        GroupKind::Direct => {
+        Close::AlreadyClosed => Ok(Closing::AlreadyClosed),
+        Close::CloseChat => {
             sqlx::query("UPDATE groups SET closed_at = $2 WHERE id = $1")
                 .bind(group.as_uuid())
                 .bind(millis(now))
@@ -161,14 +161,11 @@ async fn add_member(
     now: Timestamp,
 ) -> StoreResult<Member> {
     let s = standing_for_write(conn, actor, group).await?;
-    policy::can(s.group.kind, s.role, Action::AddMember).map_err(Error::from)?;
-    let role = policy::joining_role(role).map_err(Error::from)?;
-    if !user_exists(conn, target).await? {
-        return Err(Error::NotFound("user").into());
-    }
-    if chat_rows::member(conn, group, target).await?.is_some() {
-        return Err(Error::Conflict { field: "user_id" }.into());
-    }
+    let exists = user_exists(conn, target).await?;
+    let current = chat_rows::member(conn, group, target)
+        .await?
+        .map(|m| m.role);
+    let role = decide::add_member(s.role, &s.group, role, exists, current).map_err(Error::from)?;
     // A newcomer starts with the history read: unread counts what arrives after joining.
     insert_member(conn, group, target, role, now, s.group.last_seq).await?;
     chat_rows::member(conn, group, target)
@@ -199,13 +196,11 @@ async fn change_role(
     role: Role,
 ) -> StoreResult<RoleChanged> {
     let s = standing_for_write(conn, actor, group).await?;
-    // Only the owner may change roles: say so before saying whether the target is a member.
-    policy::can(s.group.kind, s.role, Action::ChangeRole).map_err(Error::from)?;
     let current = chat_rows::member(conn, group, target)
         .await?
-        .ok_or(Error::NotFound("member"))?;
-    let change = policy::change_role(s.group.kind, actor, s.role, target, current.role, role)
-        .map_err(Error::from)?;
+        .map(|m| m.role);
+    let change =
+        decide::change_role(&s.group, actor, s.role, target, current, role).map_err(Error::from)?;
     match change {
         RoleChange::Unchanged => {}
         RoleChange::Set { target, role } => set_role(conn, group, target, role).await?,
@@ -232,30 +227,6 @@ async fn delete_member(conn: &mut PgConnection, group: GroupId, user: UserId) ->
     Ok(())
 }
 
-async fn remove_other(
-    conn: &mut PgConnection,
-    s: &Standing,
-    group: GroupId,
-    target: UserId,
-) -> StoreResult<Removal> {
-    // Whether the actor may remove anyone at all comes before whether the target is there.
-    policy::can(
-        s.group.kind,
-        s.role,
-        Action::Remove {
-            target: Role::Member,
-        },
-    )
-    .map_err(Error::from)?;
-    let other = chat_rows::member(conn, group, target)
-        .await?
-        .ok_or(Error::NotFound("member"))?;
-    policy::can(s.group.kind, s.role, Action::Remove { target: other.role })
-        .map_err(Error::from)?;
-    delete_member(conn, group, target).await?;
-    Ok(Removal::Removed)
-}
-
 async fn remove_member(
     conn: &mut PgConnection,
     actor: UserId,
@@ -263,21 +234,21 @@ async fn remove_member(
     target: UserId,
 ) -> StoreResult<Removal> {
     let s = standing_for_write(conn, actor, group).await?;
-    if target != actor {
-        return remove_other(conn, &s, group, target).await;
-    }
-    let remaining: Vec<policy::Standing> = chat_rows::members(conn, group)
+    let members: Vec<MemberStanding> = chat_rows::members(conn, group)
         .await?
-        .into_iter()
-        .filter(|m| m.user.id != actor)
+        .iter()
         .map(|m| m.standing())
         .collect();
-    match policy::leave(s.group.kind, s.role, &remaining).map_err(Error::from)? {
-        Leaving::DeleteGroup => {
+    match decide::remove_member(&s.group, actor, s.role, target, &members).map_err(Error::from)? {
+        decide::Removal::Remove(other) => {
+            delete_member(conn, group, other).await?;
+            Ok(Removal::Removed)
+        }
+        decide::Removal::DeleteGroup => {
             delete_group(conn, group).await?;
             Ok(Removal::GroupDeleted)
         }
-        Leaving::Left { new_owner } => {
+        decide::Removal::Leave { new_owner } => {
             delete_member(conn, group, actor).await?;
             if let Some(next) = new_owner {
                 set_role(conn, group, next, Role::Owner).await?;
@@ -294,7 +265,7 @@ async fn mark_read(
     seq: u64,
 ) -> StoreResult<u64> {
     let s = standing(conn, user, group).await?;
-    let target = as_i64(seq.min(s.group.last_seq));
+    let target = as_i64(decide::read_marker(&s.group, seq));
     let marker: i64 = sqlx::query_scalar(
         "UPDATE members SET last_read_seq = greatest(last_read_seq, $3)
           WHERE group_id = $1 AND user_id = $2 RETURNING last_read_seq",
@@ -331,7 +302,7 @@ async fn rename(
     name: GroupName,
 ) -> StoreResult<GroupView> {
     let s = standing_for_write(conn, actor, group).await?;
-    policy::can(s.group.kind, s.role, Action::Rename).map_err(Error::from)?;
+    decide::rename(s.role, &s.group).map_err(Error::from)?;
     sqlx::query("UPDATE groups SET name = $2 WHERE id = $1")
         .bind(group.as_uuid())
         .bind(name.as_str())

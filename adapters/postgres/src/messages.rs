@@ -3,7 +3,7 @@
 //! same transaction as the message row: gapless, and never repeated.
 
 use async_trait::async_trait;
-use confab_domain::policy;
+use confab_domain::decide::{self, Append, Delete};
 use confab_domain::{Body, GroupId, Message, MessageId, Timestamp, UserId};
 use confab_ports::store::{Appended, Changed, Cursor, Messages, NewMessage, Page};
 use confab_ports::{Error, Result};
@@ -69,15 +69,13 @@ async fn by_client_id(conn: &mut PgConnection, m: &NewMessage) -> StoreResult<Op
 async fn append(conn: &mut PgConnection, m: &NewMessage) -> StoreResult<Appended> {
     // The lock comes first: a retry racing its original waits here, then finds it below.
     let s = standing_for_write(conn, m.sender_id, m.group_id).await?;
-    // A retry is answered with the first message even if the chat closed meanwhile: the send
-    // it retries was accepted.
-    if let Some(first) = by_client_id(conn, m).await? {
+    let earlier = by_client_id(conn, m).await?;
+    if let Append::Repeat(first) = decide::append(&s.group, earlier, m.now).map_err(Error::from)? {
         return Ok(Appended {
             message: first,
             duplicate: true,
         });
     }
-    s.group.check_writable(m.now).map_err(Error::from)?;
     let (seq, rev) = next_seq_and_rev(conn, m.group_id, m.now).await?;
     sqlx::query(
         "INSERT INTO messages (id, group_id, seq, rev, created_rev, sender_id, body, client_id,
@@ -134,8 +132,7 @@ async fn edit(
     now: Timestamp,
 ) -> StoreResult<Changed> {
     let (m, s) = for_change(conn, actor, id).await?;
-    policy::edit_message(actor, m.sender_id, m.deleted).map_err(Error::from)?;
-    s.group.check_writable(now).map_err(Error::from)?;
+    decide::edit(actor, &s.group, &m, now).map_err(Error::from)?;
     let rev = next_rev(conn, m.group_id).await?;
     sqlx::query(
         "UPDATE messages SET body = $2, rev = $3, edited_at = $4, words = $5::tsvector
@@ -162,9 +159,9 @@ async fn delete(
     now: Timestamp,
 ) -> StoreResult<Changed> {
     let (m, s) = for_change(conn, actor, id).await?;
-    policy::delete_message(s.group.kind, actor, s.role, m.sender_id).map_err(Error::from)?;
-    s.group.check_writable(now).map_err(Error::from)?;
-    if m.deleted {
+    if decide::delete(actor, s.role, &s.group, &m, now).map_err(Error::from)?
+        == Delete::AlreadyDeleted
+    {
         return Ok(Changed {
             message: m,
             changed: false,

@@ -5,7 +5,8 @@
 //! short statements.
 
 use async_trait::async_trait;
-use confab_domain::pool::{self, Waiting};
+use confab_domain::decide;
+use confab_domain::pool::Waiting;
 use confab_domain::{Country, GroupId, Role, Timestamp, UserId};
 use confab_ports::store::{Joined, MatchPool, PoolJoin, Swept};
 use confab_ports::{Error, Result};
@@ -82,23 +83,12 @@ async fn join(conn: &mut PgConnection, j: &PoolJoin) -> StoreResult<Joined> {
         .await?
         .ok_or(Error::NotFound("user"))?;
     let country = country.map(Country::from_trusted);
-    pool::check_join(country.as_ref(), j.same_country).map_err(Error::from)?;
     drop_expired(conn, j.now).await?;
     let already = sqlx::query("SELECT 1 FROM pool_entries WHERE user_id = $1")
         .bind(j.user.as_uuid())
         .fetch_optional(&mut *conn)
         .await?
         .is_some();
-    if already {
-        return Err(Error::Conflict { field: "pool" }.into());
-    }
-    let me = Waiting {
-        user: j.user,
-        country,
-        same_country: j.same_country,
-        joined_at: j.now,
-        expires_at: j.wait_until,
-    };
     let waiting = sqlx::query(
         "SELECT user_id, country, same_country, joined_at, expires_at
            FROM pool_entries ORDER BY joined_at, user_id",
@@ -109,19 +99,23 @@ async fn join(conn: &mut PgConnection, j: &PoolJoin) -> StoreResult<Joined> {
     .map(waiting_from_row)
     .collect::<sqlx::Result<Vec<_>>>()?;
     let partners = open_partners(conn, j.user, j.now).await?;
-    let Some(partner) = pool::pick(&me, &waiting, &partners, j.now).map(|w| w.user) else {
-        sqlx::query(
-            "INSERT INTO pool_entries (user_id, country, same_country, joined_at, expires_at)
+    let facts = j.facts(country, already, &waiting, &partners);
+    let partner = match decide::join_pool(facts).map_err(Error::from)? {
+        decide::Join::Match(partner) => partner,
+        decide::Join::Wait(me) => {
+            sqlx::query(
+                "INSERT INTO pool_entries (user_id, country, same_country, joined_at, expires_at)
              VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(j.user.as_uuid())
-        .bind(me.country.as_ref().map(Country::as_str))
-        .bind(j.same_country)
-        .bind(millis(j.now))
-        .bind(millis(j.wait_until))
-        .execute(&mut *conn)
-        .await?;
-        return Ok(Joined::Waiting);
+            )
+            .bind(j.user.as_uuid())
+            .bind(me.country.as_ref().map(Country::as_str))
+            .bind(j.same_country)
+            .bind(millis(j.now))
+            .bind(millis(j.wait_until))
+            .execute(&mut *conn)
+            .await?;
+            return Ok(Joined::Waiting);
+        }
     };
     // The partner's entry must still be there: a sweep on another instance (which does not
     // take the pool lock) may have dropped it as expired since it was read.

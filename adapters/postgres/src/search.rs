@@ -1,40 +1,9 @@
-//! The words of a message for full-text search, folded the way search terms are: lower case,
-//! without diacritics, split at anything that is not a letter or digit. Folding here (rather than
-//! with PostgreSQL's `unaccent` extension) needs no extension to be installed, and store and query
-//! are folded by the same function, so they always agree.
+//! A message's words for full-text search as a tsvector, and a query as a tsquery: both made of
+//! `confab_domain::search_words`, the one definition of a word both stores use. Folding in Rust
+//! (rather than with PostgreSQL's `unaccent` extension) needs no extension to be installed, and
+//! store and query are folded by the same function, so they always agree.
 
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
-
-/// Lower case, compatibility-decomposed, combining marks removed.
-fn fold(text: &str) -> String {
-    text.nfkd()
-        .filter(|c| !is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-/// Longest lexeme kept, in bytes: PostgreSQL refuses lexemes of 2 KiB or more.
-const MAX_LEXEME: usize = 2000;
-
-/// The first `MAX_LEXEME` bytes of `word`, cut at a character boundary. Stored and searched
-/// words are cut alike, so a longer word is still found.
-fn cut(word: &str) -> &str {
-    let mut end = word.len().min(MAX_LEXEME);
-    while !word.is_char_boundary(end) {
-        end -= 1;
-    }
-    &word[..end]
-}
-
-/// The folded words of `text`, in order.
-fn words(text: &str) -> Vec<String> {
-    fold(text)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| cut(w).to_owned())
-        .collect()
-}
+use confab_domain::search_words as words;
 
 fn lexeme(word: &str) -> String {
     format!("'{}'", word.replace('\\', "\\\\").replace('\'', "''"))

@@ -2,7 +2,8 @@
 //! one serial transaction (no two creates of one direct chat, no write after a removal).
 
 use async_trait::async_trait;
-use confab_domain::policy::{self, Action, Leaving, RoleChange};
+use confab_domain::decide::{self, Close};
+use confab_domain::policy::{RoleChange, Standing as MemberStanding};
 use confab_domain::{Alias, GroupId, GroupKind, GroupName, Role, Timestamp, UserId, pair_key};
 use confab_ports::store::{Closing, GroupView, Groups, Member, NewGroup, Removal, RoleChanged};
 use confab_ports::{Error, Result};
@@ -124,9 +125,8 @@ fn delete_or_close(
     now: Timestamp,
 ) -> StoreResult<Closing> {
     let s = standing(conn, actor, group)?;
-    policy::can(s.group.kind, s.role, Action::DeleteOrClose).map_err(Error::from)?;
-    match s.group.kind {
-        GroupKind::Group => {
+    match decide::delete_or_close(s.role, &s.group).map_err(Error::from)? {
+        Close::DeleteGroup => {
             let members = chat_rows::members(conn, group)?
                 .into_iter()
                 .map(|m| m.user.id)
@@ -134,8 +134,8 @@ fn delete_or_close(
             conn.execute("DELETE FROM groups WHERE id = ?1", [group.to_string()])?;
             Ok(Closing::Deleted { members })
         }
-        GroupKind::Direct if s.group.closed_at.is_some() => Ok(Closing::AlreadyClosed),
-        GroupKind::Direct => {
+        Close::AlreadyClosed => Ok(Closing::AlreadyClosed),
+        Close::CloseChat => {
             conn.execute(
                 "UPDATE groups SET closed_at = ?2 WHERE id = ?1",
                 params![group.to_string(), millis(now)],
@@ -154,14 +154,9 @@ fn add_member(
     now: Timestamp,
 ) -> StoreResult<Member> {
     let s = standing(conn, actor, group)?;
-    policy::can(s.group.kind, s.role, Action::AddMember).map_err(Error::from)?;
-    let role = policy::joining_role(role).map_err(Error::from)?;
-    if !user_exists(conn, target)? {
-        return Err(Error::NotFound("user").into());
-    }
-    if chat_rows::member(conn, group, target)?.is_some() {
-        return Err(Error::Conflict { field: "user_id" }.into());
-    }
+    let exists = user_exists(conn, target)?;
+    let current = chat_rows::member(conn, group, target)?.map(|m| m.role);
+    let role = decide::add_member(s.role, &s.group, role, exists, current).map_err(Error::from)?;
     // A newcomer starts with the history read: unread counts what arrives after joining.
     insert_member(conn, group, target, role, now, s.group.last_seq)?;
     chat_rows::member(conn, group, target)?.ok_or_else(|| Error::NotFound("member").into())
@@ -181,11 +176,9 @@ fn change_role(
     role: Role,
 ) -> StoreResult<RoleChanged> {
     let s = standing(conn, actor, group)?;
-    // Only the owner may change roles: say so before saying whether the target is a member.
-    policy::can(s.group.kind, s.role, Action::ChangeRole).map_err(Error::from)?;
-    let current = chat_rows::member(conn, group, target)?.ok_or(Error::NotFound("member"))?;
-    let change = policy::change_role(s.group.kind, actor, s.role, target, current.role, role)
-        .map_err(Error::from)?;
+    let current = chat_rows::member(conn, group, target)?.map(|m| m.role);
+    let change =
+        decide::change_role(&s.group, actor, s.role, target, current, role).map_err(Error::from)?;
     match change {
         RoleChange::Unchanged => {}
         RoleChange::Set { target, role } => set_role(conn, group, target, role)?,
@@ -214,33 +207,20 @@ fn remove_member(
     target: UserId,
 ) -> StoreResult<Removal> {
     let s = standing(conn, actor, group)?;
-    if target != actor {
-        // Whether the actor may remove anyone at all comes before whether the target is there.
-        policy::can(
-            s.group.kind,
-            s.role,
-            Action::Remove {
-                target: Role::Member,
-            },
-        )
-        .map_err(Error::from)?;
-        let other = chat_rows::member(conn, group, target)?.ok_or(Error::NotFound("member"))?;
-        policy::can(s.group.kind, s.role, Action::Remove { target: other.role })
-            .map_err(Error::from)?;
-        delete_member(conn, group, target)?;
-        return Ok(Removal::Removed);
-    }
-    let remaining: Vec<policy::Standing> = chat_rows::members(conn, group)?
-        .into_iter()
-        .filter(|m| m.user.id != actor)
+    let members: Vec<MemberStanding> = chat_rows::members(conn, group)?
+        .iter()
         .map(|m| m.standing())
         .collect();
-    match policy::leave(s.group.kind, s.role, &remaining).map_err(Error::from)? {
-        Leaving::DeleteGroup => {
+    match decide::remove_member(&s.group, actor, s.role, target, &members).map_err(Error::from)? {
+        decide::Removal::Remove(other) => {
+            delete_member(conn, group, other)?;
+            Ok(Removal::Removed)
+        }
+        decide::Removal::DeleteGroup => {
             conn.execute("DELETE FROM groups WHERE id = ?1", [group.to_string()])?;
             Ok(Removal::GroupDeleted)
         }
-        Leaving::Left { new_owner } => {
+        decide::Removal::Leave { new_owner } => {
             delete_member(conn, group, actor)?;
             if let Some(next) = new_owner {
                 set_role(conn, group, next, Role::Owner)?;
@@ -252,7 +232,7 @@ fn remove_member(
 
 fn mark_read(conn: &Connection, user: UserId, group: GroupId, seq: u64) -> StoreResult<u64> {
     let s = standing(conn, user, group)?;
-    let target = i64::try_from(seq.min(s.group.last_seq)).unwrap_or(i64::MAX);
+    let target = i64::try_from(decide::read_marker(&s.group, seq)).unwrap_or(i64::MAX);
     let marker: i64 = conn
         .prepare_cached(
             "UPDATE members SET last_read_seq = max(last_read_seq, ?3)
@@ -311,7 +291,7 @@ impl Groups for SqliteStore {
             .writer
             .write(move |conn| {
                 let s = standing(conn, actor, group)?;
-                policy::can(s.group.kind, s.role, Action::Rename).map_err(Error::from)?;
+                decide::rename(s.role, &s.group).map_err(Error::from)?;
                 conn.execute(
                     "UPDATE groups SET name = ?2 WHERE id = ?1",
                     params![group.to_string(), name.as_str()],

@@ -43,7 +43,24 @@ pub struct SqliteStore {
 /// How long an operation waits for a lock held by another process before giving up (503).
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The SQL function `confab_words(text)`: the text's search words (`confab_domain::search_words`)
+/// joined by spaces, which the full-text index's triggers store. The writing connection must
+/// have it (migration 6 and every insert or edit of a message call it).
+fn register_search_words(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "confab_words",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let text: Option<String> = ctx.get(0)?;
+            Ok(text.map_or_else(String::new, |t| confab_domain::search_words(&t).join(" ")))
+        },
+    )
+}
+
 fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
+    register_search_words(conn)?;
     conn.busy_timeout(busy_timeout)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;

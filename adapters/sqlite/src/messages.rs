@@ -3,7 +3,7 @@
 //! with one writer that is gapless and never repeats.
 
 use async_trait::async_trait;
-use confab_domain::policy;
+use confab_domain::decide::{self, Append, Delete};
 use confab_domain::{Body, GroupId, Message, MessageId, Timestamp, UserId};
 use confab_ports::store::{Appended, Changed, Cursor, Messages, NewMessage, Page};
 use confab_ports::{Error, Result};
@@ -69,15 +69,13 @@ fn by_client_id(conn: &Connection, m: &NewMessage) -> StoreResult<Option<Message
 
 fn append(conn: &Connection, m: &NewMessage) -> StoreResult<Appended> {
     let s = standing(conn, m.sender_id, m.group_id)?;
-    // A retry is answered with the first message even if the chat closed meanwhile: the send
-    // it retries was accepted.
-    if let Some(first) = by_client_id(conn, m)? {
+    let earlier = by_client_id(conn, m)?;
+    if let Append::Repeat(first) = decide::append(&s.group, earlier, m.now).map_err(Error::from)? {
         return Ok(Appended {
             message: first,
             duplicate: true,
         });
     }
-    s.group.check_writable(m.now).map_err(Error::from)?;
     let (seq, rev) = next_seq_and_rev(conn, m.group_id, m.now)?;
     conn.prepare_cached(
         "INSERT INTO messages (id, group_id, seq, rev, created_rev, sender_id, body, client_id, created_at)
@@ -123,8 +121,7 @@ fn edit(
     now: Timestamp,
 ) -> StoreResult<Changed> {
     let (m, s) = for_change(conn, actor, id)?;
-    policy::edit_message(actor, m.sender_id, m.deleted).map_err(Error::from)?;
-    s.group.check_writable(now).map_err(Error::from)?;
+    decide::edit(actor, &s.group, &m, now).map_err(Error::from)?;
     let rev = next_rev(conn, m.group_id)?;
     conn.prepare_cached("UPDATE messages SET body = ?2, rev = ?3, edited_at = ?4 WHERE id = ?1")?
         .execute(params![
@@ -142,9 +139,9 @@ fn edit(
 
 fn delete(conn: &Connection, actor: UserId, id: MessageId, now: Timestamp) -> StoreResult<Changed> {
     let (m, s) = for_change(conn, actor, id)?;
-    policy::delete_message(s.group.kind, actor, s.role, m.sender_id).map_err(Error::from)?;
-    s.group.check_writable(now).map_err(Error::from)?;
-    if m.deleted {
+    if decide::delete(actor, s.role, &s.group, &m, now).map_err(Error::from)?
+        == Delete::AlreadyDeleted
+    {
         return Ok(Changed {
             message: m,
             changed: false,
@@ -215,14 +212,16 @@ fn changes_since(
     Ok(changed)
 }
 
-/// An FTS5 query matching every term. Terms are letters and digits only (the use case made
-/// them so); each is still quoted, so nothing can ever be read as query syntax.
-fn match_all(terms: &[String]) -> String {
-    terms
+/// An FTS5 query matching every term, each folded into search words as the index is
+/// (`confab_domain::search_words`) and quoted, so nothing can ever be read as query syntax.
+/// No word at all matches nothing (an empty MATCH would be a syntax error).
+fn match_all(terms: &[String]) -> Option<String> {
+    let words: Vec<String> = terms
         .iter()
-        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
-        .collect::<Vec<_>>()
-        .join(" ")
+        .flat_map(|t| confab_domain::search_words(t))
+        .map(|w| format!("\"{w}\""))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 fn search(
@@ -235,6 +234,9 @@ fn search(
     if let Some(group) = group {
         standing(conn, user, group)?;
     }
+    let Some(query) = match_all(terms) else {
+        return Ok(Vec::new());
+    };
     let columns = MESSAGE_COLUMNS
         .split(", ")
         .map(|c| format!("m.{c}"))
@@ -253,7 +255,7 @@ fn search(
         .query_map(
             params![
                 user.to_string(),
-                match_all(terms),
+                query,
                 group.map(|g| g.to_string()),
                 i64::from(limit)
             ],
@@ -342,8 +344,16 @@ mod tests {
     use super::match_all;
 
     #[test]
-    fn every_term_is_quoted() {
-        assert_eq!(match_all(&["rust".into(), "or".into()]), "\"rust\" \"or\"");
-        assert_eq!(match_all(&["a\"b".into()]), "\"a\"\"b\"");
+    fn every_term_is_folded_into_quoted_words() {
+        assert_eq!(
+            match_all(&["rust".into(), "OR".into()]).as_deref(),
+            Some("\"rust\" \"or\"")
+        );
+        assert_eq!(
+            match_all(&["a\"b".into(), "Café".into()]).as_deref(),
+            Some("\"a\" \"b\" \"cafe\"")
+        );
+        assert_eq!(match_all(&["!!!".into()]), None);
+        assert_eq!(match_all(&[]), None);
     }
 }

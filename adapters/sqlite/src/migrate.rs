@@ -8,6 +8,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_announcements.sql"),
     include_str!("../migrations/0004_pool.sql"),
     include_str!("../migrations/0005_otp.sql"),
+    include_str!("../migrations/0006_search_words.sql"),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction. Refuses a

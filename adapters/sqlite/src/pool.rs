@@ -2,7 +2,8 @@
 //! serial transaction and two joins can never both miss each other.
 
 use async_trait::async_trait;
-use confab_domain::pool::{self, Waiting};
+use confab_domain::decide;
+use confab_domain::pool::Waiting;
 use confab_domain::{Country, GroupId, Role, Timestamp, UserId};
 use confab_ports::store::{Joined, MatchPool, PoolJoin, Swept};
 use confab_ports::{Error, Result};
@@ -54,23 +55,12 @@ fn join(conn: &Connection, j: &PoolJoin) -> StoreResult<Joined> {
         .optional()?
         .ok_or(Error::NotFound("user"))?;
     let country = country.map(Country::from_trusted);
-    pool::check_join(country.as_ref(), j.same_country).map_err(Error::from)?;
     drop_expired(conn, j.now)?;
     let already: bool = conn
         .prepare_cached("SELECT 1 FROM pool_entries WHERE user_id = ?1")?
         .query_row([j.user.to_string()], |_| Ok(()))
         .optional()?
         .is_some();
-    if already {
-        return Err(Error::Conflict { field: "pool" }.into());
-    }
-    let me = Waiting {
-        user: j.user,
-        country,
-        same_country: j.same_country,
-        joined_at: j.now,
-        expires_at: j.wait_until,
-    };
     let waiting = conn
         .prepare_cached(
             "SELECT user_id, country, same_country, joined_at, expires_at
@@ -79,19 +69,23 @@ fn join(conn: &Connection, j: &PoolJoin) -> StoreResult<Joined> {
         .query_map([], waiting_from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let partners = open_partners(conn, j.user, j.now)?;
-    let Some(partner) = pool::pick(&me, &waiting, &partners, j.now).map(|w| w.user) else {
-        conn.prepare_cached(
-            "INSERT INTO pool_entries (user_id, country, same_country, joined_at, expires_at)
+    let facts = j.facts(country, already, &waiting, &partners);
+    let partner = match decide::join_pool(facts).map_err(Error::from)? {
+        decide::Join::Match(partner) => partner,
+        decide::Join::Wait(me) => {
+            conn.prepare_cached(
+                "INSERT INTO pool_entries (user_id, country, same_country, joined_at, expires_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![
-            j.user.to_string(),
-            me.country.as_ref().map(Country::as_str),
-            j.same_country,
-            millis(j.now),
-            millis(j.wait_until),
-        ])?;
-        return Ok(Joined::Waiting);
+            )?
+            .execute(params![
+                j.user.to_string(),
+                me.country.as_ref().map(Country::as_str),
+                j.same_country,
+                millis(j.now),
+                millis(j.wait_until),
+            ])?;
+            return Ok(Joined::Waiting);
+        }
     };
     conn.prepare_cached("DELETE FROM pool_entries WHERE user_id = ?1")?
         .execute([partner.to_string()])?;

@@ -15,8 +15,9 @@ pub const MESSAGES_MAX: u32 = 100;
 const MAX_QUERY: usize = 256;
 const MAX_TERMS: usize = 16;
 
-/// The words of a search query: runs of letters and digits, lower-cased. Stores match every
-/// word; punctuation and operators are never passed to a query language.
+/// The words of a search query, as `confab_domain::search_words` defines them (the stores index
+/// by the same definition). Stores match every word; punctuation and operators are never
+/// passed to a query language.
 pub fn search_terms(q: &str) -> Result<Vec<String>> {
     if q.chars().count() > MAX_QUERY {
         return Err(Error::invalid(
@@ -24,12 +25,8 @@ pub fn search_terms(q: &str) -> Result<Vec<String>> {
             format!("must be at most {MAX_QUERY} characters"),
         ));
     }
-    let terms: Vec<String> = q
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .take(MAX_TERMS)
-        .collect();
+    let mut terms = confab_domain::search_words(q);
+    terms.truncate(MAX_TERMS);
     if terms.is_empty() {
         return Err(Error::invalid("q", "must contain at least one word"));
     }

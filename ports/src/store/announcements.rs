@@ -25,12 +25,18 @@ pub struct AnnouncementPage {
 #[async_trait]
 pub trait Announcements: Send + Sync {
     /// Records an announcement, in one transaction with a fresh check that the sender is
-    /// still a server admin ([`confab_domain::may_announce`]): a role revoked a moment ago
-    /// MUST answer `Error::Forbidden`, and an unknown sender `Error::Unauthorized`.
+    /// still a server admin ([`confab_domain::may_announce`]), and answers it as stored: its
+    /// id, sender and body, and `created_at = announcement.now` (to the millisecond).
+    /// MUST answer, writing nothing, `Error::Forbidden` when the sender is not a server admin
+    /// (a role revoked a moment ago included), and
+    /// `Error::Unauthorized(AuthFailure::InvalidToken)` when the sender does not exist.
     async fn create_announcement(&self, announcement: NewAnnouncement) -> Result<Announcement>;
 
-    /// Up to `limit` announcements with an id below `before` (all when `None`), newest
-    /// (highest id) first. `before` need not name a stored announcement: it is only a bound.
+    /// MUST answer up to `limit` announcements with an id below `before` (all when `None`),
+    /// highest id first (ids are UUID v7: newest first), compared as the UUIDs' bytes.
+    /// `before` need not name a stored announcement: it is only a bound. `has_more` MUST be
+    /// `true` exactly when announcements below `before` remain beyond the page, so that
+    /// paging with the last id as `before` lists each announcement once.
     async fn announcements(
         &self,
         before: Option<AnnouncementId>,

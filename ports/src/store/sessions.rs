@@ -36,17 +36,29 @@ pub struct Principal {
     pub is_admin: bool,
 }
 
-/// Logins (refresh-token families).
+/// Logins (refresh-token families). A login is live until it is revoked (logout, reuse of one
+/// of its refresh tokens, a password replaced); a revoked login stays revoked.
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait Sessions: Send + Sync {
     /// Records a new login and its first refresh token.
+    /// MUST make the login live: `principal` finds it and its refresh token rotates.
     async fn start_session(&self, session: NewSession) -> Result<()>;
 
     /// Presents a refresh token and, if it is live, replaces it with `next` and returns the
     /// login's user, atomically. A token whose user no longer exists is `Rejected`.
+    /// MUST return `Rotation::Rotated` with the login's id and its user as stored now when the
+    /// token is live (unused, expiring after `now`, of a live login); the presented token is
+    /// then used, and `next` is the login's live token until `next_expires_at`.
+    /// MUST return `Rotation::Rejected` for a token it never stored.
+    /// MUST return `Rotation::Rejected` for a token whose expiry is not after `now`.
+    /// MUST return `Rotation::Rejected` for every token of a revoked login, used ones included.
     /// MUST revoke the whole login and return `Rotation::Reused` when the token was already
-    /// used, so that a stolen token is worthless once either party uses it twice.
+    /// used (even if it has expired since), so that a stolen token is worthless once either
+    /// party uses it twice.
+    /// MUST be atomic: of concurrent presentations of one live token, exactly one is `Rotated`
+    /// and the next is `Reused` (revoking the login); any later one is `Reused` or, the login
+    /// being revoked by then, `Rejected`.
     async fn rotate_refresh(
         &self,
         presented: TokenHash,
@@ -56,8 +68,15 @@ pub trait Sessions: Send + Sync {
     ) -> Result<Rotation>;
 
     /// Revokes the login holding this refresh token (used or not). Unknown tokens are ignored.
+    /// MUST revoke that login, whether `presented` is its live token or a used one, and no
+    /// other login (of the same account included).
+    /// MUST return `Ok(())` for a token it never stored, and for a login already revoked.
     async fn end_session(&self, presented: TokenHash, now: Timestamp) -> Result<()>;
 
     /// The caller behind an access token, if its login is still live and the user exists.
+    /// MUST return the principal, with the account's `is_admin` as stored now, while the login
+    /// is live.
+    /// MUST return `None` for a revoked login, for a login it never stored, and for a login of
+    /// another account than `user_id`.
     async fn principal(&self, session_id: SessionId, user_id: UserId) -> Result<Option<Principal>>;
 }

@@ -304,20 +304,29 @@ impl TableLayout {
 
 /// Whole-table reads and writes in the portable row format, for moving a store. Not for
 /// serving requests: nothing here checks a rule, since it copies rows that already obey them.
+///
+/// Both stores MUST order a table's keys alike, so that a copy between them reads every row
+/// once: text by its UTF-8 bytes (whatever the database's collation), ids and bytes by their
+/// bytes, a key of several columns column by column.
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait Transfer: Send + Sync {
     /// Every table the store's schema has, each with its columns, leaving out tables and
     /// columns that only this store keeps and derives itself (search indexes, the migration
-    /// bookkeeping).
+    /// bookkeeping). For a store migrated by this build it MUST name exactly the tables of
+    /// [`TABLES`] and [`NOT_COPIED`], each table of [`TABLES`] with exactly the columns of its
+    /// description: the copy refuses to start otherwise.
     async fn layout(&self) -> Result<Vec<TableLayout>>;
 
-    /// How many rows `table` holds.
+    /// MUST answer how many rows `table` holds: 0 for every table of a freshly migrated
+    /// store (the copy refuses a target that holds any row, so migrations insert none).
     async fn count(&self, table: &'static Table) -> Result<u64>;
 
-    /// Up to `limit` rows of `table` whose key is greater than `after` (all when `None`),
-    /// ordered by key. Each row MUST pass [`Table::check_row`]. Answers `Error::Internal` for a
-    /// value the store holds in a form it cannot read as the column's kind.
+    /// MUST answer up to `limit` rows of `table` whose key is greater than `after` (all when
+    /// `None`), ordered by key, each value as it was written. Each row MUST pass
+    /// [`Table::check_row`]. MUST answer `Error::Internal` for an `after` that fails
+    /// [`Table::check_key`], and for a value the store holds in a form it cannot read as the
+    /// column's kind.
     async fn read_batch(
         &self,
         table: &'static Table,
@@ -325,9 +334,13 @@ pub trait Transfer: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Row>>;
 
-    /// Inserts `rows` into `table` as they are, filling the columns only this store keeps, in
-    /// one transaction: all or none, and durable when it answers `Ok`. MUST refuse (with
-    /// `Error::Internal`) a row that fails [`Table::check_row`], writing nothing.
+    /// Inserts `rows` into `table` as they are, filling the columns only this store keeps (a
+    /// copied message MUST be found by search like a sent one), in one transaction: all or
+    /// none, and durable when it answers `Ok`. MUST refuse (with `Error::Internal`) a row
+    /// that fails [`Table::check_row`], writing nothing. MUST fail, writing nothing, when a
+    /// row breaks the schema's constraints (a key already there, a parent row missing); the
+    /// error then differs between the stores (`Error::Conflict { field: "value" }` for a
+    /// duplicate key on PostgreSQL, `Error::Internal` on SQLite), and the copy reports either.
     async fn write_batch(&self, table: &'static Table, rows: Vec<Row>) -> Result<()>;
 }
 

@@ -10,6 +10,7 @@ mod users;
 mod sessions;
 mod groups;
 mod messages;
+mod search;
 mod pool;
 mod announcements;
 mod otp;
