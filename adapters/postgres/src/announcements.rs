@@ -2,25 +2,21 @@
 //! the insert run, so a concurrent revoke waits for (or precedes) the announcement.
 
 use async_trait::async_trait;
-use confab_domain::{Announcement, AnnouncementId, UserId, may_announce};
+use confab_domain::{Announcement, AnnouncementId, may_announce};
 use confab_ports::store::{AnnouncementPage, Announcements, NewAnnouncement};
 use confab_ports::{AuthFailure, Error, Result};
 use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, PgConnection, Row};
+use sqlx::{AssertSqlSafe, PgConnection};
 
 use crate::PgStore;
 use crate::error::StoreResult;
-use crate::rows::{millis, time_at};
+use crate::rows::{Cols, driver, millis};
+use confab_ports::store::rows;
 
 const COLUMNS: &str = "id, sender_id, body, created_at";
 
 fn from_row(row: &PgRow) -> sqlx::Result<Announcement> {
-    Ok(Announcement {
-        id: AnnouncementId::from_uuid(row.try_get(0)?),
-        sender_id: UserId::from_uuid(row.try_get(1)?),
-        body: row.try_get(2)?,
-        created_at: time_at(row, 3)?,
-    })
+    rows::announcement(&Cols(row)).map_err(driver)
 }
 
 async fn create(conn: &mut PgConnection, a: &NewAnnouncement) -> StoreResult<Announcement> {

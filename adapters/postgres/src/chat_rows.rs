@@ -1,51 +1,29 @@
 //! Rows of groups, memberships and messages, and the shared loads the store operations need.
 
-use confab_domain::{
-    Alias, ClientId, Group, GroupId, GroupKind, GroupName, Message, MessageId, Role, UserId,
-};
+use confab_domain::{Group, GroupId, Message, MessageId, Role, UserId};
 use confab_ports::Error;
-use confab_ports::store::{GroupView, Member, MyMembership};
+use confab_ports::store::{GroupView, Member};
 use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, PgConnection, Row};
+use sqlx::{AssertSqlSafe, PgConnection};
 
 use crate::error::StoreResult;
-use crate::rows::{USER_COLUMNS, count_at, opt_time_at, time_at, user_at};
+use crate::rows::{Cols, USER_COLUMNS, driver, time_at, user_at};
+use confab_ports::store::rows;
 
 /// The columns `message_from_row` expects, in order.
 pub(crate) const MESSAGE_COLUMNS: &str = "m.id, m.group_id, m.seq, m.rev, m.sender_id, m.body, \
      m.client_id, m.created_at, m.edited_at, m.deleted, m.created_rev";
 
-fn bad(idx: usize, what: &str) -> sqlx::Error {
-    sqlx::Error::ColumnDecode {
-        index: idx.to_string(),
-        source: format!("bad {what}").into(),
-    }
-}
-
 fn role_at(row: &PgRow, idx: usize) -> sqlx::Result<Role> {
-    let s: String = row.try_get(idx)?;
-    Role::parse(&s).map_err(|_| bad(idx, "role"))
+    rows::role(&Cols(row), idx).map_err(driver)
 }
 
-/// The columns of `groups g` that `group_from_row` expects (9 of them).
+/// The columns of `groups g` that `rows::group` reads (9 of them).
 const GROUP_COLUMNS: &str = "g.id, g.kind, g.name, g.created_by, g.created_at, g.expires_at, \
      g.closed_at, g.last_seq, g.last_rev";
 
 fn group_from_row(row: &PgRow) -> sqlx::Result<Group> {
-    let kind: String = row.try_get(1)?;
-    Ok(Group {
-        id: GroupId::from_uuid(row.try_get(0)?),
-        kind: GroupKind::parse(&kind).ok_or_else(|| bad(1, "kind"))?,
-        name: row
-            .try_get::<Option<String>, _>(2)?
-            .map(GroupName::from_trusted),
-        created_by: UserId::from_uuid(row.try_get(3)?),
-        created_at: time_at(row, 4)?,
-        expires_at: opt_time_at(row, 5)?,
-        closed_at: opt_time_at(row, 6)?,
-        last_seq: count_at(row, 7)?,
-        last_rev: count_at(row, 8)?,
-    })
+    rows::group(&Cols(row), 0).map_err(driver)
 }
 
 /// A group with the caller's membership: the one query behind every `GroupView`.
@@ -63,18 +41,7 @@ fn view_sql(filter: &str) -> String {
 }
 
 fn view_from_row(row: &PgRow) -> sqlx::Result<GroupView> {
-    Ok(GroupView {
-        group: group_from_row(row)?,
-        my: MyMembership {
-            role: role_at(row, 9)?,
-            alias: row
-                .try_get::<Option<String>, _>(10)?
-                .map(Alias::from_trusted),
-            last_read_seq: count_at(row, 11)?,
-            unread_count: count_at(row, 13)?,
-        },
-        member_count: count_at(row, 12)?,
-    })
+    rows::view(&Cols(row)).map_err(driver)
 }
 
 /// The group as `user` sees it; `NotFound("group")` when it does not exist or `user` is not
@@ -191,21 +158,7 @@ fn member_from_row(row: &PgRow) -> sqlx::Result<Member> {
 
 /// A message from a row selected with [`MESSAGE_COLUMNS`].
 pub(crate) fn message_from_row(row: &PgRow) -> sqlx::Result<Message> {
-    Ok(Message {
-        id: MessageId::from_uuid(row.try_get(0)?),
-        group_id: GroupId::from_uuid(row.try_get(1)?),
-        seq: count_at(row, 2)?,
-        rev: count_at(row, 3)?,
-        sender_id: UserId::from_uuid(row.try_get(4)?),
-        body: row.try_get(5)?,
-        client_id: row
-            .try_get::<Option<String>, _>(6)?
-            .map(ClientId::from_trusted),
-        created_at: time_at(row, 7)?,
-        edited_at: opt_time_at(row, 8)?,
-        deleted: row.try_get(9)?,
-        created_rev: count_at(row, 10)?,
-    })
+    rows::message(&Cols(row), 0).map_err(driver)
 }
 
 /// One message by id, if it exists.
@@ -219,4 +172,15 @@ pub(crate) async fn message(
         .fetch_optional(conn)
         .await?;
     Ok(row.as_ref().map(message_from_row).transpose()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use confab_ports::store::rows::{GROUP, MESSAGE, select_list};
+
+    #[test]
+    fn the_column_lists_are_the_shared_ones() {
+        assert_eq!(super::GROUP_COLUMNS, select_list("g", GROUP));
+        assert_eq!(super::MESSAGE_COLUMNS, select_list("m", MESSAGE));
+    }
 }

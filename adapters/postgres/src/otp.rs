@@ -71,7 +71,8 @@ impl OneTimeCodes for PgStore {
             let state = OtpState {
                 expires_at: from_millis(expires_at)
                     .ok_or_else(|| StoreError::Internal("otp expiry out of range".into()))?,
-                attempts: u32::try_from(attempts).unwrap_or(0),
+                // A count that cannot be read burns the code (as on SQLite), never the reverse.
+                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             };
             let verdict = judge_otp(state, CodeDigest(stored).same_as(&digest), now);
             let (sql, accepted) = match verdict {

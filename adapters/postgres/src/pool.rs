@@ -10,29 +10,22 @@ use confab_domain::pool::Waiting;
 use confab_domain::{Country, GroupId, Role, Timestamp, UserId};
 use confab_ports::store::{Joined, MatchPool, PoolJoin, Swept};
 use confab_ports::{Error, Result};
+use sqlx::PgConnection;
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use crate::PgStore;
 use crate::chat_rows::view;
 use crate::error::StoreResult;
 use crate::groups::insert_member;
-use crate::rows::{millis, time_at};
+use crate::rows::{Cols, driver, millis};
+use confab_ports::store::rows;
 
 /// Key of the advisory lock that serialises match decisions ("pool").
 const POOL_LOCK: i64 = 0x706f_6f6c;
 
 fn waiting_from_row(row: &PgRow) -> sqlx::Result<Waiting> {
-    Ok(Waiting {
-        user: UserId::from_uuid(row.try_get(0)?),
-        country: row
-            .try_get::<Option<String>, _>(1)?
-            .map(Country::from_trusted),
-        same_country: row.try_get(2)?,
-        joined_at: time_at(row, 3)?,
-        expires_at: time_at(row, 4)?,
-    })
+    rows::waiting(&Cols(row)).map_err(driver)
 }
 
 async fn drop_expired(conn: &mut PgConnection, now: Timestamp) -> StoreResult<u64> {

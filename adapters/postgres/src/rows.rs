@@ -1,10 +1,10 @@
 //! Mapping between PostgreSQL rows and domain values. Driver types stop here.
 
-use confab_domain::{
-    Country, DisplayName, Email, Timestamp, User, UserId, Username, from_unix_millis,
-};
+use confab_domain::{Timestamp, User, from_unix_millis};
+use confab_ports::store::rows::{self, BadColumn, ReadRow};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
+use uuid::Uuid;
 
 pub(crate) use confab_domain::unix_millis as millis;
 
@@ -12,33 +12,47 @@ pub(crate) use confab_domain::unix_millis as millis;
 pub(crate) const USER_COLUMNS: &str =
     "u.id, u.username, u.display_name, u.email, u.country, u.is_admin, u.two_factor, u.created_at";
 
-fn decode(idx: usize, what: &str) -> sqlx::Error {
+/// A PostgreSQL row as the shared conversions (`confab_ports::store::rows`) read it: ids as
+/// `uuid`, booleans as `boolean`.
+pub(crate) struct Cols<'a>(pub &'a PgRow);
+
+fn column(idx: usize, e: sqlx::Error) -> BadColumn {
+    BadColumn::new(idx, e.to_string())
+}
+
+impl ReadRow for Cols<'_> {
+    fn id(&self, i: usize) -> Result<Uuid, BadColumn> {
+        self.0.try_get(i).map_err(|e| column(i, e))
+    }
+    fn text(&self, i: usize) -> Result<String, BadColumn> {
+        self.0.try_get(i).map_err(|e| column(i, e))
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, BadColumn> {
+        self.0.try_get(i).map_err(|e| column(i, e))
+    }
+    fn int(&self, i: usize) -> Result<i64, BadColumn> {
+        self.0.try_get(i).map_err(|e| column(i, e))
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, BadColumn> {
+        self.0.try_get(i).map_err(|e| column(i, e))
+    }
+    fn flag(&self, i: usize) -> Result<bool, BadColumn> {
+        self.0.try_get(i).map_err(|e| column(i, e))
+    }
+}
+
+/// A shared conversion's complaint as sqlx's own error.
+pub(crate) fn driver(e: BadColumn) -> sqlx::Error {
     sqlx::Error::ColumnDecode {
-        index: idx.to_string(),
-        source: format!("bad {what}").into(),
+        index: e.index.to_string(),
+        source: Box::new(e),
     }
 }
 
 /// Reads a time stored as Unix milliseconds.
 pub(crate) fn time_at(row: &PgRow, idx: usize) -> sqlx::Result<Timestamp> {
     let ms: i64 = row.try_get(idx)?;
-    from_unix_millis(ms).ok_or_else(|| decode(idx, "time"))
-}
-
-/// Reads an optional time stored as Unix milliseconds.
-pub(crate) fn opt_time_at(row: &PgRow, idx: usize) -> sqlx::Result<Option<Timestamp>> {
-    match row.try_get::<Option<i64>, _>(idx)? {
-        None => Ok(None),
-        Some(ms) => from_unix_millis(ms)
-            .map(Some)
-            .ok_or_else(|| decode(idx, "time")),
-    }
-}
-
-/// Reads a counter (seq, rev, count) stored as bigint.
-pub(crate) fn count_at(row: &PgRow, idx: usize) -> sqlx::Result<u64> {
-    let n: i64 = row.try_get(idx)?;
-    u64::try_from(n).map_err(|_| decode(idx, "count"))
+    from_unix_millis(ms).ok_or_else(|| driver(BadColumn::new(idx, "time out of range")))
 }
 
 /// A counter as stored.
@@ -48,25 +62,21 @@ pub(crate) fn as_i64(n: u64) -> i64 {
 
 /// A user from a row selected with [`USER_COLUMNS`] at `at`.
 pub(crate) fn user_at(row: &PgRow, at: usize) -> sqlx::Result<User> {
-    Ok(User {
-        id: UserId::from_uuid(row.try_get(at)?),
-        username: Username::from_trusted(row.try_get(at + 1)?),
-        display_name: row
-            .try_get::<Option<String>, _>(at + 2)?
-            .map(DisplayName::from_trusted),
-        email: row
-            .try_get::<Option<String>, _>(at + 3)?
-            .map(Email::from_trusted),
-        country: row
-            .try_get::<Option<String>, _>(at + 4)?
-            .map(Country::from_trusted),
-        is_admin: row.try_get(at + 5)?,
-        two_factor: row.try_get(at + 6)?,
-        created_at: time_at(row, at + 7)?,
-    })
+    rows::user(&Cols(row), at).map_err(driver)
 }
 
 /// A user from a row selected with [`USER_COLUMNS`] first.
 pub(crate) fn user_from_row(row: &PgRow) -> sqlx::Result<User> {
     user_at(row, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_user_columns_are_the_shared_ones() {
+        assert_eq!(
+            super::USER_COLUMNS,
+            confab_ports::store::rows::select_list("u", confab_ports::store::rows::USER)
+        );
+    }
 }

@@ -150,11 +150,12 @@ impl Users for PgStore {
     }
 
     async fn search_users(&self, prefix: &str, limit: u32) -> Result<Vec<User>> {
-        // starts_with takes the prefix literally: no LIKE wildcards to escape.
+        // starts_with takes the prefix literally: no LIKE wildcards to escape. lower() in the
+        // "C" collation folds ASCII only, as SQLite does, whatever the database's locale.
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users u
-              WHERE starts_with(u.username, lower($1))
-                 OR starts_with(lower(u.display_name), lower($1))
+              WHERE starts_with(u.username, lower($1 COLLATE \"C\"))
+                 OR starts_with(lower(u.display_name), lower($1 COLLATE \"C\"))
               ORDER BY u.username LIMIT $2"
         );
         if prefix.contains('\0') {

@@ -8,17 +8,13 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::SqliteStore;
 use crate::error::StoreResult;
-use crate::rows::{millis, time_at, uuid_at};
+use crate::rows::{Cols, driver, millis};
+use confab_ports::store::rows;
 
 const COLUMNS: &str = "id, sender_id, body, created_at";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Announcement> {
-    Ok(Announcement {
-        id: AnnouncementId::from_uuid(uuid_at(row, 0)?),
-        sender_id: confab_domain::UserId::from_uuid(uuid_at(row, 1)?),
-        body: row.get(2)?,
-        created_at: time_at(row, 3)?,
-    })
+    rows::announcement(&Cols(row)).map_err(driver)
 }
 
 fn create(conn: &Connection, a: &NewAnnouncement) -> StoreResult<Announcement> {

@@ -1,59 +1,27 @@
 //! Rows of groups, memberships and messages, and the shared loads the store operations need.
 
-use confab_domain::{
-    Alias, ClientId, Group, GroupId, GroupKind, GroupName, Message, MessageId, Role, UserId,
-};
+use confab_domain::{Group, GroupId, Message, MessageId, Role, UserId};
 use confab_ports::Error;
-use confab_ports::store::{GroupView, Member, MyMembership};
-use rusqlite::types::Type;
+use confab_ports::store::{GroupView, Member};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::error::StoreResult;
-use crate::rows::{USER_COLUMNS, from_millis, time_at, user_from_row, uuid_at};
+use crate::rows::{Cols, USER_COLUMNS, driver, time_at, user_from_row};
+use confab_ports::store::rows;
 
 /// The columns `message_from_row` expects, in order.
 pub(crate) const MESSAGE_COLUMNS: &str = "id, group_id, seq, rev, sender_id, body, client_id, created_at, edited_at, deleted, created_rev";
 
-fn bad(idx: usize, what: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("bad {what}").into())
-}
-
-fn count_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
-    let n: i64 = row.get(idx)?;
-    u64::try_from(n).map_err(|_| bad(idx, "count"))
-}
-
-fn opt_time_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<confab_domain::Timestamp>> {
-    match row.get::<_, Option<i64>>(idx)? {
-        None => Ok(None),
-        Some(ms) => from_millis(ms).map(Some).ok_or_else(|| bad(idx, "time")),
-    }
-}
-
 pub(crate) fn role_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Role> {
-    let s: String = row.get(idx)?;
-    Role::parse(&s).map_err(|_| bad(idx, "role"))
+    rows::role(&Cols(row), idx).map_err(driver)
 }
 
-/// The columns of `groups g` that `group_from_row` expects (9 of them).
+/// The columns of `groups g` that `rows::group` reads (9 of them).
 const GROUP_COLUMNS: &str = "g.id, g.kind, g.name, g.created_by, g.created_at, g.expires_at, \
      g.closed_at, g.last_seq, g.last_rev";
 
 fn group_from_row(row: &Row<'_>) -> rusqlite::Result<Group> {
-    let kind: String = row.get(1)?;
-    Ok(Group {
-        id: GroupId::from_uuid(uuid_at(row, 0)?),
-        kind: GroupKind::parse(&kind).ok_or_else(|| bad(1, "kind"))?,
-        name: row
-            .get::<_, Option<String>>(2)?
-            .map(GroupName::from_trusted),
-        created_by: UserId::from_uuid(uuid_at(row, 3)?),
-        created_at: time_at(row, 4)?,
-        expires_at: opt_time_at(row, 5)?,
-        closed_at: opt_time_at(row, 6)?,
-        last_seq: count_at(row, 7)?,
-        last_rev: count_at(row, 8)?,
-    })
+    rows::group(&Cols(row), 0).map_err(driver)
 }
 
 /// A group with the caller's membership: the one query behind every `GroupView`.
@@ -71,16 +39,7 @@ fn view_sql(filter: &str) -> String {
 }
 
 fn view_from_row(row: &Row<'_>) -> rusqlite::Result<GroupView> {
-    Ok(GroupView {
-        group: group_from_row(row)?,
-        my: MyMembership {
-            role: role_at(row, 9)?,
-            alias: row.get::<_, Option<String>>(10)?.map(Alias::from_trusted),
-            last_read_seq: count_at(row, 11)?,
-            unread_count: count_at(row, 13)?,
-        },
-        member_count: count_at(row, 12)?,
-    })
+    rows::view(&Cols(row)).map_err(driver)
 }
 
 /// The group as `user` sees it; `NotFound("group")` when it does not exist or `user` is not
@@ -170,19 +129,7 @@ fn member_from_row(row: &Row<'_>) -> rusqlite::Result<Member> {
 
 /// A message from a row selected with [`MESSAGE_COLUMNS`].
 pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
-    Ok(Message {
-        id: MessageId::from_uuid(uuid_at(row, 0)?),
-        group_id: GroupId::from_uuid(uuid_at(row, 1)?),
-        seq: count_at(row, 2)?,
-        rev: count_at(row, 3)?,
-        sender_id: UserId::from_uuid(uuid_at(row, 4)?),
-        body: row.get(5)?,
-        client_id: row.get::<_, Option<String>>(6)?.map(ClientId::from_trusted),
-        created_at: time_at(row, 7)?,
-        edited_at: opt_time_at(row, 8)?,
-        deleted: row.get(9)?,
-        created_rev: count_at(row, 10)?,
-    })
+    rows::message(&Cols(row), 0).map_err(driver)
 }
 
 /// One message by id, if it exists.
@@ -192,4 +139,15 @@ pub(crate) fn message(conn: &Connection, id: MessageId) -> StoreResult<Option<Me
         .prepare_cached(&sql)?
         .query_row([id.to_string()], message_from_row)
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use confab_ports::store::rows::{GROUP, MESSAGE, select_list};
+
+    #[test]
+    fn the_column_lists_are_the_shared_ones() {
+        assert_eq!(super::GROUP_COLUMNS, select_list("g", GROUP));
+        assert_eq!(super::MESSAGE_COLUMNS, select_list("", MESSAGE));
+    }
 }

@@ -48,20 +48,28 @@ impl From<StoreError> for Error {
     }
 }
 
-/// The field named by a UNIQUE constraint failure (`UNIQUE constraint failed: users.email`).
+/// The field named by a UNIQUE or PRIMARY KEY constraint failure (`UNIQUE constraint failed:
+/// users.email`); PostgreSQL reports both as one unique violation, so both are a conflict here.
 /// Inside the writer such checks are made first, so this answers for writes from another
 /// process (an operator's CLI command racing the server).
 fn unique_violation(e: &rusqlite::Error) -> Option<&'static str> {
     let rusqlite::Error::SqliteFailure(f, Some(msg)) = e else {
         return None;
     };
-    if f.extended_code != rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE {
+    if f.extended_code != rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+        && f.extended_code != rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    {
         return None;
     }
+    // The same fields PostgreSQL's constraints name (its error.rs, conflict_field).
     Some(if msg.contains("users.username") {
         "username"
     } else if msg.contains("users.email") {
         "email"
+    } else if msg.contains("members.group_id, members.user_id") {
+        "user_id"
+    } else if msg.contains("messages.client_id") {
+        "client_id"
     } else {
         "value"
     })

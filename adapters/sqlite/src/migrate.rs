@@ -17,16 +17,8 @@ pub(crate) fn run(conn: &mut Connection) -> Result<(), String> {
     let current: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(|e| e.to_string())?;
-    let known = MIGRATIONS.len() as i64;
-    if current > known {
-        return Err(format!(
-            "its schema version {current} is newer than this confab knows ({known}); upgrade confab"
-        ));
-    }
-    for (version, sql) in (1..)
-        .zip(MIGRATIONS)
-        .skip(usize::try_from(current).unwrap_or(0))
-    {
+    let pending = confab_ports::store::pending_migrations(current, MIGRATIONS.len())?;
+    for (version, sql) in (1..).zip(MIGRATIONS).filter(|(v, _)| pending.contains(v)) {
         let mut apply = || -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
             tx.execute_batch(sql)?;

@@ -13,16 +13,11 @@ use crate::SqliteStore;
 use crate::chat_rows::view;
 use crate::error::StoreResult;
 use crate::groups::insert_member;
-use crate::rows::{millis, time_at, uuid_at};
+use crate::rows::{Cols, driver, millis, uuid_at};
+use confab_ports::store::rows;
 
 fn waiting_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Waiting> {
-    Ok(Waiting {
-        user: UserId::from_uuid(uuid_at(row, 0)?),
-        country: row.get::<_, Option<String>>(1)?.map(Country::from_trusted),
-        same_country: row.get(2)?,
-        joined_at: time_at(row, 3)?,
-        expires_at: time_at(row, 4)?,
-    })
+    rows::waiting(&Cols(row)).map_err(driver)
 }
 
 fn drop_expired(conn: &Connection, now: Timestamp) -> StoreResult<u64> {

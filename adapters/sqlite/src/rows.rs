@@ -1,6 +1,7 @@
 //! Mapping between SQLite rows and domain values. Driver types stop here.
 
-use confab_domain::{Country, DisplayName, Email, Timestamp, User, UserId, Username};
+use confab_domain::{Timestamp, User};
+use confab_ports::store::rows::{self, BadColumn, ReadRow};
 use rusqlite::Row;
 use rusqlite::types::{FromSqlError, Type};
 use uuid::Uuid;
@@ -31,18 +32,53 @@ pub(crate) use confab_domain::from_unix_millis as from_millis;
 /// Time → Unix milliseconds, as stored.
 pub(crate) use confab_domain::unix_millis as millis;
 
+/// A rusqlite row as the shared conversions (`confab_ports::store::rows`) read it: ids as text,
+/// booleans as 0/1.
+pub(crate) struct Cols<'a, 'b>(pub &'a Row<'b>);
+
+fn column(idx: usize, e: rusqlite::Error) -> BadColumn {
+    BadColumn::new(idx, e.to_string())
+}
+
+impl ReadRow for Cols<'_, '_> {
+    fn id(&self, i: usize) -> Result<Uuid, BadColumn> {
+        let s: String = self.0.get(i).map_err(|e| column(i, e))?;
+        Uuid::parse_str(&s).map_err(|e| BadColumn::new(i, e.to_string()))
+    }
+    fn text(&self, i: usize) -> Result<String, BadColumn> {
+        self.0.get(i).map_err(|e| column(i, e))
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, BadColumn> {
+        self.0.get(i).map_err(|e| column(i, e))
+    }
+    fn int(&self, i: usize) -> Result<i64, BadColumn> {
+        self.0.get(i).map_err(|e| column(i, e))
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, BadColumn> {
+        self.0.get(i).map_err(|e| column(i, e))
+    }
+    fn flag(&self, i: usize) -> Result<bool, BadColumn> {
+        self.0.get(i).map_err(|e| column(i, e))
+    }
+}
+
+/// A shared conversion's complaint as rusqlite's own error.
+pub(crate) fn driver(e: BadColumn) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(e.index, Type::Text, Box::new(e))
+}
+
 /// A user from a row selected with [`USER_COLUMNS`].
 pub(crate) fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
-    Ok(User {
-        id: UserId::from_uuid(uuid_at(row, 0)?),
-        username: Username::from_trusted(row.get(1)?),
-        display_name: row
-            .get::<_, Option<String>>(2)?
-            .map(DisplayName::from_trusted),
-        email: row.get::<_, Option<String>>(3)?.map(Email::from_trusted),
-        country: row.get::<_, Option<String>>(4)?.map(Country::from_trusted),
-        is_admin: row.get(5)?,
-        two_factor: row.get(6)?,
-        created_at: time_at(row, 7)?,
-    })
+    rows::user(&Cols(row), 0).map_err(driver)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_user_columns_are_the_shared_ones() {
+        assert_eq!(
+            super::USER_COLUMNS,
+            confab_ports::store::rows::select_list("", confab_ports::store::rows::USER)
+        );
+    }
 }

@@ -9,6 +9,7 @@ mod health;
 mod users;
 mod sessions;
 mod groups;
+mod members;
 mod messages;
 mod search;
 mod pool;
