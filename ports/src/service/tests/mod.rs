@@ -1,5 +1,12 @@
-//! Use-case tests against mockall mocks of the ports: shared fixtures here, one file per use-case
-//! family.
+//! Use-case tests against mockall mocks of the ports: shared fixtures here, one module per
+//! use-case family (`accounts`, `conversations` and `events` are directories, one file per use
+//! case or group of use cases).
+//!
+//! They hold what a use case decides: validation before any store call, what it hands the store,
+//! the order of its calls, its limiter use, the events it publishes, how it maps what it gets
+//! back. That a store's answer or error then passes through unchanged is not tested here: the
+//! store conformance suite (`tests/tests/store`) holds what each store answers, and the
+//! black-box suite (`tests/tests/api`) what each route then says.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
