@@ -1,6 +1,7 @@
 //! `Sessions` on PostgreSQL: logins and their refresh-token families.
 
 use async_trait::async_trait;
+use confab_domain::decide::{self, Refresh};
 use confab_domain::{SessionId, Timestamp, UserId};
 use confab_ports::Result;
 use confab_ports::store::{NewSession, Principal, Rotation, Sessions};
@@ -47,6 +48,19 @@ struct Presented {
     revoked: bool,
 }
 
+impl Presented {
+    /// What the refresh decision needs; an expiry out of range is a broken row.
+    fn state(&self) -> StoreResult<decide::Presented> {
+        Ok(decide::Presented {
+            revoked: self.revoked,
+            used: self.used,
+            expires_at: confab_domain::from_unix_millis(self.expires_at).ok_or_else(|| {
+                crate::error::StoreError::Internal("token expiry out of range".into())
+            })?,
+        })
+    }
+}
+
 /// The presented token and its login, with the token's row locked: two presentations of one
 /// token are decided one after the other, so the second sees the first's use (reuse).
 async fn find_token(conn: &mut PgConnection, hash: &TokenHash) -> StoreResult<Option<Presented>> {
@@ -76,19 +90,16 @@ async fn rotate(
     next_expires_at: Timestamp,
     now: Timestamp,
 ) -> StoreResult<Rotation> {
-    let Some(p) = find_token(conn, presented).await? else {
-        return Ok(Rotation::Rejected);
+    let found = find_token(conn, presented).await?;
+    let state = found.as_ref().map(Presented::state).transpose()?;
+    let p = match (decide::refresh(state, now), found) {
+        (Refresh::Rotate, Some(p)) => p,
+        (Refresh::Reuse, Some(p)) => {
+            revoke(conn, p.session_id, now).await?;
+            return Ok(Rotation::Reused);
+        }
+        _ => return Ok(Rotation::Rejected),
     };
-    if p.revoked {
-        return Ok(Rotation::Rejected);
-    }
-    if p.used {
-        revoke(conn, p.session_id, now).await?;
-        return Ok(Rotation::Reused);
-    }
-    if p.expires_at <= millis(now) {
-        return Ok(Rotation::Rejected);
-    }
     sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1")
         .bind(&presented.0)
         .bind(millis(now))

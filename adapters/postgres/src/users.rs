@@ -1,6 +1,7 @@
 //! `Users` on PostgreSQL.
 
 use async_trait::async_trait;
+use confab_domain::decide;
 use confab_domain::{Email, Timestamp, User, UserId, Username};
 use confab_ports::hasher::PasswordHash;
 use confab_ports::store::{Credentials, NewSession, NewUser, ProfileChange, Users};
@@ -39,14 +40,12 @@ async fn taken(
 }
 
 async fn insert_user(conn: &mut PgConnection, u: &NewUser) -> StoreResult<()> {
-    if taken(conn, "username", u.username.as_str(), None).await? {
-        return Err(Error::Conflict { field: "username" }.into());
-    }
-    if let Some(email) = &u.email
-        && taken(conn, "email", email.as_str(), None).await?
-    {
-        return Err(Error::Conflict { field: "email" }.into());
-    }
+    let username_taken = taken(conn, "username", u.username.as_str(), None).await?;
+    let email_taken = match &u.email {
+        Some(email) => taken(conn, "email", email.as_str(), None).await?,
+        None => false,
+    };
+    decide::new_account(username_taken, email_taken).map_err(Error::from)?;
     sqlx::query(
         "INSERT INTO users (id, username, display_name, email, country, password_hash, is_admin, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -76,11 +75,11 @@ async fn apply_change(
         .await?
         .ok_or(Error::NotFound("user"))?;
     let user = user_from_row(&row)?;
-    if let Some(Some(email)) = &change.email
-        && taken(conn, "email", email.as_str(), Some(id)).await?
-    {
-        return Err(Error::Conflict { field: "email" }.into());
-    }
+    let email_taken = match &change.email {
+        Some(Some(email)) => taken(conn, "email", email.as_str(), Some(id)).await?,
+        _ => false,
+    };
+    decide::email_change(email_taken).map_err(Error::from)?;
     let user = change.apply(user).map_err(Error::from)?;
     sqlx::query(
         "UPDATE users SET display_name = $2, country = $3, email = $4, two_factor = $5 WHERE id = $1",

@@ -1,6 +1,7 @@
 //! `Users` on SQLite.
 
 use async_trait::async_trait;
+use confab_domain::decide;
 use confab_domain::{Email, Timestamp, User, UserId, Username};
 use confab_ports::hasher::PasswordHash;
 use confab_ports::store::{Credentials, NewSession, NewUser, ProfileChange, Users};
@@ -35,14 +36,12 @@ fn taken(
 
 fn insert_user(conn: &Connection, u: &NewUser) -> StoreResult<()> {
     // The writer is the only writer, so this check cannot race with another insert.
-    if taken(conn, "username", u.username.as_str(), None)? {
-        return Err(Error::Conflict { field: "username" }.into());
-    }
-    if let Some(email) = &u.email
-        && taken(conn, "email", email.as_str(), None)?
-    {
-        return Err(Error::Conflict { field: "email" }.into());
-    }
+    let username_taken = taken(conn, "username", u.username.as_str(), None)?;
+    let email_taken = match &u.email {
+        Some(email) => taken(conn, "email", email.as_str(), None)?,
+        None => false,
+    };
+    decide::new_account(username_taken, email_taken).map_err(Error::from)?;
     conn.execute(
         "INSERT INTO users (id, username, display_name, email, country, password_hash, is_admin, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -62,11 +61,11 @@ fn insert_user(conn: &Connection, u: &NewUser) -> StoreResult<()> {
 
 fn apply_change(conn: &Connection, id: UserId, change: ProfileChange) -> StoreResult<User> {
     let user = load_user(conn, id)?.ok_or(Error::NotFound("user"))?;
-    if let Some(Some(email)) = &change.email
-        && taken(conn, "email", email.as_str(), Some(id))?
-    {
-        return Err(Error::Conflict { field: "email" }.into());
-    }
+    let email_taken = match &change.email {
+        Some(Some(email)) => taken(conn, "email", email.as_str(), Some(id))?,
+        _ => false,
+    };
+    decide::email_change(email_taken).map_err(Error::from)?;
     let user = change.apply(user).map_err(Error::from)?;
     conn.execute(
         "UPDATE users SET display_name = ?2, country = ?3, email = ?4, two_factor = ?5 WHERE id = ?1",

@@ -230,5 +230,58 @@ pub fn join_pool(facts: JoinFacts<'_>) -> Result<Join, Refusal> {
     )
 }
 
+/// Decides a new account: `Conflict("username")` when the username is taken (checked first),
+/// `Conflict("email")` when the email is.
+pub fn new_account(username_taken: bool, email_taken: bool) -> Result<(), Refusal> {
+    if username_taken {
+        return Err(Refusal::Conflict("username"));
+    }
+    if email_taken {
+        return Err(Refusal::Conflict("email"));
+    }
+    Ok(())
+}
+
+/// Decides a profile change's email: another account's address is a `Conflict("email")`.
+pub fn email_change(taken_by_another: bool) -> Result<(), Refusal> {
+    if taken_by_another {
+        return Err(Refusal::Conflict("email"));
+    }
+    Ok(())
+}
+
+/// A refresh token as the store found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Presented {
+    /// Its login was ended (logout, reuse, a password reset).
+    pub revoked: bool,
+    /// It was exchanged before.
+    pub used: bool,
+    pub expires_at: Timestamp,
+}
+
+/// What presenting a refresh token does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    /// Unknown, revoked or expired: refuse, change nothing.
+    Reject,
+    /// Used before: someone holds a copy. Revoke the whole login and refuse.
+    Reuse,
+    /// Live: mark it used and hand out the next one.
+    Rotate,
+}
+
+/// Decides a refresh at `now` (`None`: no such token). A used token is reuse even after it
+/// expired; a revoked login rejects every token of it, used ones included.
+pub fn refresh(presented: Option<Presented>, now: Timestamp) -> Refresh {
+    match presented {
+        None => Refresh::Reject,
+        Some(p) if p.revoked => Refresh::Reject,
+        Some(p) if p.used => Refresh::Reuse,
+        Some(p) if p.expires_at <= now => Refresh::Reject,
+        Some(_) => Refresh::Rotate,
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -380,6 +380,31 @@ fn a_join_waits_conflicts_or_matches_the_oldest_fitting_entry() {
     );
 }
 
+#[test]
+fn a_taken_username_is_said_before_a_taken_email() {
+    assert_eq!(new_account(true, true), Err(Refusal::Conflict("username")));
+    assert_eq!(new_account(false, true), Err(Refusal::Conflict("email")));
+    assert_eq!(new_account(false, false), Ok(()));
+    assert_eq!(email_change(true), Err(Refusal::Conflict("email")));
+    assert_eq!(email_change(false), Ok(()));
+}
+
+#[test]
+fn a_refresh_rotates_a_live_token_and_a_used_one_is_reuse_even_expired() {
+    let token = |revoked, used, secs| Presented {
+        revoked,
+        used,
+        expires_at: NOW + Duration::seconds(secs),
+    };
+    assert_eq!(refresh(None, NOW), Refresh::Reject);
+    assert_eq!(refresh(Some(token(false, false, 60)), NOW), Refresh::Rotate);
+    assert_eq!(refresh(Some(token(false, false, 0)), NOW), Refresh::Reject);
+    assert_eq!(refresh(Some(token(false, true, 60)), NOW), Refresh::Reuse);
+    assert_eq!(refresh(Some(token(false, true, -60)), NOW), Refresh::Reuse);
+    assert_eq!(refresh(Some(token(true, true, 60)), NOW), Refresh::Reject);
+    assert_eq!(refresh(Some(token(true, false, 60)), NOW), Refresh::Reject);
+}
+
 fn role() -> impl Strategy<Value = Role> {
     prop_oneof![Just(Role::Owner), Just(Role::Admin), Just(Role::Member)]
 }
