@@ -51,6 +51,11 @@ pub async fn serve(
             },
             _ = &mut stop => break,
         };
+        // Small frames (acks, events) go out at once: with Nagle's algorithm a frame written
+        // right after another waits for the client's delayed ACK, ~40 ms.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, %addr, "TCP_NODELAY could not be set");
+        }
         let service = router
             .clone()
             .map_request(move |mut req: hyper::Request<Incoming>| {
