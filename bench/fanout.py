@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fan-out: S WebSockets in one group, a few HTTP senders at a paced rate; delivery latency.
+"""Fan-out: S WebSockets in one group (or a few), HTTP senders at a paced rate; delivery latency.
 
 Usage: bench/fanout.py --urls http://127.0.0.1:18611[,http://127.0.0.1:18612,...]
                        [--sockets 200] [--senders 4] [--rate 100] [--seconds 30] [--groups 1]
@@ -13,24 +13,27 @@ processes; the senders run in the main process, also round robin over the URLs, 
 HTTP/1.1 keep-alive connection and one send in flight. Once every socket has its `ready`
 frame, message j of --rate * --seconds goes out at start + j / rate (sender j % senders) as
 `POST /api/v1/groups/{id}/messages {"body": "<monotonic ns at send> <j>", "client_id": ...}`.
+A sender whose previous send is still running sends late (the largest lag is printed).
 
 Delivery latency is the receiving process's CLOCK_MONOTONIC when the frame's bytes arrive
 minus the timestamp in the body (the same clock in every process on one machine), for each
 `message.created` frame on each socket; it includes the sender's HTTP request and the commit.
 After the last send the sockets get --drain seconds to receive the rest; then every socket
 must hold every message of its group that was answered 201 exactly once (missing, doubled and
-unexpected deliveries are counted and printed). Percentiles are nearest-rank.
+unexpected deliveries are counted and printed). Percentiles are nearest-rank. Deliveries slower
+than 20 ms are listed by message number, which shows whether slow ones cluster in time.
 
 CPU is read from /proc over the sending window only (start to last send answered): each
 confab instance (found by its --listen address, or --pids in --urls order), each --watch
 NAME=PID (that process and its children, plus what its exited children used), every client
-process, and the whole machine (/proc/stat). Each is in % of one core. Each instance's
-/metrics counters for gap fills, re-checks and drops are diffed over the run.
+process, the whole machine (/proc/stat), and what of the machine's use none of these account
+for (other load), with the biggest other processes by name. Each is in % of one core. Each
+instance's /metrics counters (fan-out, gap fills, re-checks, drops) are diffed over the run.
 
 Start the servers with throttling out of the way (`--request-burst 100000
 --requests-per-second 100000`). Standard library only (asyncio, a minimal RFC 6455 client).
 """
-import argparse, array, asyncio, base64, hashlib, json, math, multiprocessing, os, resource
+import argparse, array, asyncio, base64, hashlib, json, multiprocessing, os, resource
 import secrets, sys, time, urllib.parse
 
 from send_burst import Conn, expect, pct
@@ -38,6 +41,7 @@ from send_burst import Conn, expect, pct
 TICK = os.sysconf("SC_CLK_TCK")
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 PASSWORD = "correct horse battery"
+SLOW_NS = 20_000_000  # deliveries slower than this are listed by message
 
 
 # ---------------------------------------------------------------- /proc and the machine
@@ -72,8 +76,8 @@ def tree_ticks(root: int) -> int:
     return total
 
 
-def all_ticks() -> dict[int, tuple[str, int]]:
-    """Every process: pid -> (name, utime + stime)."""
+def all_ticks() -> dict[int, tuple[str, int, int]]:
+    """Every process: pid -> (name, its own CPU, what its reaped children used), in ticks."""
     out = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -82,7 +86,8 @@ def all_ticks() -> dict[int, tuple[str, int]]:
                     raw = f.read()
                 fields = raw.rsplit(")", 1)[1].split()
                 out[int(entry)] = (raw[raw.index("(") + 1:raw.rindex(")")],
-                                   int(fields[11]) + int(fields[12]))
+                                   int(fields[11]) + int(fields[12]),
+                                   int(fields[13]) + int(fields[14]))
             except (OSError, IndexError, ValueError):
                 continue
     return out
@@ -293,6 +298,7 @@ class Receiver:
         self.url_of = {s["index"]: s["url"] for s in spec["sockets"]}
         self.local: array.array = array.array("q")   # same instance as the sender
         self.remote: array.array = array.array("q")  # another instance (through Redis)
+        self.slow: array.array = array.array("q")  # message numbers of deliveries > SLOW_NS
         self.other_types: dict[str, int] = {}
         self.foreign = 0  # message.created frames not from this run
         self.lost_sockets: list[tuple[int, int | None]] = []
@@ -313,7 +319,10 @@ class Receiver:
                 self.foreign += 1
                 return
             sender_url = (number % self.senders) % self.nurls
-            (self.local if sender_url == self.url_of[sock.index] else self.remote).append(now - sent)
+            took = now - sent
+            (self.local if sender_url == self.url_of[sock.index] else self.remote).append(took)
+            if took > SLOW_NS:
+                self.slow.append(number)
             self.delivered += 1
         elif kind == "ready":
             if not sock.ready.done():
@@ -375,6 +384,7 @@ async def receiver_main_async(pipe, spec: dict) -> None:
     rx.stopping = True
     result = rx.check(created)
     result.update(cpu=cpu1 - cpu0, local=rx.local.tobytes(), remote=rx.remote.tobytes(),
+                  slow=rx.slow.tobytes(),
                   other_types=rx.other_types, foreign=rx.foreign, lost=rx.lost_sockets,
                   delivered=rx.delivered, open_at_end=sum(not s.lost for s in socks))
     for s in socks:
@@ -581,6 +591,14 @@ async def main() -> None:
     if len(urls) > 1:
         print("latency " + summary("same instance as the sender", local))
         print("latency " + summary("other instance (via Redis)", remote))
+    slow: dict[int, int] = {}
+    for r in results:
+        for number in array.array("q", r["slow"]):
+            slow[number] = slow.get(number, 0) + 1
+    worst = sorted(slow.items(), key=lambda kv: -kv[1])[:6]
+    print(f"deliveries over {SLOW_NS // 1_000_000} ms: {sum(slow.values())} in {len(slow)} "
+          f"message(s)" + ("; most: " + ", ".join(f"#{n} ({c})" for n, c in worst)
+                           if worst else ""))
     others: dict[str, int] = {}
     for r in results:
         for k, v in r["other_types"].items():
@@ -598,20 +616,25 @@ async def main() -> None:
           ", ".join(f"{c:.0f}" for c in client[1:]) +
           f"; machine {machine:.0f} of {(os.cpu_count() or 1) * 100}, of which not these "
           f"processes {machine - sum(per_instance) - sum(per_watch.values()) - sum(client):.0f}")
-    # Who else used the CPU (processes alive at both ends of the window, not ours).
+    # Who else used the CPU: each process alive at the end (all of it if it started in the
+    # window), by name; ours (and their children) left out. Processes that came and went
+    # inside the window are not listed (they are in the machine's total).
     ours = set(pids) | {os.getpid()} | {p.pid for p in procs} | set(watch.values())
     ours |= {pid for pid in everyone1 if any(
         _parent(pid) == root for root in set(watch.values()) | {os.getpid()})}
     elsewhere: dict[str, float] = {}
-    for pid, (name, t1) in everyone1.items():
-        if pid in everyone0 and pid not in ours:
-            elsewhere[name] = elsewhere.get(name, 0) + (t1 - everyone0[pid][1]) / TICK / window * 100
+    for pid, (name, own, _) in everyone1.items():
+        if pid not in ours:
+            _, own0, _ = everyone0.get(pid, (name, 0, 0))
+            used = (own - own0) / TICK / window * 100
+            elsewhere[name] = elsewhere.get(name, 0) + used
     top = sorted(elsewhere.items(), key=lambda kv: -kv[1])[:4]
-    print("other processes (% of a core): " + ", ".join(f"{n} {c:.0f}" for n, c in top if c >= 1))
+    print("other processes alive at the end (% of a core, by name): " +
+          (", ".join(f"{n} {c:.0f}" for n, c in top if c >= 1) or "none"))
     for u, b, a in zip(urls, before_metrics, after_metrics):
         print(f"metrics {u.rsplit(':', 1)[1]}: " +
               ", ".join(f"{k.removesuffix('_total')} +{a.get(k, 0) - b.get(k, 0):.0f}"
-                        for k in WATCHED_COUNTERS if k in a or k in b))
+                        for k in WATCHED_COUNTERS))
     print(f"load after: {loadavg()}", flush=True)
     if any(r["cpu"] / window > 0.85 for r in results):
         print("WARNING: a receiver process was above 85% of a core: the client may be the "
