@@ -2,7 +2,10 @@
 
 use crate::fixtures::Fresh;
 
-crate::store_cases!(ping_answers, the_first_secret_is_kept_and_later_candidates_are_ignored);
+crate::store_cases!(
+    ping_answers,
+    the_first_secret_is_kept_and_later_candidates_are_ignored
+);
 
 async fn ping_answers(s: &Fresh) {
     s.health.ping().await.unwrap();
@@ -20,7 +23,14 @@ async fn the_first_secret_is_kept_and_later_candidates_are_ignored(s: &Fresh) {
     let first = answers[0].as_ref().unwrap().clone();
     assert!(candidates.contains(&first));
     for answer in answers {
-        assert_eq!(answer.unwrap(), first, "every caller gets the one stored secret");
+        assert_eq!(
+            answer.unwrap(),
+            first,
+            "every caller gets the one stored secret"
+        );
     }
-    assert_eq!(s.health.signing_secret_or_init(vec![9; 48]).await.unwrap(), first);
+    assert_eq!(
+        s.health.signing_secret_or_init(vec![9; 48]).await.unwrap(),
+        first
+    );
 }

@@ -4,15 +4,15 @@
 //! `store::postgres::<case>` and the two stores cannot drift apart unnoticed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod announcements;
 mod fixtures;
-mod health;
-mod users;
-mod sessions;
 mod groups;
+mod health;
 mod members;
 mod messages;
-mod search;
-mod pool;
-mod announcements;
 mod otp;
+mod pool;
+mod search;
+mod sessions;
 mod transfer;
+mod users;

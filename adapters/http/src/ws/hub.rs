@@ -445,8 +445,12 @@ mod tests {
     #[tokio::test]
     async fn reroute_adds_current_groups_drops_gone_ones_and_keeps_the_rest() {
         let (bus, hub) = hub(16);
-        let (gone, kept, found, joined) =
-            (GroupId::new(), GroupId::new(), GroupId::new(), GroupId::new());
+        let (gone, kept, found, joined) = (
+            GroupId::new(),
+            GroupId::new(),
+            GroupId::new(),
+            GroupId::new(),
+        );
         let user = UserId::new();
         let (key, mut rx) = hub.attach(user, [gone, kept]);
         // A join the re-check's read did not see yet.
@@ -483,6 +487,9 @@ mod tests {
         hub.recheck_started(key);
         bus.missed();
         let got = tokio::time::timeout(Duration::from_secs(2), rx.recv()).await;
-        assert!(matches!(got, Ok(Some(Delivery::Resync))), "a loss after the start counts");
+        assert!(
+            matches!(got, Ok(Some(Delivery::Resync))),
+            "a loss after the start counts"
+        );
     }
 }
