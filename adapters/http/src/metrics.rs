@@ -27,15 +27,15 @@ pub fn install_recorder() -> PrometheusHandle {
             if metrics::set_global_recorder(recorder).is_err() {
                 tracing::warn!("a metrics recorder was already installed; /metrics will be empty");
             }
-            describe_bus();
+            describe_adapters();
             handle
         })
         .clone()
 }
 
-/// The event bus's metrics, shown (at zero) from the start so dashboards and alerts can rely
-/// on them: the bus adapters count, the hub counts re-checks.
-fn describe_bus() {
+/// The event bus's and the store's metrics, shown (at zero) from the start so dashboards and
+/// alerts can rely on them: the adapters count, the hub counts re-checks.
+fn describe_adapters() {
     for (name, help) in [
         (
             "bus_events_published_total",
@@ -48,6 +48,10 @@ fn describe_bus() {
         (
             "bus_events_dropped_total",
             "Events dropped: a full subscriber queue, or a failed or full publish to Redis.",
+        ),
+        (
+            "store_commits_total",
+            "Transactions the store committed for writes (SQLite: one per group commit, however many writes it holds).",
         ),
         (
             "bus_rechecks_total",

@@ -11,7 +11,7 @@ use futures::StreamExt;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{bearer, client_ip};
+use crate::extract::{Verified, bearer, client_ip};
 
 /// Gives every error answer our JSON body. axum and tower-http answer some errors themselves
 /// (unknown route, wrong method, body too large, timeout) in plain text or with no body; this
@@ -96,10 +96,14 @@ pub async fn throttle(State(state): State<AppState>, req: Request, next: Next) -
     if !req.uri().path().starts_with("/api/") {
         return next.run(req).await;
     }
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let ip = client_ip(&parts, state.config.trust_forwarded_for);
-    if let Err(e) = state.accounts.admit_request(bearer(&parts), &ip).await {
-        return ApiError::from(e).into_response();
+    match state.accounts.admit_request(bearer(&parts), &ip).await {
+        Ok(Some(claims)) => {
+            parts.extensions.insert(Verified(claims));
+        }
+        Ok(None) => {}
+        Err(e) => return ApiError::from(e).into_response(),
     }
     next.run(Request::from_parts(parts, body)).await
 }

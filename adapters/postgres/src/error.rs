@@ -12,11 +12,11 @@ const PG_UNIQUE_VIOLATION: &str = "23505";
 /// SQLSTATE classes meaning "the database is not there right now": connection exceptions (08),
 /// insufficient resources (53), operator intervention such as a shutdown (57), system errors (58).
 const UNAVAILABLE_CLASSES: [&str; 4] = ["08", "53", "57", "58"];
-/// Serialization failure and deadlock (the transaction was rolled back; a retry may succeed),
-/// and a read-only transaction (a standby, or a primary demoted by a failover).
-const PG_RETRYABLE: [&str; 3] = ["40001", "40P01", "25006"];
-/// A statement or lock wait hit its timeout.
-const PG_TIMEOUTS: [&str; 2] = ["57014", "55P03"];
+/// Serialization failure and deadlock (the transaction was rolled back; a retry may succeed).
+const PG_RETRYABLE: [&str; 2] = ["40001", "40P01"];
+/// A statement or lock wait hit its timeout, and a read-only transaction (a standby, or a
+/// primary demoted by a failover).
+const PG_STUCK: [&str; 3] = ["57014", "55P03", "25006"];
 
 /// What a store operation can fail with inside this adapter.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +40,29 @@ impl From<StoreError> for Error {
     }
 }
 
+/// Whether `e` says the database is out of reach (no connection, shut down, timed out, read
+/// only) rather than anything about the statement: nothing can be known to have happened.
+pub(crate) fn out_of_reach(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            UNAVAILABLE_CLASSES.iter().any(|c| code.starts_with(c))
+                || PG_STUCK.contains(&code.as_ref())
+        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        _ => false,
+    }
+}
+
 fn from_sql(e: sqlx::Error) -> Error {
+    if out_of_reach(&e) {
+        return Error::Unavailable(e.to_string());
+    }
     match &e {
         sqlx::Error::Database(db) => {
             let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
@@ -49,20 +71,11 @@ fn from_sql(e: sqlx::Error) -> Error {
                     field: conflict_field(db.constraint()),
                 };
             }
-            if UNAVAILABLE_CLASSES.iter().any(|c| code.starts_with(c))
-                || PG_RETRYABLE.contains(&code.as_str())
-                || PG_TIMEOUTS.contains(&code.as_str())
-            {
+            if PG_RETRYABLE.contains(&code.as_str()) {
                 return Error::Unavailable(e.to_string());
             }
             Error::Internal(e.to_string())
         }
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed
-        | sqlx::Error::Protocol(_) => Error::Unavailable(e.to_string()),
         _ => Error::Internal(e.to_string()),
     }
 }

@@ -1,9 +1,11 @@
 //! The store on PostgreSQL, for deployments that run several instances on one database.
 //!
-//! Every operation is one transaction on a pooled connection. Where SQLite relies on its single
-//! writer, this store takes row locks: a write to a group first locks the group's row
-//! (`SELECT … FOR UPDATE`), so appends, membership changes and closes of one group are
-//! serialised while different groups proceed in parallel. Uniqueness (usernames, emails, one
+//! Every operation is one transaction on a pooled connection, but for appends: `appender`
+//! commits whatever appends are queued as one transaction (as SQLite's writer commits a group),
+//! answering each only after the COMMIT. Where SQLite relies on its single writer, this store
+//! takes row locks: a write to a group first locks the group's row (`SELECT … FOR UPDATE`), so
+//! appends, membership changes and closes of one group are serialised while different groups
+//! proceed in parallel. Uniqueness (usernames, emails, one
 //! open direct chat per pair, `client_id` per sender and group, one owner) is enforced by
 //! constraints, and a violation maps to the answer the port promises, never a 500.
 //! This crate never makes a policy decision of its own: rules come from `confab-domain`.
@@ -18,13 +20,20 @@ macro_rules! in_tx {
                 let mut $tx = $store.begin().await?;
                 let out = $body.await?;
                 $tx.commit().await?;
+                $crate::committed();
                 Ok(out)
             })
             .await
     };
 }
 
+/// Counts a committed write transaction (`store_commits_total`, as the SQLite store counts).
+fn committed() {
+    metrics::counter!("store_commits_total").increment(1);
+}
+
 mod announcements;
+mod appender;
 mod chat_rows;
 mod error;
 mod groups;
@@ -77,6 +86,9 @@ pub struct PgStore {
     pool: PgPool,
     /// The most one operation may take, waiting included.
     timeout: Duration,
+    /// Where appends queue to be committed in batches; its lanes stop when the last clone of
+    /// the store is dropped.
+    appender: std::sync::Arc<appender::Appender>,
 }
 
 fn connect_options(url: &str, settings: &PgSettings) -> Result<PgConnectOptions, OpenError> {
@@ -131,6 +143,7 @@ impl PgStore {
             .await
             .map_err(|e| OpenError(format!("cannot migrate the PostgreSQL database: {e}")))?;
         Ok(Self {
+            appender: std::sync::Arc::new(appender::Appender::start(&pool, settings.timeout)),
             pool,
             timeout: settings.timeout,
         })

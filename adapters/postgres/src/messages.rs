@@ -1,41 +1,28 @@
-//! `Messages` on PostgreSQL. An append, edit or delete locks the group's row, then takes the
-//! group's next `rev` (and an append its next `seq`) with `UPDATE groups … RETURNING` in the
-//! same transaction as the message row: gapless, and never repeated.
+//! `Messages` on PostgreSQL. An edit or delete locks the group's row, then takes the group's
+//! next `rev` with `UPDATE groups … RETURNING` in the same transaction as the message row:
+//! gapless, and never repeated. Appends are committed in batches by `appender`, under the same
+//! lock.
+
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
-use confab_domain::decide::{self, Append, Delete};
-use confab_domain::{Body, GroupId, Message, MessageId, Timestamp, UserId};
+use confab_domain::decide::{self, Delete};
+use confab_domain::{Body, Group, GroupId, Message, MessageId, Timestamp, UserId};
+use confab_ports::store::rows::{self, GROUP, select_list};
 use confab_ports::store::{Appended, Changed, Cursor, Messages, NewMessage, Page};
 use confab_ports::{Error, Result};
-use sqlx::{AssertSqlSafe, PgConnection};
+use sqlx::{AssertSqlSafe, PgConnection, Row};
+use uuid::Uuid;
 
 use crate::chat_rows::{
     MESSAGE_COLUMNS, Standing, message, message_from_row, standing, standing_for_write,
 };
 use crate::error::{StoreError, StoreResult};
-use crate::rows::{as_i64, millis};
+use crate::rows::{Cols, as_i64, driver, millis};
 use crate::{PgStore, search};
 
 fn counter(n: i64) -> StoreResult<u64> {
     u64::try_from(n).map_err(|_| StoreError::Internal("negative counter".into()))
-}
-
-/// The group's next seq and rev, for a new message.
-async fn next_seq_and_rev(
-    conn: &mut PgConnection,
-    group: GroupId,
-    now: Timestamp,
-) -> StoreResult<(u64, u64)> {
-    let (seq, rev): (i64, i64) = sqlx::query_as(
-        "UPDATE groups SET last_seq = last_seq + 1, last_rev = last_rev + 1,
-                last_activity_at = greatest(last_activity_at, $2)
-          WHERE id = $1 RETURNING last_seq, last_rev",
-    )
-    .bind(group.as_uuid())
-    .bind(millis(now))
-    .fetch_one(conn)
-    .await?;
-    Ok((counter(seq)?, counter(rev)?))
 }
 
 /// The group's next rev, for a change to an existing message.
@@ -47,59 +34,6 @@ async fn next_rev(conn: &mut PgConnection, group: GroupId) -> StoreResult<u64> {
     .fetch_one(conn)
     .await?;
     counter(rev)
-}
-
-async fn by_client_id(conn: &mut PgConnection, m: &NewMessage) -> StoreResult<Option<Message>> {
-    let Some(client_id) = &m.client_id else {
-        return Ok(None);
-    };
-    let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m
-          WHERE m.group_id = $1 AND m.sender_id = $2 AND m.client_id = $3"
-    );
-    let row = sqlx::query(AssertSqlSafe(sql))
-        .bind(m.group_id.as_uuid())
-        .bind(m.sender_id.as_uuid())
-        .bind(client_id.as_str())
-        .fetch_optional(conn)
-        .await?;
-    Ok(row.as_ref().map(message_from_row).transpose()?)
-}
-
-async fn append(conn: &mut PgConnection, m: &NewMessage) -> StoreResult<Appended> {
-    // The lock comes first: a retry racing its original waits here, then finds it below.
-    let s = standing_for_write(conn, m.sender_id, m.group_id).await?;
-    let earlier = by_client_id(conn, m).await?;
-    if let Append::Repeat(first) = decide::append(&s.group, earlier, m.now).map_err(Error::from)? {
-        return Ok(Appended {
-            message: first,
-            duplicate: true,
-        });
-    }
-    let (seq, rev) = next_seq_and_rev(conn, m.group_id, m.now).await?;
-    sqlx::query(
-        "INSERT INTO messages (id, group_id, seq, rev, created_rev, sender_id, body, client_id,
-                               created_at, words)
-         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9::tsvector)",
-    )
-    .bind(m.id.as_uuid())
-    .bind(m.group_id.as_uuid())
-    .bind(as_i64(seq))
-    .bind(as_i64(rev))
-    .bind(m.sender_id.as_uuid())
-    .bind(m.body.as_str())
-    .bind(m.client_id.as_ref().map(|c| c.as_str()))
-    .bind(millis(m.now))
-    .bind(search::document(m.body.as_str()))
-    .execute(&mut *conn)
-    .await?;
-    let message = message(conn, m.id)
-        .await?
-        .ok_or(Error::NotFound("message"))?;
-    Ok(Appended {
-        message,
-        duplicate: false,
-    })
 }
 
 /// Loads a message for a change by `actor`, with its group locked: 404 unless it exists and
@@ -278,10 +212,174 @@ async fn search(
         .collect::<sqlx::Result<_>>()?)
 }
 
+// ---- appends, a batch at a time (the queue and the decisions are in `appender`) ----
+
+/// Locks the rows of the batch's groups until the transaction ends, in id order (so two
+/// batches, here or on another instance, never wait for each other in a cycle). Every write
+/// to a group takes this lock first; see `chat_rows::standing_for_write`.
+pub(crate) async fn lock_groups(conn: &mut PgConnection, batch: &[NewMessage]) -> StoreResult<()> {
+    let mut ids = each(batch, |m| m.group_id.as_uuid());
+    ids.sort_unstable();
+    ids.dedup();
+    sqlx::query("SELECT 1 FROM groups WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE")
+        .bind(ids)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// What the rule needs about one message to append: its group and, when its sender already
+/// sent its client id to that group, the message that did.
+pub(crate) struct Facts {
+    pub group: Group,
+    pub earlier: Option<Message>,
+}
+
+/// Each message's facts, in batch order: `None` when the group does not exist or the sender
+/// is not a member. Called after `lock_groups` (READ COMMITTED reads each statement afresh), so
+/// a membership change or a retry's original that committed meanwhile is seen.
+pub(crate) async fn load_facts(
+    conn: &mut PgConnection,
+    batch: &[NewMessage],
+) -> StoreResult<Vec<Option<Facts>>> {
+    let sql = format!(
+        "SELECT i.n, {}, {MESSAGE_COLUMNS}
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[])
+                WITH ORDINALITY AS i (group_id, sender_id, client_id, n)
+           JOIN members mb ON mb.group_id = i.group_id AND mb.user_id = i.sender_id
+           JOIN groups g ON g.id = i.group_id
+           LEFT JOIN messages m ON m.group_id = i.group_id AND m.sender_id = i.sender_id
+                AND m.client_id = i.client_id AND m.client_id IS NOT NULL",
+        select_list("g", GROUP)
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(each(batch, |m| m.group_id.as_uuid()))
+        .bind(each(batch, |m| m.sender_id.as_uuid()))
+        .bind(each(batch, |m| m.client_id.as_ref().map(|c| c.as_str())))
+        .fetch_all(conn)
+        .await?;
+    let mut facts: Vec<Option<Facts>> = batch.iter().map(|_| None).collect();
+    for row in &rows {
+        let n: i64 = row.try_get(0)?;
+        let slot = usize::try_from(n - 1)
+            .ok()
+            .and_then(|i| facts.get_mut(i))
+            .ok_or_else(|| StoreError::Internal(format!("no message {n} in the batch")))?;
+        let earlier: Option<Uuid> = row.try_get(1 + GROUP.len())?;
+        *slot = Some(Facts {
+            group: rows::group(&Cols(row), 1).map_err(driver)?,
+            earlier: earlier
+                .map(|_| rows::message(&Cols(row), 1 + GROUP.len()).map_err(driver))
+                .transpose()?,
+        });
+    }
+    Ok(facts)
+}
+
+/// A message to insert, with the seq and rev it takes.
+pub(crate) struct NewRow<'a> {
+    pub message: &'a NewMessage,
+    pub seq: u64,
+    pub rev: u64,
+}
+
+impl NewRow<'_> {
+    /// The message this row will be once stored.
+    pub(crate) fn as_message(&self) -> Message {
+        let m = self.message;
+        Message {
+            id: m.id,
+            group_id: m.group_id,
+            seq: self.seq,
+            rev: self.rev,
+            created_rev: self.rev,
+            sender_id: m.sender_id,
+            body: m.body.as_str().to_owned(),
+            client_id: m.client_id.clone(),
+            created_at: m.now,
+            edited_at: None,
+            deleted: false,
+        }
+    }
+}
+
+/// A group's counters and last activity after a batch.
+pub(crate) struct Advance {
+    pub last_seq: u64,
+    pub last_rev: u64,
+    pub at: Timestamp,
+}
+
+/// One column of a batch, as an array to bind.
+fn each<'a, T, U>(items: &'a [T], f: impl Fn(&'a T) -> U) -> Vec<U> {
+    items.iter().map(f).collect()
+}
+
+/// Inserts `new` and advances `groups` (locked), in one statement; returns the rows as stored.
+/// Each row is what an append has always written: `created_rev` = `rev`, `words` =
+/// `search::document(body)`; the counters are set to what the batch took, and the last activity
+/// only ever moves forward.
+pub(crate) async fn insert_rows(
+    conn: &mut PgConnection,
+    new: &[NewRow<'_>],
+    groups: &BTreeMap<GroupId, Advance>,
+) -> StoreResult<HashMap<MessageId, Message>> {
+    if new.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "WITH inserted AS (
+            INSERT INTO messages AS m (id, group_id, seq, rev, created_rev, sender_id, body,
+                                       client_id, created_at, words)
+            SELECT id, group_id, seq, rev, rev, sender_id, body, client_id, created_at,
+                   words::tsvector
+              FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::int8[], $5::uuid[],
+                          $6::text[], $7::text[], $8::int8[], $9::text[])
+                AS r (id, group_id, seq, rev, sender_id, body, client_id, created_at, words)
+            RETURNING {MESSAGE_COLUMNS}
+         ), advanced AS (
+            UPDATE groups g SET last_seq = a.last_seq, last_rev = a.last_rev,
+                   last_activity_at = greatest(g.last_activity_at, a.at)
+              FROM unnest($10::uuid[], $11::int8[], $12::int8[], $13::int8[])
+                AS a (id, last_seq, last_rev, at)
+             WHERE g.id = a.id
+         )
+         SELECT * FROM inserted"
+    );
+    let advances: Vec<(&GroupId, &Advance)> = groups.iter().collect();
+    let stored = sqlx::query(AssertSqlSafe(sql))
+        .bind(each(new, |r| r.message.id.as_uuid()))
+        .bind(each(new, |r| r.message.group_id.as_uuid()))
+        .bind(each(new, |r| as_i64(r.seq)))
+        .bind(each(new, |r| as_i64(r.rev)))
+        .bind(each(new, |r| r.message.sender_id.as_uuid()))
+        .bind(each(new, |r| r.message.body.as_str()))
+        .bind(each(new, |r| {
+            r.message.client_id.as_ref().map(|c| c.as_str())
+        }))
+        .bind(each(new, |r| millis(r.message.now)))
+        .bind(each(new, |r| search::document(r.message.body.as_str())))
+        .bind(each(&advances, |(g, _)| g.as_uuid()))
+        .bind(each(&advances, |(_, a)| as_i64(a.last_seq)))
+        .bind(each(&advances, |(_, a)| as_i64(a.last_rev)))
+        .bind(each(&advances, |(_, a)| millis(a.at)))
+        .fetch_all(conn)
+        .await?;
+    stored
+        .iter()
+        .map(|row| {
+            let m = message_from_row(row)?;
+            Ok((m.id, m))
+        })
+        .collect()
+}
+
 #[async_trait]
 impl Messages for PgStore {
     async fn append_message(&self, message: NewMessage) -> Result<Appended> {
-        in_tx!(self, |tx| append(&mut tx, &message))
+        // Queued and committed in a batch with whatever else is being sent (see `appender`).
+        self.run(async { Ok(self.appender.append(message).await?) })
+            .await
     }
 
     async fn history(

@@ -133,6 +133,7 @@ impl Sessions for PgStore {
             let mut tx = self.begin().await?;
             insert_session(&mut tx, &s).await?;
             tx.commit().await?;
+            crate::committed();
             Ok(())
         })
         .await
@@ -149,6 +150,7 @@ impl Sessions for PgStore {
             let mut tx = self.begin().await?;
             let rotation = rotate(&mut tx, &presented, &next, next_expires_at, now).await?;
             tx.commit().await?;
+            crate::committed();
             Ok(rotation)
         })
         .await
@@ -161,6 +163,7 @@ impl Sessions for PgStore {
                 revoke(&mut tx, p.session_id, now).await?;
             }
             tx.commit().await?;
+            crate::committed();
             Ok(())
         })
         .await

@@ -107,6 +107,7 @@ impl Users for PgStore {
                 .await?
                 .ok_or(Error::NotFound("user"))?;
             tx.commit().await?;
+            crate::committed();
             Ok(created)
         })
         .await
@@ -179,6 +180,7 @@ impl Users for PgStore {
             let mut tx = self.begin().await?;
             let user = apply_change(&mut tx, id, change).await?;
             tx.commit().await?;
+            crate::committed();
             Ok(user)
         })
         .await
@@ -218,6 +220,7 @@ impl Users for PgStore {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
+            crate::committed();
             Ok(())
         })
         .await

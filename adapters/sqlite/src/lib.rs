@@ -17,6 +17,7 @@ mod otp;
 mod pool;
 mod readers;
 mod rows;
+mod search_index;
 mod sessions;
 mod transfer;
 mod users;
@@ -59,13 +60,21 @@ fn register_search_words(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
+/// Statements each connection keeps prepared: more than the store has, so none is parsed
+/// twice (rusqlite's default of 16 made the hot ones evict each other).
+const STATEMENT_CACHE: usize = 256;
+
 fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
     register_search_words(conn)?;
     conn.busy_timeout(busy_timeout)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // temp_store: each write's savepoint keeps its undo pages in memory, not in a temporary
+    // file (they live only until the transaction ends).
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;",
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;",
     )
 }
 
@@ -86,11 +95,12 @@ impl SqliteStore {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 c.busy_timeout(busy_timeout)?;
+                c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
                 Ok(c)
             })
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| fail(&e))?;
-        let writer = Writer::start(conn).map_err(|e| fail(&e))?;
+        let writer = Writer::start(conn, search_index::index_pending).map_err(|e| fail(&e))?;
         Ok(Self {
             writer,
             readers: Readers::new(readers),

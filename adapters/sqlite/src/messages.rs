@@ -77,21 +77,23 @@ fn append(conn: &Connection, m: &NewMessage) -> StoreResult<Appended> {
         });
     }
     let (seq, rev) = next_seq_and_rev(conn, m.group_id, m.now)?;
-    conn.prepare_cached(
+    let sql = format!(
         "INSERT INTO messages (id, group_id, seq, rev, created_rev, sender_id, body, client_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        m.id.to_string(),
-        m.group_id.to_string(),
-        as_i64(seq),
-        as_i64(rev),
-        m.sender_id.to_string(),
-        m.body.as_str(),
-        m.client_id.as_ref().map(|c| c.as_str()),
-        millis(m.now),
-    ])?;
-    let message = message(conn, m.id)?.ok_or(Error::NotFound("message"))?;
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8) RETURNING {MESSAGE_COLUMNS}"
+    );
+    let message = conn.prepare_cached(&sql)?.query_row(
+        params![
+            m.id.to_string(),
+            m.group_id.to_string(),
+            as_i64(seq),
+            as_i64(rev),
+            m.sender_id.to_string(),
+            m.body.as_str(),
+            m.client_id.as_ref().map(|c| c.as_str()),
+            millis(m.now),
+        ],
+        message_from_row,
+    )?;
     Ok(Appended {
         message,
         duplicate: false,
@@ -270,7 +272,8 @@ impl Messages for SqliteStore {
     async fn append_message(&self, message: NewMessage) -> Result<Appended> {
         Ok(self
             .writer
-            .write(move |conn| append(conn, &message))
+            // An append refuses (not a member, closed group) before it writes anything.
+            .write_decided(move |conn| append(conn, &message))
             .await?)
     }
 

@@ -153,10 +153,13 @@ impl Sessions for SqliteStore {
         Ok(self
             .readers
             .read(move |conn| {
+                // Every authenticated request asks this: keep it prepared.
                 let is_admin: Option<bool> = conn
-                    .query_row(
+                    .prepare_cached(
                         "SELECT u.is_admin FROM sessions s JOIN users u ON u.id = s.user_id
                          WHERE s.id = ?1 AND s.user_id = ?2 AND s.revoked_at IS NULL",
+                    )?
+                    .query_row(
                         params![session_id.to_string(), user_id.to_string()],
                         |row| row.get(0),
                     )

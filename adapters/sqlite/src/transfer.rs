@@ -19,9 +19,12 @@ use crate::error::{StoreError, StoreResult};
 const STORE_ONLY_COLUMNS: &[(&str, &str)] = &[("messages", "pk")];
 
 /// Whether a table is this store's own: SQLite's internal tables, and the full-text index
-/// with its shadow tables.
+/// with its shadow tables and its list of messages still to index.
 fn store_only_table(name: &str) -> bool {
-    name.starts_with("sqlite_") || name == "messages_fts" || name.starts_with("messages_fts_")
+    name.starts_with("sqlite_")
+        || name == "messages_fts"
+        || name.starts_with("messages_fts_")
+        || name == "search_pending"
 }
 
 /// `"name"`: the names come from the static description, quoted all the same.

@@ -2,13 +2,18 @@
 //! that prints as one line and serialises to JSON. The `confab-bench` binary is the command
 //! line over these; the smoke test runs each once at a tiny size against a real server.
 //!
-//! Every scenario registers fresh users (named with a random run tag, so runs never collide;
-//! Argon2 makes this slow on purpose and it is not measured), then measures. Start the server
-//! with throttling out of the way: `--request-burst 100000 --requests-per-second 100000`.
+//! `limits` is the exception: it talks to no confab server, and measures what this machine
+//! allows (synced disk writes, loopback WebSocket echoes and HTTP requests), so the others'
+//! figures can be given as ratios to the hardware.
+//!
+//! Every other scenario registers fresh users (named with a random run tag, so runs never
+//! collide; Argon2 makes this slow on purpose and it is not measured), then measures. Start the
+//! server with throttling out of the way: `--request-burst 100000 --requests-per-second 100000`.
 
 pub mod api;
 pub mod fanout;
 pub mod idle;
+pub mod limits;
 pub mod sends;
 pub mod stats;
 pub mod storm;
@@ -16,6 +21,7 @@ pub mod ws;
 
 pub use fanout::{FanoutConfig, FanoutSummary, fanout};
 pub use idle::{IdleConfig, IdleSummary, idle};
+pub use limits::{LimitsConfig, LimitsSummary, limits};
 pub use sends::{SendsConfig, SendsSummary, sends};
 pub use storm::{StormConfig, StormSummary, storm};
 

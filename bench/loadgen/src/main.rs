@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use confab_bench::{
-    FanoutConfig, IdleConfig, Over, SendsConfig, StormConfig, Summary, fanout, idle, sends,
-    stats::open_file_warning, storm,
+    FanoutConfig, IdleConfig, LimitsConfig, Over, SendsConfig, StormConfig, Summary, fanout, idle,
+    limits, sends, stats::open_file_warning, storm,
 };
 
 /// Load generator for confab. Start the server with throttling out of the way:
@@ -39,6 +39,10 @@ enum Scenario {
         warmup: f64,
         #[arg(long, value_enum, default_value_t = Over::Http)]
         over: Over,
+        /// Sends per second, all senders together, each sender on a schedule (latency counts
+        /// from the schedule); without it, each sender sends again as soon as it is answered.
+        #[arg(long)]
+        rate: Option<f64>,
         #[command(flatten)]
         out: Out,
     },
@@ -95,6 +99,10 @@ enum Scenario {
         url: String,
         #[arg(long, default_value_t = 5_000)]
         clients: usize,
+        /// Users the clients belong to, round robin (default: one per client; each costs an
+        /// Argon2 registration).
+        #[arg(long)]
+        users: Option<usize>,
         #[arg(long, default_value_t = 1)]
         groups: usize,
         /// Messages sent to each group while its clients are away.
@@ -103,6 +111,22 @@ enum Scenario {
         /// Seconds a client may take to reconnect and catch up.
         #[arg(long, default_value_t = 60.0)]
         timeout: f64,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// What this machine allows, no server needed: synced 4 KiB writes on --dir's disk, and
+    /// closed-loop WebSocket echoes and HTTP requests over loopback to bare in-process servers.
+    Limits {
+        /// The directory whose disk is measured (a temporary file is written there, then
+        /// removed).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Length of each of the four measurements.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Closed-loop clients of the WebSocket and HTTP measurements.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
         #[command(flatten)]
         out: Out,
     },
@@ -135,6 +159,7 @@ async fn run(cli: Cli) -> Result<()> {
             seconds,
             warmup,
             over,
+            rate,
             out,
         } => {
             let cfg = SendsConfig {
@@ -144,6 +169,7 @@ async fn run(cli: Cli) -> Result<()> {
                 seconds,
                 warmup,
                 over,
+                rate,
             };
             warn_files(senders);
             report("sends", &sends(&cfg).await?, out)
@@ -195,6 +221,7 @@ async fn run(cli: Cli) -> Result<()> {
         Scenario::Storm {
             url,
             clients,
+            users,
             groups,
             messages,
             timeout,
@@ -203,12 +230,28 @@ async fn run(cli: Cli) -> Result<()> {
             let cfg = StormConfig {
                 url,
                 clients,
+                users,
                 groups,
                 messages,
                 timeout,
             };
             warn_files(clients);
             report("storm", &storm(&cfg).await?, out)
+        }
+        Scenario::Limits {
+            dir,
+            seconds,
+            clients,
+            out,
+        } => {
+            let cfg = LimitsConfig {
+                dir,
+                seconds,
+                clients,
+            };
+            // Both ends of every loopback connection are in this process.
+            warn_files(2 * clients);
+            report("limits", &limits(&cfg).await?, out)
         }
     }
 }

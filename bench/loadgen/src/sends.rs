@@ -28,6 +28,9 @@ pub struct SendsConfig {
     pub seconds: f64,
     pub warmup: f64,
     pub over: Over,
+    /// Sends per second, all senders together; `None`: each sender sends again as soon as it
+    /// has its answer (closed loop).
+    pub rate: Option<f64>,
 }
 
 /// What it measured.
@@ -40,6 +43,8 @@ pub struct SendsSummary {
     pub groups: usize,
     pub seconds: f64,
     pub warmup: f64,
+    /// The asked rate (sends/s, all senders), `null` for a closed loop.
+    pub rate: Option<f64>,
     /// Sends acknowledged within the measured window.
     pub acked: u64,
     pub acked_per_sec: f64,
@@ -59,8 +64,11 @@ impl Summary for SendsSummary {
             (Some(c), Some(m)) => format!("{c:.0} commits ({m:.1} msgs/commit)"),
             _ => "commits n/a".to_owned(),
         };
+        let rate = self
+            .rate
+            .map_or_else(String::new, |r| format!(" rate={r}/s"));
         format!(
-            "sends over={} senders={} groups={} {}s: {:.0} acked/s ({} acked), ack {}, errors {}, {commits}",
+            "sends over={} senders={} groups={}{rate} {}s: {:.0} acked/s ({} acked), ack {}, errors {}, {commits}",
             self.over,
             self.senders,
             self.groups,
@@ -83,6 +91,24 @@ struct Sender {
     start: Instant,
     window: Instant,
     end: Instant,
+    /// With a rate: this sender's time between sends, and where in it its sends fall.
+    pace: Option<(Duration, f64)>,
+}
+
+impl Sender {
+    /// When send `k` goes out: at once in a closed loop; on its schedule with a rate. The
+    /// latency counts from the schedule, so a server that falls behind is not flattered by
+    /// senders that were kept waiting (coordinated omission).
+    async fn due(&self, k: u64) -> Instant {
+        match self.pace {
+            None => Instant::now(),
+            Some((every, offset)) => {
+                let due = self.start + every.mul_f64(k as f64 + offset);
+                sleep_until(due).await;
+                due
+            }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -114,6 +140,13 @@ pub async fn sends(cfg: &SendsConfig) -> Result<SendsSummary> {
         "need at least one group and one sender per group"
     );
     ensure!(cfg.seconds > 0.0, "--seconds must be positive");
+    ensure!(
+        cfg.rate.is_none_or(|r| r > 0.0 && r.is_finite()),
+        "--rate must be positive"
+    );
+    let every = cfg
+        .rate
+        .map(|rate| Duration::from_secs_f64(cfg.senders as f64 / rate));
     let api = Api::new(&[&cfg.url])?;
     let run = run_id();
     let users = api.register(&format!("bs{run}"), cfg.senders).await?;
@@ -162,6 +195,7 @@ pub async fn sends(cfg: &SendsConfig) -> Result<SendsSummary> {
                 start,
                 window,
                 end,
+                pace: every.map(|every| (every, i as f64 / cfg.senders as f64)),
             };
             tokio::spawn(match cfg.over {
                 Over::Http => futures::future::Either::Left(over_http(sender)),
@@ -189,6 +223,7 @@ pub async fn sends(cfg: &SendsConfig) -> Result<SendsSummary> {
         groups: cfg.groups,
         seconds: cfg.seconds,
         warmup: cfg.warmup,
+        rate: cfg.rate,
         acked: total.acked,
         acked_per_sec: total.acked as f64 / cfg.seconds,
         ack_latency: Latency::from_micros(total.latencies),
@@ -210,7 +245,7 @@ async fn over_http(s: Sender) -> Tally {
     let mut failures_in_a_row = 0;
     sleep_until(s.start).await;
     for k in 0u64.. {
-        let sent = Instant::now();
+        let sent = s.due(k).await;
         if sent >= s.end || failures_in_a_row >= 100 {
             break;
         }
@@ -254,7 +289,7 @@ async fn over_ws(mut s: Sender) -> Tally {
     };
     sleep_until(s.start).await;
     for k in 0u64.. {
-        let sent = Instant::now();
+        let sent = s.due(k).await;
         if sent >= s.end {
             break;
         }

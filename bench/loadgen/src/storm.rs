@@ -22,6 +22,9 @@ use crate::ws::{self, Carrying, Socket, Target};
 pub struct StormConfig {
     pub url: String,
     pub clients: usize,
+    /// Users the clients belong to, round robin (default: one per client; each costs an Argon2
+    /// registration). At least one per group.
+    pub users: Option<usize>,
     pub groups: usize,
     /// Messages sent to each group while its clients are away.
     pub messages: usize,
@@ -35,6 +38,7 @@ pub struct StormSummary {
     pub scenario: &'static str,
     pub url: String,
     pub clients: usize,
+    pub users: usize,
     pub groups: usize,
     pub messages_per_group: usize,
     /// Clients that got `synced`, and those that got it with exactly what they missed.
@@ -96,10 +100,14 @@ pub async fn storm(cfg: &StormConfig) -> Result<StormSummary> {
     let api = Api::new(&[&cfg.url])?;
     let target = Target::resolve(&api.urls()[0])?;
     let run = run_id();
+    let users = cfg
+        .users
+        .unwrap_or(cfg.clients)
+        .clamp(cfg.groups, cfg.clients);
     let mut clients = api
-        .register(&format!("bt{run}"), cfg.groups + cfg.clients)
+        .register(&format!("bt{run}"), cfg.groups + users)
         .await?;
-    let mut senders = clients.split_off(cfg.clients);
+    let mut senders = clients.split_off(users);
     api.refresh_stale(&mut clients, Duration::from_secs(300))
         .await?;
     api.refresh_stale(&mut senders, Duration::from_secs(300))
@@ -110,11 +118,15 @@ pub async fn storm(cfg: &StormConfig) -> Result<StormSummary> {
         let name = format!("storm {run} {g}");
         groups.push(api.create_group(sender, &name, &members).await?);
     }
-    let group_of = |j: usize| j % cfg.groups;
+    // Client j is user j % users, a member of group (j % users) % groups.
+    let user_of = |j: usize| &clients[j % users];
+    let group_of = |j: usize| (j % users) % cfg.groups;
     let limit = Duration::from_secs_f64(cfg.timeout.max(1.0));
 
     // Connected: each client sees one message live and keeps the last rev it saw.
-    let who = clients.iter().map(|u| (0, u.access.clone())).collect();
+    let who = (0..cfg.clients)
+        .map(|j| (0, user_of(j).access.clone()))
+        .collect();
     let sockets = ws::open_all(std::slice::from_ref(&target), who, ws::IDLE_BUFFER, 256).await?;
     let mut live = Vec::with_capacity(cfg.groups);
     for (g, sender) in senders.iter().enumerate() {
@@ -141,10 +153,9 @@ pub async fn storm(cfg: &StormConfig) -> Result<StormSummary> {
 
     // The storm: everyone reconnects at once and syncs.
     let (go, gate) = watch::channel(None::<Instant>);
-    let tasks: Vec<_> = clients
-        .iter()
-        .enumerate()
-        .map(|(j, user)| {
+    let tasks: Vec<_> = (0..cfg.clients)
+        .map(|j| {
+            let user = user_of(j);
             let sync = format!(
                 "{{\"type\":\"sync\",\"ref\":1,\"since\":{{\"{}\":{}}}}}",
                 groups[group_of(j)],
@@ -183,6 +194,7 @@ pub async fn storm(cfg: &StormConfig) -> Result<StormSummary> {
         scenario: "storm",
         url: cfg.url.clone(),
         clients: cfg.clients,
+        users,
         groups: cfg.groups,
         messages_per_group: cfg.messages,
         synced: 0,

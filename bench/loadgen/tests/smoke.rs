@@ -1,8 +1,10 @@
 //! The load generator's smoke test, so it cannot rot: each scenario once, at a tiny size,
-//! against a real server started in process, with its summary checked for sanity.
+//! against a real server started in process (`limits` against none), with its summary checked
+//! for sanity.
 
 use confab_bench::{
-    FanoutConfig, IdleConfig, Over, SendsConfig, StormConfig, Summary, fanout, idle, sends, storm,
+    FanoutConfig, IdleConfig, LimitsConfig, Over, SendsConfig, StormConfig, Summary, fanout, idle,
+    limits, sends, storm,
 };
 use confab_tests::{Store, TestServer};
 
@@ -30,6 +32,8 @@ async fn sends_over_http_and_over_the_socket() {
             seconds: 1.0,
             warmup: 0.2,
             over,
+            // Over the socket on a schedule, over HTTP closed-loop: both paths run.
+            rate: (over == Over::Ws).then_some(40.0),
         };
         let summary = sends(&cfg).await.unwrap();
         println!("{}", summary.line());
@@ -116,7 +120,9 @@ async fn storm_catches_every_client_up_exactly() {
     let server = server().await;
     let cfg = StormConfig {
         url: format!("http://{}", server.addr),
+        // Two users for three clients: one user's two sockets each catch up on their own.
         clients: 3,
+        users: Some(2),
         groups: 1,
         messages: 5,
         timeout: 15.0,
@@ -127,4 +133,40 @@ async fn storm_catches_every_client_up_exactly() {
     assert_eq!(summary.caught_up, 3, "{summary:?}");
     assert_eq!(summary.missing + summary.duplicates + summary.unexpected, 0);
     assert!(summary.all_synced_seconds.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn limits_measures_the_disk_and_loopback() {
+    let dir = std::env::temp_dir();
+    let cfg = LimitsConfig {
+        dir: dir.clone(),
+        seconds: 0.3,
+        clients: 2,
+    };
+    let summary = limits(&cfg).await.unwrap();
+    println!("{}", summary.line());
+    let disk = &summary.disk;
+    for writes in [&disk.o_dsync, &disk.fdatasync] {
+        assert!(writes.writes > 0 && writes.writes_per_sec > 0.0, "{disk:?}");
+        assert!(writes.mb_per_sec > 0.0);
+    }
+    for trips in [&summary.ws_echo, &summary.http] {
+        assert_eq!(trips.failed_clients, 0, "{trips:?}");
+        assert!(trips.round_trips > 0 && trips.per_sec > 0.0, "{trips:?}");
+        assert_eq!(trips.latency.count as u64, trips.round_trips);
+        assert!(trips.latency.p50_ms <= trips.latency.p99_ms);
+    }
+    assert!(summary.machine.cpus.is_some_and(|n| n > 0));
+    assert_eq!(summary.machine.runtime_workers, 4);
+    // Its temporary files are gone.
+    let left = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            name.starts_with(&format!(".confab-bench-limits-{}-", std::process::id()))
+        })
+        .count();
+    assert_eq!(left, 0);
+    serde_json::to_string(&summary).unwrap();
 }

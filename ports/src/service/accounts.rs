@@ -1,5 +1,7 @@
 //! Register, log in, refresh, log out.
 
+use std::sync::Arc;
+
 use confab_domain::{
     Country, DisplayName, Email, OtpCode, OtpPurpose, OtpTarget, Password, SessionId, User, UserId,
     Username,
@@ -13,7 +15,8 @@ use crate::{AuthFailure, Error, Ports, Result};
 /// Account use cases. Cheap to clone; shared by every transport.
 #[derive(Clone)]
 pub struct Accounts {
-    pub(crate) ports: Ports,
+    /// Shared: every request clones the use cases, and a clone must cost one count.
+    pub(crate) ports: Arc<Ports>,
 }
 
 /// A registration as a client sends it; validated here, once, for every transport.
@@ -59,7 +62,9 @@ pub(crate) fn limiter_key(raw: &str) -> String {
 impl Accounts {
     /// Builds the use cases over the given ports.
     pub fn new(ports: Ports) -> Self {
-        Self { ports }
+        Self {
+            ports: Arc::new(ports),
+        }
     }
 
     /// Validates a registration into the account to create, hashing its password.

@@ -6,6 +6,7 @@ use crate::rate_limit::Bucket;
 use crate::service::Accounts;
 use crate::service::accounts::limiter_key;
 use crate::store::Principal;
+use crate::tokens::AccessClaims;
 use crate::{AuthFailure, Error, Result};
 
 impl Accounts {
@@ -18,19 +19,26 @@ impl Accounts {
     /// Like [`Accounts::authenticate`], also telling when the token expires: a WebSocket lives
     /// only as long as the access token it was opened (or last renewed) with.
     pub async fn authenticate_until(&self, access_token: &str) -> Result<(Principal, Timestamp)> {
-        let now = self.ports.clock.now();
-        let claims = self
-            .ports
+        let claims = self.verify_access(access_token)?;
+        Ok((self.principal_for(&claims).await?, claims.expires_at))
+    }
+
+    /// Checks an access token's signature and expiry, without the database.
+    pub fn verify_access(&self, access_token: &str) -> Result<AccessClaims> {
+        self.ports
             .tokens
-            .verify_access(access_token, now)
-            .map_err(Error::Unauthorized)?;
-        let principal = self
-            .ports
+            .verify_access(access_token, self.ports.clock.now())
+            .map_err(Error::Unauthorized)
+    }
+
+    /// The caller behind claims already verified by [`Accounts::verify_access`] (or by
+    /// [`Accounts::admit_request`]): the login behind them must still be live.
+    pub async fn principal_for(&self, claims: &AccessClaims) -> Result<Principal> {
+        self.ports
             .sessions
             .principal(claims.session_id, claims.user_id)
             .await?
-            .ok_or(Error::Unauthorized(AuthFailure::InvalidToken))?;
-        Ok((principal, claims.expires_at))
+            .ok_or(Error::Unauthorized(AuthFailure::InvalidToken))
     }
 
     /// Spends one request from an authenticated user's budget: a command over the WebSocket
@@ -45,10 +53,14 @@ impl Accounts {
 
     /// Spends one request from the caller's budget: per user when the access token is valid
     /// (checked without the database, so throttling stays cheap), per client address otherwise.
-    pub async fn admit_request(&self, access_token: Option<&str>, client_ip: &str) -> Result<()> {
-        let now = self.ports.clock.now();
-        let user = access_token.and_then(|t| self.ports.tokens.verify_access(t, now).ok());
-        match user {
+    /// Returns the token's claims when it was valid, so the request need not verify it again.
+    pub async fn admit_request(
+        &self,
+        access_token: Option<&str>,
+        client_ip: &str,
+    ) -> Result<Option<AccessClaims>> {
+        let claims = access_token.and_then(|t| self.verify_access(t).ok());
+        match &claims {
             Some(claims) => {
                 self.ports
                     .limiter
@@ -62,6 +74,6 @@ impl Accounts {
                     .await?
             }
         }
-        Ok(())
+        Ok(claims)
     }
 }

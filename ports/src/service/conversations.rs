@@ -1,5 +1,7 @@
 //! Groups, direct chats, members and roles, read markers.
 
+use std::sync::Arc;
+
 use confab_domain::{Alias, Event, GroupId, GroupName, Role, UserId, Username, policy};
 
 use crate::rate_limit::Bucket;
@@ -10,7 +12,8 @@ use crate::{Error, Ports, Result};
 /// Conversation use cases. Cheap to clone; shared by every transport.
 #[derive(Clone)]
 pub struct Conversations {
-    pub(crate) ports: Ports,
+    /// Shared: every request clones the use cases, and a clone must cost one count.
+    pub(crate) ports: Arc<Ports>,
 }
 
 /// Whom a direct chat is with.
@@ -26,7 +29,9 @@ pub const MAX_INITIAL_MEMBERS: usize = 1000;
 impl Conversations {
     /// Builds the use cases over the given ports.
     pub fn new(ports: Ports) -> Self {
-        Self { ports }
+        Self {
+            ports: Arc::new(ports),
+        }
     }
 
     /// Creates a named group; the caller is its owner and `member_ids` join as members.

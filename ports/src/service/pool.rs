@@ -1,5 +1,6 @@
 //! The matching pool (anonymous 1:1 rooms) and the expiry of the rooms it makes.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use confab_domain::{Event, GroupId, Timestamp};
@@ -37,7 +38,8 @@ pub enum PoolOutcome {
 /// Pool use cases. Cheap to clone; shared by every transport and the expiry sweep.
 #[derive(Clone)]
 pub struct Matchmaking {
-    ports: Ports,
+    /// Shared: every request clones the use cases, and a clone must cost one count.
+    ports: Arc<Ports>,
     settings: PoolSettings,
 }
 
@@ -50,7 +52,10 @@ fn later(now: Timestamp, by: Duration) -> Result<Timestamp> {
 impl Matchmaking {
     /// Builds the use cases over the given ports.
     pub fn new(ports: Ports, settings: PoolSettings) -> Self {
-        Self { ports, settings }
+        Self {
+            ports: Arc::new(ports),
+            settings,
+        }
     }
 
     /// Joins the pool: matched with the oldest fitting waiting user, or waiting. A match

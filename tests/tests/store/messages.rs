@@ -3,7 +3,7 @@
 
 use confab_domain::{Body, GroupId, Message, MessageId, Role, Timestamp, UserId};
 use confab_ports::Error;
-use confab_ports::store::{Appended, Changed, Closing, Cursor, Joined, Page, PoolJoin};
+use confab_ports::store::{Appended, Changed, Closing, Cursor, Joined, NewMessage, Page, PoolJoin};
 use futures::future::join_all;
 
 use crate::fixtures::{Fresh, T0, at, group, message, user};
@@ -45,6 +45,10 @@ crate::store_cases!(
     changes_since_returns_each_message_once_at_its_latest_change,
     changes_since_pages_by_rev_and_yields_every_change_once,
     changes_since_of_an_unknown_group_or_as_a_non_member_is_not_found,
+    concurrent_appends_to_one_group_take_every_seq_once,
+    concurrent_appends_to_many_groups_take_every_seq_once_in_each,
+    concurrent_retries_of_several_client_ids_store_one_message_each,
+    refused_appends_among_concurrent_ones_spoil_none_of_the_others,
 );
 
 // ---- helpers (shared with `search.rs`) ----
@@ -874,4 +878,190 @@ async fn changes_since_of_an_unknown_group_or_as_a_non_member_is_not_found(s: &F
     not_found(changes(s, stranger, g, 0, 10).await, "group");
     s.groups.remove_member(a, g, b, at(1)).await.unwrap();
     not_found(changes(s, b, g, 0, 10).await, "group");
+}
+
+// ---- many appends at once (stores may commit them together) ----
+
+/// Runs every append at once, each on a task of its own (so they race across threads and queue
+/// up together), and returns the answers in the order given.
+async fn append_all(s: &Fresh, all: Vec<NewMessage>) -> Vec<Result<Appended, Error>> {
+    let tasks: Vec<_> = all
+        .into_iter()
+        .map(|m| {
+            let messages = s.messages.clone();
+            tokio::spawn(async move { messages.append_message(m).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    answers
+}
+
+/// Each answer is the message its own request sent, as stored, with `created_rev` = `rev`.
+fn answered_as_sent(sent: &[NewMessage], answers: &[Result<Appended, Error>]) -> Vec<Message> {
+    sent.iter()
+        .zip(answers)
+        .map(|(new, answer)| {
+            let a = answer.as_ref().unwrap();
+            assert!(!a.duplicate);
+            let m = &a.message;
+            assert_eq!(
+                (m.id, m.group_id, m.sender_id),
+                (new.id, new.group_id, new.sender_id)
+            );
+            assert_eq!(
+                (m.body.as_str(), &m.client_id),
+                (new.body.as_str(), &new.client_id)
+            );
+            assert_eq!((m.created_rev, m.created_at), (m.rev, new.now));
+            m.clone()
+        })
+        .collect()
+}
+
+/// MUST hold for many appends at once into one group: seqs and revs 1..=n, each once, and
+/// what each sender is answered is what is stored.
+async fn concurrent_appends_to_one_group_take_every_seq_once(s: &Fresh) {
+    let mut users = Vec::new();
+    for i in 0..4 {
+        users.push(user(s, &format!("sender{i}")).await);
+    }
+    let g = group(s, users[0], &users[1..]).await;
+    let sent: Vec<_> = (0..300)
+        .map(|i| {
+            let cid = format!("c{i}");
+            let cid = (i % 2 == 0).then_some(cid.as_str());
+            message(g, users[i % users.len()], &format!("m{i}"), cid)
+        })
+        .collect();
+    let answers = append_all(s, sent.clone()).await;
+    let mut stored = answered_as_sent(&sent, &answers);
+    stored.sort_by_key(|m| m.seq);
+    let seqs: Vec<u64> = stored.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (1..=300).collect::<Vec<_>>());
+    assert!(stored.iter().all(|m| m.rev == m.seq));
+    assert_eq!(counters(s, users[0], g).await, (300, 300));
+    let page = history(s, users[0], g, Cursor::After(0), 1000)
+        .await
+        .unwrap();
+    assert_eq!(page.messages, stored);
+}
+
+/// MUST hold for many appends at once into several groups: each group counts on its own.
+async fn concurrent_appends_to_many_groups_take_every_seq_once_in_each(s: &Fresh) {
+    let a = user(s, "alice").await;
+    let b = user(s, "bob").await;
+    let mut groups = Vec::new();
+    for _ in 0..8 {
+        groups.push(group(s, a, &[b]).await);
+    }
+    let sent: Vec<_> = (0..240)
+        .map(|i| {
+            let who = if i % 3 == 0 { b } else { a };
+            message(
+                groups[i % groups.len()],
+                who,
+                &format!("m{i}"),
+                Some(&format!("c{i}")),
+            )
+        })
+        .collect();
+    let answers = append_all(s, sent.clone()).await;
+    let stored = answered_as_sent(&sent, &answers);
+    for g in groups {
+        let mut seqs: Vec<u64> = stored
+            .iter()
+            .filter(|m| m.group_id == g)
+            .map(|m| m.seq)
+            .collect();
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=30).collect::<Vec<_>>());
+        assert_eq!(counters(s, a, g).await, (30, 30));
+        let changed = changes(s, b, g, 0, 100).await.unwrap();
+        assert_eq!(changed.len(), 30);
+        assert!(changed.iter().all(|m| stored.contains(m)));
+    }
+}
+
+/// MUST hold for retries racing each other and their originals, several client ids and
+/// senders at once: one message per sender and client id, and every try answered with it.
+async fn concurrent_retries_of_several_client_ids_store_one_message_each(s: &Fresh) {
+    let a = user(s, "alice").await;
+    let b = user(s, "bob").await;
+    let g = group(s, a, &[b]).await;
+    let tries: Vec<_> = (0..60)
+        .map(|i| {
+            let who = if i % 2 == 0 { a } else { b };
+            message(g, who, &format!("try {i}"), Some(&format!("c{}", i % 5)))
+        })
+        .collect();
+    let answers = append_all(s, tries.clone()).await;
+    let mut firsts: Vec<Message> = Vec::new();
+    for who in [a, b] {
+        for c in 0..5 {
+            let cid = format!("c{c}");
+            let mine: Vec<&Appended> = tries
+                .iter()
+                .zip(&answers)
+                .filter(|(t, _)| {
+                    t.sender_id == who && t.client_id.as_ref().map(|c| c.as_str()) == Some(&cid)
+                })
+                .map(|(_, answer)| answer.as_ref().unwrap())
+                .collect();
+            assert_eq!(mine.len(), 6);
+            let new: Vec<_> = mine.iter().filter(|x| !x.duplicate).collect();
+            assert_eq!(new.len(), 1, "{cid} of one sender stored once");
+            assert!(mine.iter().all(|x| x.message == new[0].message));
+            firsts.push(new[0].message.clone());
+        }
+    }
+    let mut seqs: Vec<u64> = firsts.iter().map(|m| m.seq).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=10).collect::<Vec<_>>());
+    assert_eq!(counters(s, a, g).await, (10, 10));
+}
+
+/// A refused append (a stranger, an unknown group, a closed chat, an expired room) racing
+/// accepted ones is refused alone: the others are stored, each counter advanced only by them.
+async fn refused_appends_among_concurrent_ones_spoil_none_of_the_others(s: &Fresh) {
+    let a = user(s, "alice").await;
+    let b = user(s, "bob").await;
+    let stranger = user(s, "carol").await;
+    let g = group(s, a, &[b]).await;
+    let closed = closed_chat(s, a, b).await;
+    let r = room(s, a, b, at(60)).await;
+    let mut sent = Vec::new();
+    for i in 0..60 {
+        let mut m = match i % 6 {
+            0 => message(g, stranger, "no", Some("s")),
+            1 => message(GroupId::new(), a, "no", None),
+            2 => message(closed, a, "no", Some(&format!("x{i}"))),
+            3 => message(r, a, "late", None),
+            _ => message(g, if i % 2 == 0 { a } else { b }, &format!("m{i}"), None),
+        };
+        if i % 6 == 3 {
+            m.now = at(61);
+        }
+        sent.push(m);
+    }
+    let answers = append_all(s, sent.clone()).await;
+    let mut accepted = Vec::new();
+    for (i, (new, answer)) in sent.iter().zip(answers).enumerate() {
+        match i % 6 {
+            0 | 1 => not_found(answer, "group"),
+            2 | 3 => gone(answer),
+            _ => {
+                let m = answer.unwrap().message;
+                assert_eq!((m.id, m.body.as_str()), (new.id, new.body.as_str()));
+                accepted.push(m.seq);
+            }
+        }
+    }
+    accepted.sort_unstable();
+    assert_eq!(accepted, (1..=20).collect::<Vec<_>>());
+    assert_eq!(counters(s, a, g).await, (20, 20));
+    assert_eq!(counters(s, a, closed).await, (0, 0));
+    assert_eq!(counters(s, a, r).await, (0, 0));
 }

@@ -7,7 +7,7 @@ use confab_ports::store::Principal;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ClientIp, bearer};
+use crate::extract::{ApiJson, ClientIp, authenticate, bearer};
 use crate::wire::{OtpRequestBody, PasswordResetRequest};
 
 /// The caller when a token came with the request: a bad token is refused (401), no token is
@@ -22,7 +22,7 @@ impl FromRequestParts<AppState> for MaybeCaller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         match bearer(parts) {
-            Some(token) => Ok(Self(Some(state.accounts.authenticate(token).await?))),
+            Some(token) => Ok(Self(Some(authenticate(parts, state, token).await?))),
             None => Ok(Self(None)),
         }
     }

@@ -4,17 +4,45 @@
 //! closes with 1013, and the client resumes with `sync`), so one slow client slows nobody.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use axum::extract::ws::Utf8Bytes;
 use confab_domain::{Event, GroupId, UserId};
 use confab_ports::bus::{Notice, Subscription};
 use tokio::sync::{mpsc, watch};
 
+/// An event on its way to the sessions, with room for the frame they share: every session
+/// that is in step with the event's group sends the same text, so it is encoded once, by the
+/// first session that needs it, and the others send the same bytes.
+#[derive(Debug)]
+pub struct Live {
+    pub event: Arc<Event>,
+    shared: OnceLock<Option<(Utf8Bytes, &'static str)>>,
+}
+
+impl Live {
+    pub(crate) fn new(event: Arc<Event>) -> Self {
+        Self {
+            event,
+            shared: OnceLock::new(),
+        }
+    }
+
+    /// The frame every in-step recipient sends and its type, made by `encode` the first time
+    /// it is asked (`None` when it could not be encoded).
+    pub fn shared_frame(
+        &self,
+        encode: impl FnOnce() -> Option<(Utf8Bytes, &'static str)>,
+    ) -> Option<(Utf8Bytes, &'static str)> {
+        self.shared.get_or_init(encode).clone()
+    }
+}
+
 /// What a session gets from the hub.
 #[derive(Debug, Clone)]
 pub enum Delivery {
-    Event(Arc<Event>),
+    Event(Arc<Live>),
     /// The hub may have missed events (the bus lagged or lost its connection): re-check every
     /// group against the store, and the session's routing with it.
     Resync,
@@ -263,12 +291,13 @@ impl Hub {
     fn dispatch(&self, event: Arc<Event>) {
         let mut index = self.lock();
         let recipients = index.recipients(&event);
+        let live = Arc::new(Live::new(event));
         let mut overflowed = Vec::new();
         for key in &recipients {
             if let Some(entry) = index.sessions.get(key)
                 && entry
                     .inbox
-                    .try_send(Delivery::Event(Arc::clone(&event)))
+                    .try_send(Delivery::Event(Arc::clone(&live)))
                     .is_err()
             {
                 overflowed.push(*key);
@@ -334,7 +363,7 @@ mod tests {
 
     async fn next(rx: &mut mpsc::Receiver<Delivery>) -> Event {
         match tokio::time::timeout(Duration::from_secs(2), rx.recv()).await {
-            Ok(Some(Delivery::Event(e))) => (*e).clone(),
+            Ok(Some(Delivery::Event(e))) => (*e.event).clone(),
             other => panic!("no event: {other:?}"),
         }
     }

@@ -4,6 +4,7 @@
 
 mod frames;
 pub mod hub;
+mod outbox;
 mod session;
 mod writer;
 
@@ -20,7 +21,7 @@ use crate::error::{ApiError, ErrorBody};
 /// Largest frame a client may send (API: 64 KiB); larger closes the socket with 1009.
 const MAX_FRAME: usize = 64 * 1024;
 /// Socket buffers: a few KiB, not tungstenite's 128 KiB default, so idle sockets stay cheap.
-const READ_BUFFER: usize = 4 * 1024;
+const READ_BUFFER: usize = 1024;
 const WRITE_BUFFER: usize = 4 * 1024;
 
 /// `?token=` for browsers, which cannot set headers on a WebSocket.

@@ -1,76 +1,77 @@
-//! The writing half of a socket: frames queue in a bounded outbox and go out in order. A close
-//! can also be sent past the queue (a full outbox is exactly when the 1013 must still get out).
+//! The writing half of a socket: what the session queued in its [`outbox`](super::outbox) goes
+//! out in order; an urgent close goes out past the queue. It never reads from the socket.
+
+use std::collections::VecDeque;
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures::SinkExt;
 use futures::stream::SplitSink;
-use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
 
-/// What the writer sends.
-#[derive(Debug)]
-pub enum Outgoing {
-    Text(String),
-    Ping,
-    /// Close after everything queued before it.
-    Close(u16, &'static str),
-}
+use super::outbox::{Outgoing, Taker, Work};
 
 /// How long a close may take to go out to a client that does not read.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long one frame may take to go out; a client that reads nothing for this long is gone.
+/// How long one write may take to go out; a client that reads nothing for this long is gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Writes until the outbox closes, a close is sent, or the socket fails.
-pub async fn run(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut outbox: mpsc::Receiver<Outgoing>,
-    urgent: oneshot::Receiver<(u16, &'static str)>,
-) {
-    let mut urgent = Some(urgent);
+/// Writes until the session is done and everything it queued is written, a close is sent, or
+/// the socket fails. Frames that queued while a write was under way go out together, with
+/// one flush (one system call), instead of one each.
+pub async fn run(mut sink: SplitSink<WebSocket, Message>, outbox: Taker) {
     loop {
-        let next = match urgent.as_mut() {
-            Some(close) => tokio::select! {
-                biased;
-                asked = close => {
-                    urgent = None;
-                    match asked {
-                        Ok((code, reason)) => Outgoing::Close(code, reason),
-                        // Nobody will ask for an urgent close any more.
-                        Err(_) => continue,
-                    }
+        match outbox.take().await {
+            Work::Frames(frames) => {
+                let (frames, close) = messages(frames);
+                if !frames.is_empty() && !write_all(&mut sink, frames).await {
+                    break;
                 }
-                item = outbox.recv() => match item {
-                    Some(item) => item,
-                    None => break,
-                },
-            },
-            None => match outbox.recv().await {
-                Some(item) => item,
-                None => break,
-            },
-        };
-        let sent = match next {
-            Outgoing::Text(text) => {
-                tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Text(text.into()))).await
+                if let Some((code, reason)) = close {
+                    send_close(&mut sink, code, reason).await;
+                    break;
+                }
             }
-            Outgoing::Ping => {
-                tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Ping(Default::default())))
-                    .await
-            }
-            Outgoing::Close(code, reason) => {
-                let frame = CloseFrame {
-                    code,
-                    reason: reason.into(),
-                };
-                let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.send(Message::Close(Some(frame))))
-                    .await;
+            Work::CloseNow(code, reason) => {
+                send_close(&mut sink, code, reason).await;
                 break;
             }
-        };
-        if !matches!(sent, Ok(Ok(()))) {
-            break;
+            Work::Done => break,
         }
     }
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.close()).await;
+}
+
+async fn send_close(sink: &mut SplitSink<WebSocket, Message>, code: u16, reason: &'static str) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
+}
+
+/// The queued frames as messages, up to a close, which ends them and is returned apart (to go
+/// out after them; anything queued after a close is not sent).
+fn messages(queued: VecDeque<Outgoing>) -> (Vec<Message>, Option<(u16, &'static str)>) {
+    let mut frames = Vec::with_capacity(queued.len());
+    for item in queued {
+        match item {
+            Outgoing::Text(text) => frames.push(Message::Text(text)),
+            Outgoing::Ping => frames.push(Message::Ping(Default::default())),
+            Outgoing::Close(code, reason) => return (frames, Some((code, reason))),
+        }
+    }
+    (frames, None)
+}
+
+/// Writes `frames` and flushes once; false when the socket failed or the client stopped
+/// reading for [`WRITE_TIMEOUT`].
+async fn write_all(sink: &mut SplitSink<WebSocket, Message>, frames: Vec<Message>) -> bool {
+    let written = tokio::time::timeout(WRITE_TIMEOUT, async {
+        for frame in frames {
+            sink.feed(frame).await?;
+        }
+        sink.flush().await
+    })
+    .await;
+    matches!(written, Ok(Ok(())))
 }

@@ -189,22 +189,6 @@ impl Session {
         self.cursors.remove(&group);
         self.floors.remove(&group);
         self.shapes.remove(&group);
-    }
-
-    pub(super) async fn deliver_change(&mut self, message: &confab_domain::Message) -> Step {
-        let group = message.group_id;
-        let Some(&cursor) = self.cursors.get(&group) else {
-            return Ok(());
-        };
-        if message.rev <= cursor {
-            return Ok(());
-        }
-        if message.rev == cursor + 1 {
-            self.send(&ServerFrame::for_change(message, cursor)).await?;
-            self.cursors.insert(group, message.rev);
-            return Ok(());
-        }
-        metrics::counter!("ws_gap_fills_total").increment(1);
-        self.fill(group, cursor).await
+        self.held.forget(group);
     }
 }

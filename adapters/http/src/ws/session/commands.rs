@@ -1,19 +1,18 @@
-//! A session's commands: every client frame, answered through the same use case as its HTTP
-//! route (`ack` or an `error` with the command's `ref`). Nothing here touches the cursors
-//! except `sync`, which lives with the catch-up.
+//! A session's commands: `on_frame` hands each client frame to one method here, which goes
+//! through the same use case as its HTTP route and answers with an `ack` or an `error` with
+//! the command's `ref` (`typing` and `read` answer only errors, `ping` a `pong`). Nothing here
+//! touches the cursors except `sync`, which lives with the catch-up.
 
-use confab_domain::{GroupId, UserId};
+use confab_domain::{GroupId, MessageId, UserId};
 use serde_json::Value;
+use uuid::Uuid;
 
 use super::{ClientFrame, ServerFrame, Session, Step};
 use crate::error::ApiError;
 
 impl Session {
+    /// Answers one client frame: each type has its method below (`sync` in the catch-up).
     pub(super) async fn on_frame(&mut self, frame: ClientFrame) -> Step {
-        let c = self.state.conversations.clone();
-        let p = self.principal;
-        let gid = GroupId::from_uuid;
-        let ack = |reference: &Value| ServerFrame::ack(reference.clone());
         match frame {
             ClientFrame::MessageSend {
                 reference,
@@ -21,114 +20,196 @@ impl Session {
                 body,
                 client_id,
             } => {
-                let r = c
-                    .send_message(&p, gid(group_id), &body, client_id.as_deref())
+                self.send_message(reference, group_id, &body, client_id)
                     .await
-                    .map(|a| ServerFrame::ack_message(reference.clone(), &a.message));
-                self.answer(reference, r).await
             }
             ClientFrame::MessageEdit {
                 reference,
                 id,
                 body,
-            } => {
-                let r = c
-                    .edit_message(&p, confab_domain::MessageId::from_uuid(id), &body)
-                    .await
-                    .map(|e| ServerFrame::ack_message(reference.clone(), &e.message));
-                self.answer(reference, r).await
-            }
+            } => self.edit_message(reference, id, &body).await,
             ClientFrame::MessageDelete { reference, id } => {
-                let r = c
-                    .delete_message(&p, confab_domain::MessageId::from_uuid(id))
-                    .await
-                    .map(|_| ack(&reference));
-                self.answer(reference, r).await
+                self.delete_message(reference, id).await
             }
             ClientFrame::GroupCreate {
                 reference,
                 name,
                 member_ids,
-            } => {
-                let members = member_ids
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(UserId::from_uuid)
-                    .collect();
-                let r = c
-                    .create_group(&p, &name, members)
-                    .await
-                    .map(|v| ServerFrame::ack_group(reference.clone(), &v));
-                self.answer(reference, r).await
-            }
+            } => self.create_group(reference, &name, member_ids).await,
             ClientFrame::GroupUpdate {
                 reference,
                 group_id,
                 name,
-            } => {
-                let r = c
-                    .rename_group(&p, gid(group_id), &name)
-                    .await
-                    .map(|v| ServerFrame::ack_group(reference.clone(), &v));
-                self.answer(reference, r).await
-            }
+            } => self.rename_group(reference, group_id, &name).await,
             ClientFrame::GroupDelete {
                 reference,
                 group_id,
-            } => {
-                let r = c
-                    .delete_group(&p, gid(group_id))
-                    .await
-                    .map(|_| ack(&reference));
-                self.answer(reference, r).await
-            }
+            } => self.delete_group(reference, group_id).await,
             ClientFrame::MemberAdd {
                 reference,
                 group_id,
                 user_id,
                 role,
-            } => {
-                let r = c
-                    .add_member(
-                        &p,
-                        gid(group_id),
-                        UserId::from_uuid(user_id),
-                        role.as_deref(),
-                    )
-                    .await
-                    .map(|_| ack(&reference));
-                self.answer(reference, r).await
-            }
+            } => self.add_member(reference, group_id, user_id, role).await,
             ClientFrame::MemberRemove {
                 reference,
                 group_id,
                 user_id,
-            } => {
-                let r = c
-                    .remove_member(&p, gid(group_id), UserId::from_uuid(user_id))
-                    .await
-                    .map(|_| ack(&reference));
-                self.answer(reference, r).await
-            }
+            } => self.remove_member(reference, group_id, user_id).await,
             ClientFrame::Typing {
                 reference,
                 group_id,
-            } => match c.typing(&p, gid(group_id)).await {
-                Ok(()) => Ok(()),
-                Err(e) => self.error(reference, ApiError::from(e)).await,
-            },
+            } => self.typing(reference, group_id).await,
             ClientFrame::Read {
                 reference,
                 group_id,
                 seq,
-            } => match c.mark_read(&p, gid(group_id), seq).await {
-                Ok(_) => Ok(()),
-                Err(e) => self.error(reference, ApiError::from(e)).await,
-            },
-            ClientFrame::Ping { reference } => self.send(&ServerFrame::Pong { reference }).await,
+            } => self.mark_read(reference, group_id, seq).await,
+            ClientFrame::Ping { reference } => self.ping(reference).await,
             ClientFrame::Auth { reference, token } => self.renew(reference, &token).await,
             ClientFrame::Sync { reference, since } => self.sync(reference, since).await,
         }
+    }
+
+    async fn send_message(
+        &self,
+        reference: Value,
+        group_id: Uuid,
+        body: &str,
+        client_id: Option<String>,
+    ) -> Step {
+        let group = GroupId::from_uuid(group_id);
+        let r = self
+            .state
+            .conversations
+            .send_message(&self.principal, group, body, client_id.as_deref())
+            .await
+            .map(|a| ServerFrame::ack_message(reference.clone(), &a.message));
+        self.answer(reference, r).await
+    }
+
+    async fn edit_message(&self, reference: Value, id: Uuid, body: &str) -> Step {
+        let message = MessageId::from_uuid(id);
+        let r = self
+            .state
+            .conversations
+            .edit_message(&self.principal, message, body)
+            .await
+            .map(|e| ServerFrame::ack_message(reference.clone(), &e.message));
+        self.answer(reference, r).await
+    }
+
+    async fn delete_message(&self, reference: Value, id: Uuid) -> Step {
+        let message = MessageId::from_uuid(id);
+        let r = self
+            .state
+            .conversations
+            .delete_message(&self.principal, message)
+            .await
+            .map(|_| ServerFrame::ack(reference.clone()));
+        self.answer(reference, r).await
+    }
+
+    async fn create_group(
+        &self,
+        reference: Value,
+        name: &str,
+        member_ids: Option<Vec<Uuid>>,
+    ) -> Step {
+        let members = member_ids
+            .unwrap_or_default()
+            .into_iter()
+            .map(UserId::from_uuid)
+            .collect();
+        let r = self
+            .state
+            .conversations
+            .create_group(&self.principal, name, members)
+            .await
+            .map(|v| ServerFrame::ack_group(reference.clone(), &v));
+        self.answer(reference, r).await
+    }
+
+    async fn rename_group(&self, reference: Value, group_id: Uuid, name: &str) -> Step {
+        let group = GroupId::from_uuid(group_id);
+        let r = self
+            .state
+            .conversations
+            .rename_group(&self.principal, group, name)
+            .await
+            .map(|v| ServerFrame::ack_group(reference.clone(), &v));
+        self.answer(reference, r).await
+    }
+
+    async fn delete_group(&self, reference: Value, group_id: Uuid) -> Step {
+        let group = GroupId::from_uuid(group_id);
+        let r = self
+            .state
+            .conversations
+            .delete_group(&self.principal, group)
+            .await
+            .map(|_| ServerFrame::ack(reference.clone()));
+        self.answer(reference, r).await
+    }
+
+    async fn add_member(
+        &self,
+        reference: Value,
+        group_id: Uuid,
+        user_id: Uuid,
+        role: Option<String>,
+    ) -> Step {
+        let (group, user) = (GroupId::from_uuid(group_id), UserId::from_uuid(user_id));
+        let r = self
+            .state
+            .conversations
+            .add_member(&self.principal, group, user, role.as_deref())
+            .await
+            .map(|_| ServerFrame::ack(reference.clone()));
+        self.answer(reference, r).await
+    }
+
+    async fn remove_member(&self, reference: Value, group_id: Uuid, user_id: Uuid) -> Step {
+        let (group, user) = (GroupId::from_uuid(group_id), UserId::from_uuid(user_id));
+        let r = self
+            .state
+            .conversations
+            .remove_member(&self.principal, group, user)
+            .await
+            .map(|_| ServerFrame::ack(reference.clone()));
+        self.answer(reference, r).await
+    }
+
+    /// Typing is answered only when it fails.
+    async fn typing(&self, reference: Option<Value>, group_id: Uuid) -> Step {
+        let group = GroupId::from_uuid(group_id);
+        let r = self
+            .state
+            .conversations
+            .typing(&self.principal, group)
+            .await;
+        match r {
+            Ok(()) => Ok(()),
+            Err(e) => self.error(reference, ApiError::from(e)).await,
+        }
+    }
+
+    /// A read marker is answered only when it fails.
+    async fn mark_read(&self, reference: Option<Value>, group_id: Uuid, seq: i64) -> Step {
+        let group = GroupId::from_uuid(group_id);
+        let r = self
+            .state
+            .conversations
+            .mark_read(&self.principal, group, seq)
+            .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) => self.error(reference, ApiError::from(e)).await,
+        }
+    }
+
+    async fn ping(&self, reference: Option<Value>) -> Step {
+        self.send(&ServerFrame::Pong { reference }).await
     }
 
     pub(super) async fn renew(&mut self, reference: Value, token: &str) -> Step {

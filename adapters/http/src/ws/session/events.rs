@@ -2,10 +2,13 @@
 //! see, if any. Routing can be stale for a moment, so an event speaks only for a group the
 //! socket holds — except the ones that bring a group or end it.
 
+use std::sync::Arc;
+
 use confab_domain::{Event, GroupId};
 
 use super::{End, ServerFrame, Session, Step, me};
 use crate::wire::GroupBody;
+use crate::ws::hub::Live;
 
 impl Session {
     /// The group as this user sees it now, made into a frame, with its last rev; `None` when
@@ -24,7 +27,8 @@ impl Session {
         }
     }
 
-    pub(super) async fn on_event(&mut self, event: &Event) -> Step {
+    pub(super) async fn on_event(&mut self, live: &Arc<Live>) -> Step {
+        let event = live.event.as_ref();
         let mine = me(&self.principal);
         // Routing can be stale for a moment (a leave racing a connect): only a group this
         // socket holds may speak to it — except the events that bring a group or end it.
@@ -43,15 +47,17 @@ impl Session {
         match event {
             Event::MessageCreated { message }
             | Event::MessageUpdated { message }
-            | Event::MessageDeleted { message } => self.deliver_change(message).await,
+            | Event::MessageDeleted { message } => self.deliver_live(live, message).await,
             Event::GroupCreated { .. }
             | Event::GroupUpdated { .. }
             | Event::GroupClosed { .. }
             | Event::GroupDeleted { .. }
-            | Event::PoolMatched { .. } => self.on_group_event(event).await,
+            // Boxed, like everything that may read the store: an idle socket's task must not
+            // keep room for these futures.
+            | Event::PoolMatched { .. } => Box::pin(self.on_group_event(event)).await,
             Event::MemberJoined { .. }
             | Event::MemberLeft { .. }
-            | Event::MemberRoleChanged { .. } => self.on_member_event(event).await,
+            | Event::MemberRoleChanged { .. } => Box::pin(self.on_member_event(event)).await,
             Event::Typing { .. } | Event::Read { .. } | Event::AnnouncementCreated { .. } => {
                 self.on_relayed_event(event).await
             }

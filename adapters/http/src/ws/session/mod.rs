@@ -8,27 +8,31 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use confab_domain::{GroupId, Timestamp, UserId};
 use confab_ports::store::Principal;
 use futures::StreamExt;
 use futures::stream::SplitStream;
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 mod catch_up;
 mod commands;
 mod events;
+mod reorder;
 
 use super::frames::{ClientFrame, ServerFrame};
 use super::hub::Delivery;
-use super::writer::{self, Outgoing};
+use super::outbox::{Outbox, Outgoing, outbox};
+use super::writer;
 use crate::AppState;
 use crate::error::ApiError;
 
 /// Most changes read from the store per page when filling a gap or answering `sync`.
 const FILL_PAGE: u32 = 500;
+/// Most deliveries handled in one turn of a session's loop.
+const DELIVERY_BATCH: usize = 32;
 /// Longest wait for room in the outbox before the client counts as too slow.
 const SEND_WAIT: Duration = Duration::from_secs(5);
 /// Longest wait for the client's side of the closing handshake.
@@ -78,9 +82,11 @@ struct Session {
     /// out live, so a `sync` skips them: it sends what this socket has not.
     floors: HashMap<GroupId, u64>,
     shutdown: tokio::sync::watch::Receiver<bool>,
-    outbox: mpsc::Sender<Outgoing>,
+    outbox: Outbox,
     /// Per group: what a re-check compares to tell the client of changes the bus may have lost.
     shapes: HashMap<GroupId, Shape>,
+    /// Changes that arrived ahead of their turn, waiting for the ones before them.
+    held: reorder::Held,
     /// This session's handle in the hub, once attached.
     hub_key: Option<super::hub::SessionKey>,
     /// When the socket connected: a group found on a re-check that was created after this
@@ -115,6 +121,14 @@ async fn stopping(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stopping| *stopping).await.is_ok();
 }
 
+/// A frame's JSON text. Our frames always serialize; a failure would be a bug, and ends the
+/// session (1011) rather than sending something else.
+fn encode(frame: &ServerFrame) -> Result<Utf8Bytes, End> {
+    serde_json::to_string(frame)
+        .map(Utf8Bytes::from)
+        .map_err(|_| End::Failed)
+}
+
 fn me(p: &Principal) -> UserId {
     p.user_id
 }
@@ -122,9 +136,8 @@ fn me(p: &Principal) -> UserId {
 /// Runs a socket for `principal` until it ends; `expires_at` is its access token's expiry.
 pub async fn run(socket: WebSocket, state: AppState, principal: Principal, expires_at: Timestamp) {
     let (sink, mut stream) = socket.split();
-    let (outbox, queued) = mpsc::channel(state.config.ws_outbox.max(2));
-    let (urgent, urgent_rx) = oneshot::channel();
-    let writer = tokio::spawn(writer::run(sink, queued, urgent_rx));
+    let (outbox, taker) = outbox(state.config.ws_outbox.max(2));
+    let writer = tokio::spawn(writer::run(sink, taker));
     let hub = Arc::clone(&state.hub);
     let shutdown = hub.shutdown_signal();
     let mut session = Session {
@@ -136,6 +149,7 @@ pub async fn run(socket: WebSocket, state: AppState, principal: Principal, expir
         shutdown,
         outbox,
         shapes: HashMap::new(),
+        held: reorder::Held::default(),
         hub_key: None,
         connected_at: time::OffsetDateTime::now_utc(),
     };
@@ -148,10 +162,10 @@ pub async fn run(socket: WebSocket, state: AppState, principal: Principal, expir
         // queue when it is full (the 1013 case).
         if session
             .outbox
-            .try_send(Outgoing::Close(code, reason))
+            .try_push(Outgoing::Close(code, reason))
             .is_err()
         {
-            let _ = urgent.send((code, reason));
+            session.outbox.close_now(code, reason);
         }
     }
     drop(session);
@@ -181,12 +195,16 @@ impl Session {
     /// Queues a frame, waiting for room at most [`SEND_WAIT`]: a client that reads gets even
     /// a sync bigger than the outbox; one that does not is too slow (1013).
     async fn send(&self, frame: &ServerFrame) -> Step {
-        let text = serde_json::to_string(frame).map_err(|_| End::Failed)?;
+        self.send_text(encode(frame)?, frame.kind()).await
+    }
+
+    /// Queues a frame already encoded (one shared by every recipient of an event).
+    async fn send_text(&self, text: Utf8Bytes, kind: &'static str) -> Step {
         self.outbox
-            .send_timeout(Outgoing::Text(text), SEND_WAIT)
+            .push(Outgoing::Text(text), SEND_WAIT)
             .await
             .map_err(|_| End::Overflow)?;
-        metrics::counter!("ws_frames_out_total", "type" => frame.kind()).increment(1);
+        metrics::counter!("ws_frames_out_total", "type" => kind).increment(1);
         Ok(())
     }
 
@@ -214,7 +232,9 @@ impl Session {
         let hub = Arc::clone(&self.state.hub);
         let (key, mut inbox) = hub.attach(me(&self.principal), []);
         self.hub_key = Some(key);
-        let views = match self.state.conversations.list_groups(&self.principal).await {
+        // The start-up futures are boxed: they are done before the socket idles, and an idle
+        // socket's task must not keep room for them.
+        let views = match Box::pin(self.state.conversations.list_groups(&self.principal)).await {
             Ok(v) => v,
             Err(_) => return (Some(key), End::Failed),
         };
@@ -225,7 +245,7 @@ impl Session {
         self.floors = self.cursors.clone();
         self.shapes = views.iter().map(|v| (v.group.id, Shape::of(v))).collect();
         hub.add_groups(key, self.cursors.keys().copied());
-        let end = match self.start().await {
+        let end = match Box::pin(self.start()).await {
             Ok(()) => self.event_loop(stream, &mut inbox).await,
             Err(end) => end,
         };
@@ -254,29 +274,74 @@ impl Session {
         let interval = self.state.config.ws_ping_interval;
         let mut ping = tokio::time::interval_at(Instant::now() + interval, interval);
         let mut shutdown = self.shutdown.clone();
-        let mut last_heard = Instant::now();
+        // The timers live across iterations and are moved, not made anew: a loop turn per
+        // delivered event must not register and cancel timers each time.
+        let silence = tokio::time::sleep(interval * 2);
+        let mut expires_at = self.expires_at;
+        let expiry = tokio::time::sleep_until(self.deadline());
+        let stop = stopping(&mut shutdown);
+        let mut hold_until = None;
+        let hold = tokio::time::sleep(reorder::HOLD_WAIT);
+        tokio::pin!(silence, expiry, stop, hold);
         loop {
             let step = tokio::select! {
                 incoming = stream.next() => {
-                    last_heard = Instant::now();
-                    self.on_incoming(incoming).await
+                    silence.as_mut().reset(Instant::now() + interval * 2);
+                    // Boxed: a command's future is large, and an idle socket must not carry
+                    // room for one.
+                    Box::pin(self.on_incoming(incoming)).await
                 }
-                delivery = inbox.recv() => match delivery {
-                    Some(Delivery::Event(event)) => self.on_event(&event).await,
-                    Some(Delivery::Resync) => self.recheck().await,
-                    None => Err(End::Overflow),
-                },
+                delivery = inbox.recv() => self.on_deliveries(delivery, inbox).await,
                 _ = ping.tick() => {
-                    self.outbox.try_send(Outgoing::Ping).map_err(|_| End::Overflow)
+                    self.outbox.try_push(Outgoing::Ping).map_err(|_| End::Overflow)
                 }
-                () = tokio::time::sleep_until(last_heard + interval * 2) => Err(End::Dead),
-                () = tokio::time::sleep_until(self.deadline()) => Err(End::Expired),
-                () = stopping(&mut shutdown) => Err(End::Shutdown),
+                () = &mut silence => Err(End::Dead),
+                () = &mut expiry => Err(End::Expired),
+                () = &mut stop => Err(End::Shutdown),
+                () = &mut hold, if hold_until.is_some() => {
+                    Box::pin(self.on_hold_expired()).await
+                }
             };
             if let Err(end) = step {
                 return end;
             }
+            if self.held.deadline != hold_until {
+                hold_until = self.held.deadline;
+                if let Some(at) = hold_until {
+                    hold.as_mut().reset(at);
+                }
+            }
+            // An `auth` renewed the token.
+            if self.expires_at != expires_at {
+                expires_at = self.expires_at;
+                expiry.as_mut().reset(self.deadline());
+            }
         }
+    }
+
+    /// Handles `first` and whatever else the hub has queued (up to [`DELIVERY_BATCH`]): one
+    /// turn of the loop for a burst, not one each (every turn polls the socket too).
+    async fn on_deliveries(
+        &mut self,
+        first: Option<Delivery>,
+        inbox: &mut mpsc::Receiver<Delivery>,
+    ) -> Step {
+        let mut next = first;
+        for handled in 1.. {
+            match next {
+                Some(Delivery::Event(live)) => Box::pin(self.on_event(&live)).await?,
+                Some(Delivery::Resync) => Box::pin(self.recheck()).await?,
+                None => return Err(End::Overflow),
+            }
+            if handled == DELIVERY_BATCH {
+                break;
+            }
+            match inbox.try_recv() {
+                Ok(delivery) => next = Some(delivery),
+                Err(_) => break,
+            }
+        }
+        Ok(())
     }
 
     async fn on_incoming(&mut self, incoming: Option<Result<Message, axum::Error>>) -> Step {

@@ -24,8 +24,10 @@ async fn admit_request_with_a_valid_token_spends_the_users_request_budget() {
     // Throttling stays off the database.
     m.sessions.expect_principal().never();
 
-    m.accounts().admit_request(Some("good"), IP).await.unwrap();
+    let claims = m.accounts().admit_request(Some("good"), IP).await.unwrap();
 
+    // The verified claims go on with the request, so it is not verified twice.
+    assert_eq!(claims.map(|c| c.user_id), Some(user_id));
     assert_eq!(
         spends(&log),
         vec![Spend::Hit(Bucket::RequestsPerUser, user_id.to_string())]
@@ -55,10 +57,13 @@ async fn admit_request_with_an_invalid_token_spends_the_ip_request_budget() {
         .returning(|_, _| Err(AuthFailure::InvalidToken));
     let log = recording_limiter(&mut m.limiter, None);
 
-    m.accounts()
+    let claims = m
+        .accounts()
         .admit_request(Some("expired"), IP)
         .await
         .unwrap();
+
+    assert_eq!(claims, None);
 
     assert_eq!(
         spends(&log),
