@@ -187,6 +187,11 @@ pub struct ServeArgs {
     /// Frames queued for one WebSocket before its client counts as too slow (closed with 1013).
     #[arg(long, env = "CONFAB_WS_OUTBOX", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(8..=1_000_000))]
     pub ws_outbox: u32,
+    /// Bytes of frames queued for one WebSocket before its client counts as too slow (closed
+    /// with 1013). A socket pins at most about twice this (the queue, and what its writer is
+    /// writing), so the default keeps 10,000 sockets that stopped reading under 1 GiB.
+    #[arg(long, env = "CONFAB_WS_OUTBOX_BYTES", default_value_t = 40_960, value_parser = clap::value_parser!(u64).range(1024..=67_108_864))]
+    pub ws_outbox_bytes: u64,
     /// Take client addresses from X-Forwarded-For (only behind a proxy that sets it).
     #[arg(long, env = "CONFAB_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,

@@ -188,6 +188,7 @@ pub(crate) fn router(ports: Ports, args: &ServeArgs) -> (axum::Router, Arc<Hub>)
             trust_forwarded_for: args.trust_forwarded_for,
             ws_ping_interval: args.ws_ping_interval,
             ws_outbox,
+            ws_outbox_bytes: usize::try_from(args.ws_outbox_bytes).unwrap_or(usize::MAX),
         },
     });
     (router, hub)

@@ -35,6 +35,8 @@ pub struct HttpConfig {
     pub ws_ping_interval: Duration,
     /// Frames queued for one socket before it counts as too slow (closed with 1013).
     pub ws_outbox: usize,
+    /// Bytes of frames queued for one socket before it counts as too slow (closed with 1013).
+    pub ws_outbox_bytes: usize,
 }
 
 impl Default for HttpConfig {
@@ -45,6 +47,7 @@ impl Default for HttpConfig {
             trust_forwarded_for: false,
             ws_ping_interval: Duration::from_secs(25),
             ws_outbox: 1024,
+            ws_outbox_bytes: 40 * 1024,
         }
     }
 }

@@ -393,6 +393,8 @@ fn out_of_range_numbers_and_unknown_arguments_are_usage_errors() {
         &["--body-limit", "lots"],
         &["--request-burst", "0"],
         &["--requests-per-second", "-3"],
+        &["--ws-outbox-bytes", "100"],
+        &["--ws-outbox-bytes", "1e9"],
         &["--login-failures-per-account", "4294967296"],
         &["--trust-forwarded-for=maybe"],
         &["--no-such-flag"],

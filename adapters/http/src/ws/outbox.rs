@@ -1,7 +1,7 @@
 //! A socket's outbox: the frames its session has queued and its writer has not yet written.
 //!
-//! A bounded queue with one producer (the session) and one consumer (the writer), built for
-//! many idle sockets: an empty outbox holds no buffer (the writer takes the queued frames as a
+//! A queue bounded in frames and in bytes, with one producer (the session) and one consumer
+//! (the writer), built for many idle sockets: an empty outbox holds no buffer (the writer takes the queued frames as a
 //! whole and the next frame starts a fresh one), so an idle socket costs a few words here, not
 //! a preallocated channel block. A close can be put past the queue: a full outbox is exactly
 //! when the 1013 must still get out. It must never block the session without a time limit.
@@ -23,6 +23,17 @@ pub enum Outgoing {
     Close(u16, &'static str),
 }
 
+impl Outgoing {
+    /// The bytes it holds (a shared frame counts whole for every socket it waits in, though
+    /// its bytes exist once: the bound is what a socket may pin, not what it allocated).
+    fn size(&self) -> usize {
+        match self {
+            Outgoing::Text(text) => text.len(),
+            Outgoing::Ping | Outgoing::Close(..) => 0,
+        }
+    }
+}
+
 /// The outbox is full (or its writer is gone): the client is too slow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Full;
@@ -41,6 +52,8 @@ pub enum Work {
 #[derive(Default)]
 struct Queue {
     items: VecDeque<Outgoing>,
+    /// The text bytes of `items`.
+    bytes: usize,
     urgent: Option<(u16, &'static str)>,
     /// The session dropped its end.
     finished: bool,
@@ -51,6 +64,8 @@ struct Queue {
 struct Shared {
     queue: Mutex<Queue>,
     capacity: usize,
+    /// Most text bytes queued; one frame is let in whatever its size when the queue is empty.
+    max_bytes: usize,
     /// Wakes the writer: something was queued, or the session finished.
     work: Notify,
     /// Wakes the session: the writer took what was queued.
@@ -73,11 +88,13 @@ pub struct Taker {
     shared: Arc<Shared>,
 }
 
-/// An outbox holding at most `capacity` frames, and the writer's end of it.
-pub fn outbox(capacity: usize) -> (Outbox, Taker) {
+/// An outbox holding at most `capacity` frames and `max_bytes` bytes of text, and the writer's
+/// end of it.
+pub fn outbox(capacity: usize, max_bytes: usize) -> (Outbox, Taker) {
     let shared = Arc::new(Shared {
         queue: Mutex::new(Queue::default()),
         capacity: capacity.max(1),
+        max_bytes,
         work: Notify::new(),
         room: Notify::new(),
     });
@@ -103,9 +120,12 @@ impl Outbox {
         if queue.writer_gone {
             return Err(Refused::Gone);
         }
-        if queue.items.len() >= self.shared.capacity {
+        let size = item.size();
+        let over_bytes = !queue.items.is_empty() && queue.bytes + size > self.shared.max_bytes;
+        if queue.items.len() >= self.shared.capacity || over_bytes {
             return Err(Refused::Full(item));
         }
+        queue.bytes += size;
         queue.items.push_back(item);
         drop(queue);
         self.shared.work.notify_one();
@@ -164,6 +184,7 @@ impl Taker {
                 }
                 if !queue.items.is_empty() {
                     let frames = std::mem::take(&mut queue.items);
+                    queue.bytes = 0;
                     drop(queue);
                     self.shared.room.notify_one();
                     return Work::Frames(frames);
@@ -208,7 +229,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_writer_takes_everything_queued_in_order_and_then_the_end() {
-        let (outbox, taker) = outbox(8);
+        let (outbox, taker) = outbox(8, 1 << 20);
         outbox.try_push(text("a")).unwrap();
         outbox.try_push(Outgoing::Ping).unwrap();
         outbox.try_push(text("b")).unwrap();
@@ -222,7 +243,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_outbox_refuses_at_once_and_a_push_waits_only_its_time() {
-        let (outbox, taker) = outbox(2);
+        let (outbox, taker) = outbox(2, 1 << 20);
         outbox.try_push(text("a")).unwrap();
         outbox.try_push(text("b")).unwrap();
         assert_eq!(outbox.try_push(text("c")), Err(Full));
@@ -244,8 +265,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_bytes_queued_are_bounded_but_one_frame_always_fits() {
+        let (outbox, taker) = outbox(1000, 10);
+        let big = "x".repeat(25);
+        outbox.try_push(text(&big)).unwrap();
+        assert_eq!(outbox.try_push(text("a")), Err(Full), "over the bytes");
+        assert_eq!(texts(taker.take().await), [big.as_str()]);
+        outbox.try_push(text("12345")).unwrap();
+        outbox.try_push(text("67890")).unwrap();
+        assert_eq!(outbox.try_push(text("!")), Err(Full));
+        outbox.try_push(Outgoing::Ping).unwrap();
+        assert_eq!(texts(taker.take().await), ["12345", "67890", "ping"]);
+        outbox.try_push(text("0123456789")).unwrap();
+    }
+
+    #[tokio::test]
     async fn an_urgent_close_goes_past_the_queue() {
-        let (outbox, taker) = outbox(2);
+        let (outbox, taker) = outbox(2, 1 << 20);
         outbox.try_push(text("a")).unwrap();
         outbox.try_push(text("b")).unwrap();
         outbox.close_now(1013, "too slow");
@@ -254,7 +290,7 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_is_queued_once_the_writer_is_gone() {
-        let (outbox, taker) = outbox(2);
+        let (outbox, taker) = outbox(2, 1 << 20);
         drop(taker);
         assert_eq!(outbox.try_push(text("a")), Err(Full));
         assert_eq!(
@@ -266,7 +302,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_empty_outbox_holds_no_buffer() {
-        let (outbox, taker) = outbox(8);
+        let (outbox, taker) = outbox(8, 1 << 20);
         for _ in 0..8 {
             outbox.try_push(text("x")).unwrap();
         }

@@ -136,7 +136,7 @@ fn me(p: &Principal) -> UserId {
 /// Runs a socket for `principal` until it ends; `expires_at` is its access token's expiry.
 pub async fn run(socket: WebSocket, state: AppState, principal: Principal, expires_at: Timestamp) {
     let (sink, mut stream) = socket.split();
-    let (outbox, taker) = outbox(state.config.ws_outbox.max(2));
+    let (outbox, taker) = outbox(state.config.ws_outbox.max(2), state.config.ws_outbox_bytes);
     let writer = tokio::spawn(writer::run(sink, taker));
     let hub = Arc::clone(&state.hub);
     let shutdown = hub.shutdown_signal();
