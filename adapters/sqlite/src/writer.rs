@@ -178,23 +178,26 @@ fn commit_group(conn: &Connection, group: Vec<Job>, before_commit: BeforeCommit)
     }
 }
 
+/// Runs `work`; a panicking job must not take the writer (and with it every later write)
+/// down, so a panic is its error.
+fn run_caught(conn: &Connection, work: Work) -> StoreResult<Boxed> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| work(conn)))
+        .unwrap_or_else(|_| Err(StoreError::Internal("a store operation panicked".into())))
+}
+
 /// Runs work that decides before it writes, without a savepoint; also says whether it failed
 /// after writing (SQLite undoes a failed statement itself, so a write counted in
 /// `total_changes` is one that completed).
 fn decided(conn: &Connection, work: Work) -> (StoreResult<Boxed>, bool) {
     let before = conn.total_changes();
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| work(conn)))
-        .unwrap_or_else(|_| Err(StoreError::Internal("a store operation panicked".into())));
+    let result = run_caught(conn, work);
     let spoiled = result.is_err() && conn.total_changes() != before;
     (result, spoiled)
 }
 
 fn in_savepoint(conn: &Connection, work: Work) -> StoreResult<Boxed> {
     exec(conn, "SAVEPOINT job")?;
-    // A panicking job must not take the writer (and with it every later write) down.
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| work(conn)))
-        .unwrap_or_else(|_| Err(StoreError::Internal("a store operation panicked".into())));
-    match result {
+    match run_caught(conn, work) {
         Ok(v) => {
             exec(conn, "RELEASE job")?;
             Ok(v)
