@@ -157,12 +157,18 @@ pub struct ServeArgs {
     /// Lifetime of refresh tokens (e.g. 30d).
     #[arg(long, env = "CONFAB_REFRESH_TOKEN_TTL", default_value = "30d", value_parser = parse_duration)]
     pub refresh_token_ttl: Duration,
-    /// Failed logins allowed per account within --login-failure-window.
+    /// Failed logins allowed per account from one client address within --login-failure-window
+    /// (also wrong one-time codes per target); past it, that address is refused for that account.
     #[arg(long, env = "CONFAB_LOGIN_FAILURES_PER_ACCOUNT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub login_failures_per_account: u32,
     /// Failed logins allowed per client address within --login-failure-window.
     #[arg(long, env = "CONFAB_LOGIN_FAILURES_PER_IP", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub login_failures_per_ip: u32,
+    /// Failed logins against one account from all addresses together within
+    /// --login-failure-window past which only addresses that have not failed against it may try
+    /// (the account is never locked for everyone).
+    #[arg(long, env = "CONFAB_LOGIN_FAILURE_CEILING", default_value_t = confab_ports::rate_limit::LOGIN_FAILURES_ACCOUNT_CEILING, value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_failure_ceiling: u32,
     /// The window for the failed-login limits.
     #[arg(long, env = "CONFAB_LOGIN_FAILURE_WINDOW", default_value = "10m", value_parser = parse_duration)]
     pub login_failure_window: Duration,
@@ -195,6 +201,9 @@ pub struct ServeArgs {
     /// Take client addresses from X-Forwarded-For (only behind a proxy that sets it).
     #[arg(long, env = "CONFAB_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// Client connections: caps and the idle timeout.
+    #[command(flatten)]
+    pub connections: crate::connections_config::ConnectionArgs,
     /// One-time codes and mail.
     #[command(flatten)]
     pub mail: Box<crate::mail_config::MailArgs>,

@@ -5,9 +5,11 @@
 
 mod admin;
 pub mod config;
+mod connections_config;
 mod demo;
 mod logging;
 mod mail_config;
+mod open_files;
 mod port;
 mod server;
 mod store;
@@ -41,6 +43,8 @@ pub struct App {
     /// The pool's use cases, for the expiry sweep.
     pool: confab_ports::service::Matchmaking,
     sweep_interval: std::time::Duration,
+    /// Connection caps (fitted to the open-files limit) and the idle timeout.
+    connection_limits: server::ConnectionLimits,
     /// Closed after the last request: what was published reaches the other instances.
     bus: std::sync::Arc<dyn confab_ports::bus::EventBus>,
 }
@@ -70,6 +74,7 @@ pub async fn build_with_clock(
     let pool = wiring::matchmaking(ports.clone(), args);
     let (router, hub) = wiring::router(ports, args);
     Ok(App {
+        connection_limits: connection_limits(args),
         shutdown_grace: args.shutdown_grace,
         pool,
         sweep_interval: args.expiry_sweep_interval,
@@ -78,6 +83,20 @@ pub async fn build_with_clock(
         hub,
         bus,
     })
+}
+
+/// The connection settings, with the cap fitted to the open-files limit (raised first).
+fn connection_limits(args: &ServeArgs) -> server::ConnectionLimits {
+    let c = &args.connections;
+    let per_address = (c.max_connections_per_address > 0 && !args.trust_forwarded_for)
+        .then_some(c.max_connections_per_address);
+    server::ConnectionLimits {
+        caps: server::Caps {
+            total: open_files::fit_connections(c.max_connections, open_files::raise()),
+            per_address,
+        },
+        idle_timeout: c.idle_timeout,
+    }
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish (for at most
@@ -98,7 +117,7 @@ pub async fn serve(
         let _ = stop_sweep.send(true);
         hub.close_all(grace).await;
     };
-    let served = server::serve(app.router, listener, shutdown, grace).await;
+    let served = server::serve(app.router, listener, shutdown, grace, app.connection_limits).await;
     // Also when serving failed before any signal: no sweep outlives its server.
     sweep.abort();
     let _ = sweep.await;

@@ -52,6 +52,7 @@ fn quotas(args: &ServeArgs) -> Quotas {
             limit: args.login_failures_per_ip,
             window: args.login_failure_window,
         },
+        login_failure_ceiling: args.login_failure_ceiling,
         requests_per_user: requests,
         requests_per_ip: requests,
         typing: TYPING,

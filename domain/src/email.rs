@@ -16,6 +16,10 @@ impl Email {
     /// one-time code sent to it, so this only refuses what can never be delivered.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let invalid = || Invalid::new("email", "must be an email address such as ada@example.com");
+        // Checked as stored: lower-casing can lengthen a string ('İ' becomes two chars), so
+        // an address valid before it could be one that, read back, no longer parses.
+        let raw = raw.to_lowercase();
+        let raw = raw.as_str();
         if raw.is_empty() || raw.chars().count() > Self::MAX {
             return Err(invalid());
         }
@@ -36,7 +40,7 @@ impl Email {
         if !labels_ok {
             return Err(invalid());
         }
-        Ok(Self(raw.to_lowercase()))
+        Ok(Self(raw.to_owned()))
     }
 }
 
@@ -50,6 +54,14 @@ mod tests {
             Email::parse("Ada@Example.COM").unwrap().as_str(),
             "ada@example.com"
         );
+    }
+
+    #[test]
+    fn the_lengths_are_those_of_the_address_as_stored() {
+        // 30 'İ' are 60 bytes; lower-cased, 90: over the 64 a local part may have.
+        assert!(Email::parse(&format!("{}@example.com", "İ".repeat(30))).is_err());
+        let kept = Email::parse("İda@example.com").unwrap();
+        assert_eq!(Email::parse(kept.as_str()).unwrap(), kept);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Throttling as a port: in process (`adapters/local`) for one instance, shared (Redis) for
 //! several, so that a limit holds for the sum over all instances. The budgets themselves
-//! ([`Quotas`]) are configured here, once, for every adapter.
+//! ([`Quotas`]) are configured here, once, for every adapter. The limiters only count; what a
+//! count means for a login (who is refused, when) is decided once, by the login use case
+//! (`service/accounts/throttle.rs`).
 
 use async_trait::async_trait;
 use std::time::Duration;
@@ -8,10 +10,19 @@ use std::time::Duration;
 /// The budgets the server keeps. Each adapter is configured with a quota per bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Bucket {
-    /// Failed logins against one account.
+    /// Failed logins against one account *from one client address* (keyed by both), so that
+    /// failures from elsewhere never refuse the owner's address; also the wrong one-time codes
+    /// presented for one target (keyed `code:…`).
     LoginFailuresPerAccount,
-    /// Failed logins from one client address.
+    /// Failed logins from one client address, against any account.
     LoginFailuresPerIp,
+    /// Failed logins against one account from every address together: the ceiling past which
+    /// the account counts as under attack. Reaching it locks nobody out; it narrows who may try
+    /// (see [`Bucket::LoginFailureMark`]).
+    LoginFailuresAccountCeiling,
+    /// Whether one client address failed against one account within the window (one unit):
+    /// while that account's ceiling is reached, only addresses without a mark may try.
+    LoginFailureMark,
     /// Requests of one authenticated user.
     RequestsPerUser,
     /// Requests of one anonymous client address.
@@ -43,12 +54,16 @@ impl Bucket {
             Bucket::RequestsPerUser | Bucket::RequestsPerIp | Bucket::Typing => true,
             Bucket::LoginFailuresPerAccount
             | Bucket::LoginFailuresPerIp
+            | Bucket::LoginFailuresAccountCeiling
+            | Bucket::LoginFailureMark
             | Bucket::OtpSendsPerAddress
             | Bucket::OtpSendsPerIp => false,
         }
     }
 
-    /// Every bucket, for adapters that keep per-bucket state and for tests.
+    /// Every bucket with a field of its own in [`Quotas`], for adapters that keep per-bucket
+    /// state and for tests. The two login-policy buckets ([`Bucket::LOGIN_POLICY`]) take their
+    /// quotas from `login_failures_per_account`'s window until they get settings of their own.
     pub const ALL: [Bucket; 7] = [
         Bucket::LoginFailuresPerAccount,
         Bucket::LoginFailuresPerIp,
@@ -59,11 +74,19 @@ impl Bucket {
         Bucket::OtpSendsPerIp,
     ];
 
+    /// The buckets only the login policy uses, with quotas derived in [`Quotas::get`].
+    pub const LOGIN_POLICY: [Bucket; 2] = [
+        Bucket::LoginFailuresAccountCeiling,
+        Bucket::LoginFailureMark,
+    ];
+
     /// A short stable name (keys in a shared store, metrics labels).
     pub fn as_str(self) -> &'static str {
         match self {
             Bucket::LoginFailuresPerAccount => "login_account",
             Bucket::LoginFailuresPerIp => "login_ip",
+            Bucket::LoginFailuresAccountCeiling => "login_account_ceiling",
+            Bucket::LoginFailureMark => "login_mark",
             Bucket::RequestsPerUser => "requests_user",
             Bucket::RequestsPerIp => "requests_ip",
             Bucket::Typing => "typing",
@@ -88,6 +111,14 @@ impl Quotas {
         match bucket {
             Bucket::LoginFailuresPerAccount => Quota::Window(self.login_failures_per_account),
             Bucket::LoginFailuresPerIp => Quota::Window(self.login_failures_per_ip),
+            Bucket::LoginFailuresAccountCeiling => Quota::Window(Window {
+                limit: self.login_failure_ceiling,
+                window: self.login_failures_per_account.window,
+            }),
+            Bucket::LoginFailureMark => Quota::Window(Window {
+                limit: 1,
+                window: self.login_failures_per_account.window,
+            }),
             Bucket::RequestsPerUser => Quota::Rate(self.requests_per_user),
             Bucket::RequestsPerIp => Quota::Rate(self.requests_per_ip),
             Bucket::Typing => Quota::Rate(self.typing),
@@ -121,8 +152,15 @@ impl Rate {
 /// The budgets, one per bucket.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Quotas {
+    /// Failed logins against one account from one client address (and wrong codes per
+    /// target). Its window is also the window of the account ceiling and of the marks.
     pub login_failures_per_account: Window,
+    /// Failed logins from one client address, against any account.
     pub login_failures_per_ip: Window,
+    /// Failed logins against one account from every address together (in
+    /// `login_failures_per_account`'s window) past which only addresses without failures may
+    /// try: see [`Bucket::LoginFailuresAccountCeiling`].
+    pub login_failure_ceiling: u32,
     pub requests_per_user: Rate,
     pub requests_per_ip: Rate,
     /// Typing notices per user and group (API: at most one per 2 s).
@@ -133,8 +171,8 @@ pub struct Quotas {
 }
 
 impl Default for Quotas {
-    /// 5 failed logins per account and 50 per address in any 10 minutes; a burst of 300
-    /// requests, then 30 a second, per user and per anonymous address.
+    /// 5 failed logins per account and client address and 50 per client address in any 10
+    /// minutes; a burst of 300 requests, then 30 a second, per user and per anonymous address.
     fn default() -> Self {
         let ten_minutes = Duration::from_secs(600);
         let requests = Rate {
@@ -150,6 +188,7 @@ impl Default for Quotas {
                 limit: 50,
                 window: ten_minutes,
             },
+            login_failure_ceiling: LOGIN_FAILURES_ACCOUNT_CEILING,
             requests_per_user: requests,
             requests_per_ip: requests,
             typing: TYPING,
@@ -158,6 +197,11 @@ impl Default for Quotas {
         }
     }
 }
+
+/// Failed logins against one account, from all addresses together, past which the account
+/// counts as under attack (in `login_failures_per_account`'s window), by default: twenty
+/// addresses' worth of the default per-address budget.
+pub const LOGIN_FAILURES_ACCOUNT_CEILING: u32 = 100;
 
 /// 5 codes per address in any 10 minutes: enough for a lost mail or two, too few to flood a
 /// mailbox.
@@ -201,5 +245,62 @@ impl From<Limited> for crate::Error {
                 crate::Error::Unavailable("the shared rate-limit counters are unreachable".into())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bucket_is_listed_once_with_a_name_of_its_own() {
+        let every: Vec<Bucket> = Bucket::ALL
+            .into_iter()
+            .chain(Bucket::LOGIN_POLICY)
+            .collect();
+        let mut names: Vec<&str> = every.iter().map(|b| b.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), every.len(), "{every:?}");
+        assert_eq!(
+            every.len(),
+            9,
+            "a new bucket belongs in ALL or LOGIN_POLICY"
+        );
+    }
+
+    #[test]
+    fn every_login_bucket_fails_closed() {
+        for bucket in [Bucket::LoginFailuresPerAccount, Bucket::LoginFailuresPerIp]
+            .into_iter()
+            .chain(Bucket::LOGIN_POLICY)
+        {
+            assert!(!bucket.fails_open(), "{bucket:?}");
+        }
+    }
+
+    #[test]
+    fn the_login_policy_buckets_count_in_the_failed_login_window() {
+        let q = Quotas {
+            login_failures_per_account: Window {
+                limit: 7,
+                window: Duration::from_secs(123),
+            },
+            ..Quotas::default()
+        };
+        let window = |limit| {
+            Quota::Window(Window {
+                limit,
+                window: Duration::from_secs(123),
+            })
+        };
+        assert_eq!(
+            q.get(Bucket::LoginFailuresAccountCeiling),
+            window(LOGIN_FAILURES_ACCOUNT_CEILING)
+        );
+        assert_eq!(q.get(Bucket::LoginFailureMark), window(1));
+        // The ceiling is far above what one address may spend against an account by default.
+        let per_address = Quotas::default().login_failures_per_account.limit;
+        assert!(LOGIN_FAILURES_ACCOUNT_CEILING >= 10 * per_address);
     }
 }

@@ -245,8 +245,10 @@ impl TestServer {
             .process
             .take()
             .expect("only a spawned server can be killed");
-        if process.is_running() {
-            process.signal("KILL");
+        // It may die (of an earlier SIGKILL) between the check and the signal: then the
+        // signal fails, and that is fine.
+        if process.is_running() && !process.try_signal("KILL") {
+            assert!(!process.is_running(), "kill -KILL {} failed", process.pid());
         }
         while process.is_running() {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
@@ -285,6 +287,27 @@ impl TestServer {
             true,
         )
         .await
+    }
+
+    /// The resident memory of a [`TestServer::spawn`]ed server now, in bytes (VmRSS).
+    pub fn rss(&self) -> u64 {
+        let pid = self
+            .process
+            .as_ref()
+            .expect("only a spawned server has a process")
+            .pid();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .expect("VmRSS in /proc status")
+            * 1024
+    }
+
+    /// What a [`TestServer::spawn`]ed server has logged so far (JSON lines).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("confab.log")).unwrap_or_default()
     }
 
     /// The SQLite file of a server on [`Store::Sqlite`].

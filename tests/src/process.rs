@@ -64,11 +64,22 @@ impl Watched {
 
     /// Sends a signal (`KILL`, `TERM`, `STOP`, `CONT`).
     pub fn signal(&self, name: &str) {
-        let status = Command::new("kill")
+        assert!(self.try_signal(name), "kill -{name} {} failed", self.pid);
+    }
+
+    /// Sends a signal; false when it could not be sent (the process has gone, say).
+    pub fn try_signal(&self, name: &str) -> bool {
+        Command::new("kill")
             .args([format!("-{name}"), self.pid.to_string()])
+            .stderr(std::process::Stdio::null())
             .status()
-            .expect("kill runs");
-        assert!(status.success(), "kill -{name} {} failed", self.pid);
+            .expect("kill runs")
+            .success()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> i32 {
+        self.pid
     }
 
     /// Whether the process is still there (a zombie counts as gone).

@@ -79,6 +79,7 @@ fn quotas(window: Window, rate: Rate) -> Quotas {
     Quotas {
         login_failures_per_account: window,
         login_failures_per_ip: window,
+        login_failure_ceiling: window.limit,
         requests_per_user: rate,
         requests_per_ip: rate,
         typing: rate,
@@ -320,6 +321,7 @@ async fn every_bucket_counts_by_its_own_quota(backend: Backend) {
     let q = Quotas {
         login_failures_per_account: window(1),
         login_failures_per_ip: window(2),
+        login_failure_ceiling: 100,
         requests_per_user: rate(3),
         requests_per_ip: rate(4),
         typing: rate(5),

@@ -6,9 +6,12 @@
 
 mod error;
 mod extract;
+#[doc(hidden)]
+pub mod fuzzing;
 mod metrics;
 mod middleware;
 mod openapi;
+mod refusal;
 mod routes;
 mod wire;
 pub mod ws;
@@ -20,6 +23,7 @@ use confab_ports::service::{Accounts, Conversations, Matchmaking};
 use confab_ports::store::Health;
 
 pub use metrics::install_recorder;
+pub use refusal::ConnectionRefusal;
 pub use routes::router;
 
 /// Settings of the HTTP edge.

@@ -54,6 +54,14 @@ fn describe_adapters() {
             "Transactions the store committed for writes (SQLite: one per group commit, however many writes it holds).",
         ),
         (
+            "http_connections_refused_total",
+            "Connections refused over a cap (reason: address = --max-connections-per-address, full = --max-connections).",
+        ),
+        (
+            "http_connections_idle_closed_total",
+            "HTTP connections closed after --idle-timeout with no request in flight.",
+        ),
+        (
             "bus_rechecks_total",
             "Times every socket re-checked its groups against the database after a possible loss on the bus.",
         ),
@@ -71,6 +79,11 @@ fn describe_adapters() {
         "Other instances whose heartbeat this one hears over Redis (0 without Redis)."
     );
     metrics::gauge!("bus_peers_heard").set(0.0);
+    metrics::describe_gauge!(
+        "http_connections_open",
+        "Client connections open now, WebSockets included (refused ones not counted)."
+    );
+    metrics::gauge!("http_connections_open").set(0.0);
 }
 
 /// Counts requests by method, route and status, and times them.

@@ -107,3 +107,41 @@ pub async fn throttle(State(state): State<AppState>, req: Request, next: Next) -
     }
     next.run(Request::from_parts(parts, body)).await
 }
+
+/// Longest request target (path and query) accepted.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// Most header bytes (names and values) accepted in one request.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Most headers accepted in one request.
+pub const MAX_HEADER_COUNT: usize = 100;
+
+/// Refuses an over-long request target (414) or too many or too large headers (431) with our
+/// error body. The HTTP parser's own limits are set above these, so a request head only hits
+/// the parser's bare answer when it is larger still (over 64 KiB).
+pub async fn limit_request_head(req: Request, next: Next) -> Response {
+    let uri_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if uri_len > MAX_URI_BYTES {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("the request target is over {MAX_URI_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    let headers = req.headers();
+    let header_bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if headers.len() > MAX_HEADER_COUNT || header_bytes > MAX_HEADER_BYTES {
+        return ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!(
+                "the request has over {MAX_HEADER_COUNT} headers or over {MAX_HEADER_BYTES} bytes of them"
+            ),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}

@@ -7,10 +7,13 @@ use confab_domain::{
     Username,
 };
 
-use crate::rate_limit::Bucket;
 use crate::store::{NewSession, NewUser, Rotation};
 use crate::tokens::RefreshToken;
 use crate::{AuthFailure, Error, Ports, Result};
+
+mod throttle;
+
+use throttle::{LoginAttempt, account_key};
 
 /// Account use cases. Cheap to clone; shared by every transport.
 #[derive(Clone)]
@@ -127,9 +130,11 @@ impl Accounts {
     }
 
     /// Logs in by username or email. Unknown account and wrong password answer alike, in
-    /// about the same time. Every attempt spends from the account's and the address's failure
-    /// budgets *before* the password is checked, so parallel guesses cannot outrun the count;
-    /// a successful attempt gets its units back.
+    /// about the same time. Failures are throttled per account *and client address*, per
+    /// address, and past a per-account ceiling only for addresses that failed against the
+    /// account (the policy: `accounts/throttle.rs`): failures from elsewhere never refuse an
+    /// address that has none. Every attempt spends its units *before* the password is checked,
+    /// so parallel guesses cannot outrun the count; a successful attempt gets them back.
     pub async fn login(
         &self,
         login: &str,
@@ -154,20 +159,8 @@ impl Accounts {
         let found = self.ports.users.credentials_by_login(login.trim()).await?;
         // One budget per account, however it is named (username or email); unknown logins
         // get one per spelling, which is all an attacker can vary for them.
-        let account_key = match &found {
-            Some(c) => c.user.id.to_string(),
-            None => limiter_key(login),
-        };
-        let ip_key = limiter_key(client_ip);
-        let limiter = &self.ports.limiter;
-        limiter.hit(Bucket::LoginFailuresPerIp, &ip_key).await?;
-        if let Err(e) = limiter
-            .hit(Bucket::LoginFailuresPerAccount, &account_key)
-            .await
-        {
-            limiter.refund(Bucket::LoginFailuresPerIp, &ip_key).await;
-            return Err(e.into());
-        }
+        let account = account_key(found.as_ref().map(|c| c.user.id), login);
+        let attempt = LoginAttempt::begin(&*self.ports.limiter, account, client_ip).await?;
 
         let (user, hash) = match found {
             Some(c) => (Some(c.user), Some(c.password_hash)),
@@ -185,10 +178,7 @@ impl Accounts {
                 Ok(ok) => ok,
                 Err(e) => {
                     // A fault of ours is not a failed attempt of theirs.
-                    limiter.refund(Bucket::LoginFailuresPerIp, &ip_key).await;
-                    limiter
-                        .refund(Bucket::LoginFailuresPerAccount, &account_key)
-                        .await;
+                    attempt.give_back().await;
                     return Err(e);
                 }
             }
@@ -199,25 +189,25 @@ impl Accounts {
             Some(user) if ok => {
                 if user.two_factor {
                     let Some(code) = code else {
-                        limiter.refund(Bucket::LoginFailuresPerIp, &ip_key).await;
-                        limiter
-                            .refund(Bucket::LoginFailuresPerAccount, &account_key)
-                            .await;
+                        attempt.give_back().await;
                         self.send_login_code(&user).await?;
                         return Err(Error::Unauthorized(AuthFailure::OtpRequired));
                     };
                     let target = OtpTarget::Account(user.id);
+                    // An error here (the code budget spent, the store down) keeps the units
+                    // spent, as a wrong code does.
                     if !self.use_code(OtpPurpose::Login, &target, &code).await? {
+                        attempt.failed().await;
                         return Err(Error::Unauthorized(AuthFailure::InvalidCredentials));
                     }
                 }
-                limiter.refund(Bucket::LoginFailuresPerIp, &ip_key).await;
-                limiter
-                    .refund(Bucket::LoginFailuresPerAccount, &account_key)
-                    .await;
+                attempt.give_back().await;
                 self.start_login(user).await
             }
-            _ => Err(Error::Unauthorized(AuthFailure::InvalidCredentials)),
+            _ => {
+                attempt.failed().await;
+                Err(Error::Unauthorized(AuthFailure::InvalidCredentials))
+            }
         }
     }
 

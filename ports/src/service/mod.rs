@@ -17,7 +17,10 @@ pub use conversations::{Conversations, DirectWith, MAX_INITIAL_MEMBERS};
 pub use messaging::{MESSAGES_DEFAULT, MESSAGES_MAX, search_terms};
 pub use otp::{OtpRequest, PasswordReset};
 pub use pool::{Matchmaking, PoolOutcome, PoolSettings};
-pub use profile::{ProfilePatch, USER_SEARCH_DEFAULT, USER_SEARCH_MAX, UserLookup, page_limit};
+pub use profile::{
+    ProfilePatch, USER_SEARCH_DEFAULT, USER_SEARCH_MAX, USER_SEARCH_QUERY_MAX, UserLookup,
+    page_limit,
+};
 pub use transfer::{Progress, Report, Side, TRANSFER_BATCH, TransferError, Verified, copy_store};
 
 #[cfg(test)]

@@ -27,6 +27,8 @@ pub enum UserLookup {
 /// Default and largest page of a user search.
 pub const USER_SEARCH_DEFAULT: u32 = 20;
 pub const USER_SEARCH_MAX: u32 = 50;
+/// Longest user-search prefix, in characters.
+pub const USER_SEARCH_QUERY_MAX: usize = 256;
 
 fn parse_opt<T>(
     v: Option<Option<String>>,
@@ -95,8 +97,11 @@ impl Accounts {
         match lookup {
             UserLookup::Prefix { q, limit } => {
                 let limit = page_limit(limit, USER_SEARCH_DEFAULT, USER_SEARCH_MAX)?;
-                if q.chars().count() > 256 {
-                    return Err(Error::invalid("q", "must be at most 256 characters"));
+                if q.chars().count() > USER_SEARCH_QUERY_MAX {
+                    return Err(Error::invalid(
+                        "q",
+                        format!("must be at most {USER_SEARCH_QUERY_MAX} characters"),
+                    ));
                 }
                 self.ports.users.search_users(q.trim(), limit).await
             }

@@ -1,13 +1,19 @@
 //! Frames the server cannot use: each gets an `error` frame (with the frame's `ref` when it had
-//! one) and the socket stays open; a frame over 64 KiB closes the socket with 1009.
+//! one) and the socket stays open; a frame over 64 KiB closes the socket with 1009, and a text
+//! frame that is not UTF-8 with 1007 (RFC 6455) — delivered also to a client that keeps
+//! sending, not reset away.
 
 use std::time::Duration;
 
 use confab_tests::chat::id;
 use confab_tests::ws::kind;
 use confab_tests::{TestServer, Ws};
+use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::{self, Message};
 
 /// Sends `raw` as a text frame and expects one `error` frame, with `reference` as its ref
 /// (`None`: no ref, or a null one), then proves the socket still answers.
@@ -137,7 +143,82 @@ async fn a_frame_of_64_kib_is_read_and_one_over_closes_with_1009(s: &TestServer)
     other.ping().await;
 }
 
+async fn a_text_frame_that_is_not_utf8_closes_with_1007(s: &TestServer) {
+    let alice = s.register("alice").await;
+    let mut ws = s.ws(&alice).await;
+    let bad = Frame::message(vec![b'{', 0xff, 0xfe, b'}'], OpCode::Data(Data::Text), true);
+    ws.send_raw(Message::Frame(bad)).await;
+    let before = ws.expect_close(1007, Duration::from_secs(10)).await;
+    assert!(before.is_empty(), "{before:?}");
+    let mut other = s.ws(&alice).await;
+    other.ping().await;
+}
+
+/// How a flooding client's socket ended: the close code it read (`None`: none), and the
+/// network error its sending half hit before that, if any.
+type Flooded = (Option<u16>, Option<String>);
+
+/// Opens a socket, sends one 1 MiB frame and keeps sending more while reading. A client whose
+/// connection is reset while it writes loses what it had not read yet (many client libraries
+/// drop the whole connection on a failed write), so a reset before the close counts as a loss.
+async fn flood_after_an_oversized_frame(s: &TestServer, token: &str) -> Flooded {
+    let mut request = s.ws_url().into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (mut tx, mut rx) = socket.split();
+    let big = "x".repeat(1024 * 1024);
+    let reset = std::sync::Mutex::new(None);
+    let flood = async {
+        for _ in 0..8 {
+            match tx.send(Message::Text(big.clone().into())).await {
+                Ok(()) => {}
+                Err(tungstenite::Error::Io(e)) => {
+                    *reset.lock().unwrap() = Some(e.to_string());
+                    break;
+                }
+                // The client library refusing to send after the close: not the network.
+                Err(_) => break,
+            }
+        }
+        std::future::pending::<()>().await;
+    };
+    let read = async {
+        while let Some(frame) = rx.next().await {
+            match frame {
+                Ok(Message::Close(close)) => return close.map(|c| u16::from(c.code)),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    };
+    let code = tokio::select! {
+        code = read => code,
+        () = flood => None,
+        () = tokio::time::sleep(Duration::from_secs(30)) => panic!("no close within 30 s"),
+    };
+    let reset = reset.lock().unwrap().take();
+    (code, reset)
+}
+
+async fn clients_that_keep_sending_after_an_oversized_frame_still_get_1009(s: &TestServer) {
+    let alice = s.register("alice").await;
+    s.settle().await;
+    let ends = futures::future::join_all(
+        (0..20).map(|_| flood_after_an_oversized_frame(s, &alice.access)),
+    )
+    .await;
+    assert!(
+        ends.iter().all(|end| *end == (Some(1009), None)),
+        "how 20 flooding clients' sockets ended (close code, reset while sending): {ends:?}"
+    );
+}
+
 confab_tests::store_tests!(
     malformed_frames_get_an_error_and_the_socket_stays_open,
     a_frame_of_64_kib_is_read_and_one_over_closes_with_1009,
+    a_text_frame_that_is_not_utf8_closes_with_1007,
+    clients_that_keep_sending_after_an_oversized_frame_still_get_1009,
 );

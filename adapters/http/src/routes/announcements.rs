@@ -16,9 +16,8 @@ use crate::wire::{AnnounceRequest, AnnouncementBody, AnnouncementPageBody, Annou
     request_body = AnnounceRequest,
     responses(
         (status = 201, description = "recorded, and sent to every connected socket", body = AnnouncementBody),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, description = "the caller is not a server admin", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 403, description = "`forbidden`: the caller is not a server admin", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a body that breaks its rule", body = ErrorBody),
     ))]
 pub async fn announce(
     State(s): State<AppState>,
@@ -35,8 +34,10 @@ pub async fn announce(
 /// A page of announcements, newest first; any user.
 #[utoipa::path(get, path = "/api/v1/announcements", tag = "announcements", security(("bearer" = [])),
     params(AnnouncementsQuery),
-    responses((status = 200, body = AnnouncementPageBody), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "a page of announcements", body = AnnouncementPageBody),
+        (status = 422, description = "`validation_failed`: `limit` below 1", body = ErrorBody),
+    ))]
 pub async fn announcements(
     State(s): State<AppState>,
     Caller(p): Caller,

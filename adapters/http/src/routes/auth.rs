@@ -13,9 +13,9 @@ use crate::wire::{AuthResponse, LoginRequest, LogoutRequest, RefreshRequest, Reg
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth",
     request_body = RegisterRequest,
     responses(
-        (status = 201, body = AuthResponse),
-        (status = 400, body = ErrorBody), (status = 409, description = "username or email taken", body = ErrorBody),
-        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 201, description = "the new account, logged in", body = AuthResponse),
+        (status = 409, description = "`conflict`: the username or the email is taken (`field` says which)", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a field breaks its rule (`field` says which); on a server that verifies emails also a missing email, a missing or wrong code", body = ErrorBody),
     ))]
 pub async fn register(
     State(s): State<AppState>,
@@ -34,9 +34,10 @@ const NO_STORE: NoStore = [(header::CACHE_CONTROL, "no-store")];
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, body = AuthResponse),
-        (status = 400, body = ErrorBody), (status = 401, description = "`invalid_credentials`, or `otp_required` (a code was sent)", body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 200, description = "logged in", body = AuthResponse),
+        (status = 401, description = "`invalid_credentials` (unknown login and wrong password alike, or a wrong code), or `otp_required` (the account has two-factor login: a code was sent)", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `otp` is not a code", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failed logins for this account or from this address", body = ErrorBody),
     ))]
 pub async fn login(
     State(s): State<AppState>,
@@ -53,7 +54,10 @@ pub async fn login(
 /// Trade a refresh token for a new pair. Presenting a used token revokes its whole login.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
     request_body = RefreshRequest,
-    responses((status = 200, body = AuthResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "a new token pair; the presented refresh token is used up", body = AuthResponse),
+        (status = 401, description = "`unauthorized`: the refresh token is unknown, expired or already used (a reuse also ends its login)", body = ErrorBody),
+    ))]
 pub async fn refresh(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<RefreshRequest>,
@@ -65,7 +69,7 @@ pub async fn refresh(
 /// End the login a refresh token belongs to (its access tokens stop working too).
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     request_body = LogoutRequest,
-    responses((status = 204), (status = 400, body = ErrorBody)))]
+    responses((status = 204, description = "the login is over (also when the token was unknown)")))]
 pub async fn logout(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<LogoutRequest>,

@@ -17,8 +17,10 @@ use crate::wire::{
 /// Create a named group; the caller is its owner and `member_ids` join as members.
 #[utoipa::path(post, path = "/api/v1/groups", tag = "groups", security(("bearer" = [])),
     request_body = CreateGroupRequest,
-    responses((status = 201, body = GroupBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 422, description = "bad name, or a member id that is not a user", body = ErrorBody)))]
+    responses(
+        (status = 201, description = "the new group, the caller its owner", body = GroupBody),
+        (status = 422, description = "`validation_failed`: a name that breaks its rule, too many members, or a member id that is not a user", body = ErrorBody),
+    ))]
 pub async fn create_group(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -31,7 +33,7 @@ pub async fn create_group(
 
 /// The caller's groups, most recent activity first.
 #[utoipa::path(get, path = "/api/v1/groups", tag = "groups", security(("bearer" = [])),
-    responses((status = 200, body = GroupsBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "the caller's groups", body = GroupsBody)))]
 pub async fn list_groups(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -45,7 +47,10 @@ pub async fn list_groups(
 /// One of the caller's groups (404 for a group the caller is not in).
 #[utoipa::path(get, path = "/api/v1/groups/{id}", tag = "groups", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = GroupBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "the group", body = GroupBody),
+        (status = 404, description = "`not_found`: no such group, or the caller is not a member", body = ErrorBody),
+    ))]
 pub async fn group(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -59,8 +64,12 @@ pub async fn group(
 #[utoipa::path(patch, path = "/api/v1/groups/{id}", tag = "groups", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = RenameGroupRequest,
-    responses((status = 200, body = GroupBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "the renamed group", body = GroupBody),
+        (status = 403, description = "`forbidden`: the caller is a plain member, or the group is a direct chat", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such group, or the caller is not a member", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a name that breaks its rule", body = ErrorBody),
+    ))]
 pub async fn rename_group(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -77,8 +86,11 @@ pub async fn rename_group(
 /// Delete a named group (owner), or close a direct chat (either member; it stays readable).
 #[utoipa::path(delete, path = "/api/v1/groups/{id}", tag = "groups", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "the group is deleted, or the direct chat closed"),
+        (status = 403, description = "`forbidden`: only the owner deletes a group", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such group, or the caller is not a member", body = ErrorBody),
+    ))]
 pub async fn delete_group(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -94,8 +106,11 @@ pub async fn delete_group(
 #[utoipa::path(put, path = "/api/v1/groups/{id}/alias", tag = "groups", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = AliasRequest,
-    responses((status = 200, body = GroupBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "the group, with the caller's alias", body = GroupBody),
+        (status = 404, description = "`not_found`: no such group, or the caller is not a member", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: an alias that breaks its rule", body = ErrorBody),
+    ))]
 pub async fn set_alias(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -115,9 +130,9 @@ pub async fn set_alias(
     responses(
         (status = 201, description = "a new direct chat", body = GroupBody),
         (status = 200, description = "the open direct chat this pair already has", body = GroupBody),
-        (status = 400, description = "bad shape, or not exactly one of user_id and username", body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 404, description = "no such user", body = ErrorBody),
-        (status = 422, description = "a direct chat with oneself", body = ErrorBody),
+        (status = 400, description = "`bad_request`: not JSON or not of the documented shape, or not exactly one of `user_id` and `username`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such user (or one who blocked the caller)", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a direct chat with oneself, or a malformed username", body = ErrorBody),
     ))]
 pub async fn open_direct(
     State(s): State<AppState>,
@@ -137,8 +152,11 @@ pub async fn open_direct(
 #[utoipa::path(post, path = "/api/v1/groups/{id}/read", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = ReadRequest,
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, description = "a negative seq", body = ErrorBody)))]
+    responses(
+        (status = 204, description = "the marker is where it should be"),
+        (status = 404, description = "`not_found`: no such group, or the caller is not a member", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a negative seq", body = ErrorBody),
+    ))]
 pub async fn mark_read(
     State(s): State<AppState>,
     Caller(p): Caller,

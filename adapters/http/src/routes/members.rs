@@ -14,7 +14,10 @@ use crate::wire::{AddMemberRequest, ChangeRoleRequest, MemberBody, MembersBody};
 /// The members of one of the caller's groups, longest-standing first.
 #[utoipa::path(get, path = "/api/v1/groups/{id}/members", tag = "groups", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = MembersBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "the members", body = MembersBody),
+        (status = 404, description = "`not_found`: no such group, or the caller is not a member", body = ErrorBody),
+    ))]
 pub async fn members(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -30,9 +33,13 @@ pub async fn members(
 #[utoipa::path(post, path = "/api/v1/groups/{id}/members", tag = "groups", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = AddMemberRequest,
-    responses((status = 201, body = MemberBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, description = "no such group or user", body = ErrorBody),
-        (status = 409, description = "already a member", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "the new member", body = MemberBody),
+        (status = 403, description = "`forbidden`: the caller is a plain member, or the group is a direct chat", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such group (or the caller is not a member), or no such user", body = ErrorBody),
+        (status = 409, description = "`conflict`: already a member", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a role a new member cannot have", body = ErrorBody),
+    ))]
 pub async fn add_member(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -55,8 +62,12 @@ pub async fn add_member(
 #[utoipa::path(patch, path = "/api/v1/groups/{id}/members/{user_id}", tag = "groups", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("user_id" = Uuid, Path)),
     request_body = ChangeRoleRequest,
-    responses((status = 200, body = MemberBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "the member with the new role", body = MemberBody),
+        (status = 403, description = "`forbidden`: the caller is not the owner, or the group is a direct chat", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such group (or the caller is not a member), or the user is not a member", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: not a role, or the owner changing their own role", body = ErrorBody),
+    ))]
 pub async fn change_role(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -78,8 +89,11 @@ pub async fn change_role(
 /// Remove a member (owner or admin; never the owner), or leave when `user_id` is the caller.
 #[utoipa::path(delete, path = "/api/v1/groups/{id}/members/{user_id}", tag = "groups", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("user_id" = Uuid, Path)),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "removed, or left"),
+        (status = 403, description = "`forbidden`: a plain member removing someone else, anyone removing the owner, or a direct chat", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such group (or the caller is not a member), or the user is not a member", body = ErrorBody),
+    ))]
 pub async fn remove_member(
     State(s): State<AppState>,
     Caller(p): Caller,

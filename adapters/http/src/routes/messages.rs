@@ -21,9 +21,9 @@ use crate::wire::{
     responses(
         (status = 201, description = "a new message", body = MessageBody),
         (status = 200, description = "an idempotent retry: the first message with this client_id", body = MessageBody),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 410, description = "the group is closed or expired", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 404, description = "`not_found`: no such group, or the caller is not a member", body = ErrorBody),
+        (status = 410, description = "`gone`: the group is closed or expired", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a body or client id that breaks its rule", body = ErrorBody),
     ))]
 pub async fn send_message(
     State(s): State<AppState>,
@@ -51,8 +51,12 @@ pub async fn send_message(
 /// A page of history: `before` (newest first), `after` (oldest first), or the newest messages.
 #[utoipa::path(get, path = "/api/v1/groups/{id}/messages", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path), HistoryQuery),
-    responses((status = 200, body = MessagePageBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "a page of messages", body = MessagePageBody),
+        (status = 400, description = "`bad_request`: both `before` and `after`, or a query string that cannot be read", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such group, or the caller is not a member", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a negative seq, or `limit` below 1", body = ErrorBody),
+    ))]
 pub async fn history(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -73,10 +77,13 @@ pub async fn history(
 #[utoipa::path(patch, path = "/api/v1/messages/{id}", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = EditMessageRequest,
-    responses((status = 200, body = MessageBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 410, description = "the message is deleted or the group closed", body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "the edited message", body = MessageBody),
+        (status = 403, description = "`forbidden`: the caller did not send it", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such message, or the caller is not a member of its group", body = ErrorBody),
+        (status = 410, description = "`gone`: the message is deleted, or the group closed or expired", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a body that breaks its rule", body = ErrorBody),
+    ))]
 pub async fn edit_message(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -93,8 +100,12 @@ pub async fn edit_message(
 /// Delete a message: its sender, or the group's owner or an admin.
 #[utoipa::path(delete, path = "/api/v1/messages/{id}", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 410, description = "the group is closed", body = ErrorBody)))]
+    responses(
+        (status = 204, description = "the message is deleted (also when it already was)"),
+        (status = 403, description = "`forbidden`: neither its sender nor the group's owner or an admin", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such message, or the caller is not a member of its group", body = ErrorBody),
+        (status = 410, description = "`gone`: the group is closed or expired", body = ErrorBody),
+    ))]
 pub async fn delete_message(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -109,9 +120,11 @@ pub async fn delete_message(
 /// Full-text search over the caller's groups (or one of them), best match first.
 #[utoipa::path(get, path = "/api/v1/search/messages", tag = "messages", security(("bearer" = [])),
     params(SearchQuery),
-    responses((status = 200, body = MessagesBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, description = "group_id names a group the caller is not in", body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "the messages found, best match first", body = MessagesBody),
+        (status = 404, description = "`not_found`: `group_id` names no group the caller is in", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `q` too long or without a word, or `limit` below 1", body = ErrorBody),
+    ))]
 pub async fn search(
     State(s): State<AppState>,
     Caller(p): Caller,

@@ -29,10 +29,9 @@ use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 use crate::{AppState, metrics, middleware};
 
-/// Builds the whole HTTP application.
-pub fn router(state: AppState) -> Router {
-    let config = state.config.clone();
-    let (routes, doc) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+/// Every route, each described in the OpenAPI document as it is added.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
@@ -68,7 +67,19 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ops::openapi))
         .routes(routes!(crate::ws::connect))
         .routes(routes!(web::index))
-        .split_for_parts();
+}
+
+/// The OpenAPI document of [`api`], with what every operation can answer added.
+#[cfg(test)]
+pub(crate) fn document(body_limit: usize) -> utoipa::openapi::OpenApi {
+    crate::openapi::complete(api().split_for_parts().1, body_limit)
+}
+
+/// Builds the whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let config = state.config.clone();
+    let (routes, doc) = api().split_for_parts();
+    let doc = crate::openapi::complete(doc, config.body_limit);
 
     // The fallback goes first: `layer` only wraps what the router already has, and unknown
     // routes must be throttled and counted like the rest.
@@ -86,6 +97,7 @@ pub fn router(state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(CatchPanicLayer::custom(middleware::panic_response))
                 .layer(mw::from_fn(middleware::json_errors))
+                .layer(mw::from_fn(middleware::limit_request_head))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(TraceLayer::new_for_http())
                 .layer(PropagateRequestIdLayer::x_request_id())

@@ -21,7 +21,7 @@ pub async fn healthz() -> Json<Value> {
 
 /// The database answers, and Redis when configured; 503 otherwise.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, description = "`{\"status\":\"ok\"}`"), (status = 503, body = ErrorBody)))]
+    responses((status = 200, description = "`{\"status\":\"ok\"}`"), (status = 503, description = "`unavailable`: the database (or Redis, when configured) does not answer", body = ErrorBody)))]
 pub async fn readyz(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     s.health.ping().await?;
     s.bus.ready().await?;

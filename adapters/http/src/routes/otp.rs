@@ -31,11 +31,14 @@ impl FromRequestParts<AppState> for MaybeCaller {
 /// Send a 6-digit one-time code by email. 202 whether or not an account exists (no mail goes
 /// out when none does); `email_change` needs a token; 429 over the sending limits.
 #[utoipa::path(post, path = "/api/v1/auth/otp", tag = "auth",
+    // A token is optional: only `email_change` needs one.
+    security((), ("bearer" = [])),
     request_body = OtpRequestBody,
     responses(
         (status = 202, description = "a code was sent if the request names someone it can go to"),
-        (status = 400, body = ErrorBody), (status = 401, description = "email_change without a valid token", body = ErrorBody),
-        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 401, description = "`unauthorized`: `email_change` without a valid token, or a token that is not valid", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: an unknown purpose, a field the purpose needs is missing or one it does not use is given, or a malformed email or login (`field` says which)", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many codes asked for this address or login, or from this client address", body = ErrorBody),
     ))]
 pub async fn request_otp(
     State(s): State<AppState>,
@@ -54,9 +57,10 @@ pub async fn request_otp(
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth",
     request_body = PasswordResetRequest,
     responses(
-        (status = 204),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 204, description = "the password is set and every login of the account is over"),
+        (status = 401, description = "`invalid_credentials`: an unknown login, or a wrong, used or expired code", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a blank login, a malformed code, or a password that breaks its rule", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failed tries for this account or from this address", body = ErrorBody),
     ))]
 pub async fn password_reset(
     State(s): State<AppState>,

@@ -17,9 +17,8 @@ use crate::wire::{GroupBody, JoinPoolRequest, PoolBody};
     responses(
         (status = 200, description = "matched: the new room", body = PoolBody),
         (status = 202, description = "waiting for a match", body = PoolBody),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 409, description = "already waiting in the pool", body = ErrorBody),
-        (status = 422, description = "same_country without a country of one's own", body = ErrorBody),
+        (status = 409, description = "`conflict`: already waiting in the pool", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `same_country` without a country of one's own", body = ErrorBody),
     ))]
 pub async fn join_pool(
     State(s): State<AppState>,
@@ -47,7 +46,7 @@ pub async fn join_pool(
 
 /// Leave the matching pool; 204 also when the caller was not waiting.
 #[utoipa::path(delete, path = "/api/v1/pool", tag = "pool", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = ErrorBody)))]
+    responses((status = 204, description = "not waiting (any more)")))]
 pub async fn leave_pool(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<StatusCode> {
     s.pool.leave(&p).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::rfc3339_ms;
+use super::{rfc3339_ms, rules};
 
 /// A server-wide announcement.
 #[derive(Debug, Serialize, ToSchema)]
@@ -14,6 +14,7 @@ pub struct AnnouncementBody {
     pub sender_id: Uuid,
     pub body: String,
     /// RFC 3339, UTC, milliseconds.
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -38,10 +39,15 @@ pub struct AnnouncementPageBody {
 
 /// `POST /announcements`.
 #[derive(Debug, Deserialize, ToSchema)]
-// Through a JSON object: serde would otherwise take `["text"]` for a one-field struct.
-#[serde(try_from = "serde_json::Map<String, serde_json::Value>")]
+// Through a JSON object: serde would otherwise take `["text"]` for a one-field struct. Unknown
+// fields are refused by `AnnounceFields`; the attribute here says so in the document.
+#[serde(
+    try_from = "serde_json::Map<String, serde_json::Value>",
+    deny_unknown_fields
+)]
 pub struct AnnounceRequest {
-    /// 1–4000 characters after trimming (the rules of a message body).
+    // The rules of a message body.
+    #[schema(schema_with = rules::body)]
     pub body: String,
 }
 
@@ -68,7 +74,7 @@ impl TryFrom<serde_json::Map<String, serde_json::Value>> for AnnounceRequest {
 pub struct AnnouncementsQuery {
     /// Only announcements older than this one (its id), newest first.
     pub before: Option<Uuid>,
-    /// 1–100, default 50.
+    #[param(schema_with = rules::announcements_limit)]
     pub limit: Option<i64>,
 }
 

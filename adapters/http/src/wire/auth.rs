@@ -2,22 +2,24 @@ use confab_ports::service::{Authenticated, IssuedTokens, Registration};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::UserBody;
+use super::{UserBody, rules};
 
 /// `POST /auth/register`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    /// 3–32 of `[a-z0-9_.-]`; upper case is folded.
+    #[schema(schema_with = rules::username)]
     pub username: String,
-    /// 8–256 characters.
+    #[schema(schema_with = rules::password)]
     pub password: String,
+    #[schema(schema_with = rules::email_or_null)]
     pub email: Option<String>,
+    #[schema(schema_with = rules::display_name_or_null)]
     pub display_name: Option<String>,
-    /// ISO 3166-1 alpha-2, e.g. `DE`.
+    #[schema(schema_with = rules::country_or_null)]
     pub country: Option<String>,
-    /// One-time code sent (purpose `register`) to `email`: required when the server verifies
-    /// emails, ignored otherwise.
+    // The code sent (purpose `register`) to `email`: required when the server verifies emails.
+    #[schema(schema_with = rules::otp_or_null)]
     pub otp: Option<String>,
 }
 
@@ -40,9 +42,10 @@ impl RegisterRequest {
 pub struct LoginRequest {
     /// Username or email.
     pub login: String,
+    /// Checked against the account's password only (no length rule at login).
     pub password: String,
-    /// One-time code, for accounts with two-factor login (without it: 401 `otp_required`,
-    /// and a code is sent).
+    // For accounts with two-factor login (without it: 401 `otp_required`, and a code is sent).
+    #[schema(schema_with = rules::otp_or_null)]
     pub otp: Option<String>,
 }
 

@@ -5,26 +5,27 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{UserBody, rfc3339_ms};
+use super::{UserBody, rfc3339_ms, rules};
 use crate::error::ApiError;
 
 /// A group as the caller sees it. Every key is always present; unset values are `null`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GroupBody {
     pub id: Uuid,
-    /// `group` or `direct`.
+    #[schema(schema_with = rules::group_kind)]
     pub kind: &'static str,
     /// `null` for direct chats.
     #[schema(required = true)]
     pub name: Option<String>,
     pub created_by: Uuid,
     /// RFC 3339, UTC, milliseconds.
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// When a room made by matching expires.
-    #[schema(required = true)]
+    #[schema(required = true, format = DateTime)]
     pub expires_at: Option<String>,
     /// When a direct chat was closed (it stays readable; writes get 410).
-    #[schema(required = true)]
+    #[schema(required = true, format = DateTime)]
     pub closed_at: Option<String>,
     pub member_count: u64,
     /// Seq of the newest message (0 when none).
@@ -38,7 +39,7 @@ pub struct GroupBody {
 /// The caller's own standing in a group.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MyBody {
-    /// `owner`, `admin` or `member`.
+    #[schema(schema_with = rules::role_in_group)]
     pub role: &'static str,
     /// The caller's own name for the group.
     #[schema(required = true)]
@@ -83,9 +84,10 @@ pub struct GroupsBody {
 pub struct MemberBody {
     /// The public user (no email).
     pub user: UserBody,
-    /// `owner`, `admin` or `member`.
+    #[schema(schema_with = rules::role_in_group)]
     pub role: &'static str,
     /// RFC 3339, UTC, milliseconds.
+    #[schema(format = DateTime)]
     pub joined_at: String,
 }
 
@@ -109,9 +111,9 @@ pub struct MembersBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateGroupRequest {
-    /// Trimmed, 1–100 characters.
+    #[schema(schema_with = rules::group_name)]
     pub name: String,
-    /// Users who join as `member` (the caller's own id and duplicates are ignored; at most 1000).
+    #[schema(schema_with = rules::member_ids_or_null)]
     pub member_ids: Option<Vec<Uuid>>,
 }
 
@@ -131,7 +133,7 @@ impl CreateGroupRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameGroupRequest {
-    /// Trimmed, 1–100 characters.
+    #[schema(schema_with = rules::group_name)]
     pub name: String,
 }
 
@@ -139,9 +141,8 @@ pub struct RenameGroupRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AliasRequest {
-    /// Trimmed, 1–100 characters, or `null` to clear.
     #[serde(deserialize_with = "required_nullable")]
-    #[schema(required = true)]
+    #[schema(required = true, schema_with = rules::alias_or_null)]
     pub alias: Option<String>,
 }
 
@@ -160,6 +161,7 @@ where
 #[serde(deny_unknown_fields)]
 pub struct DirectRequest {
     pub user_id: Option<Uuid>,
+    #[schema(schema_with = rules::username_or_null)]
     pub username: Option<String>,
 }
 
@@ -183,7 +185,7 @@ impl TryFrom<DirectRequest> for DirectWith {
 #[serde(deny_unknown_fields)]
 pub struct AddMemberRequest {
     pub user_id: Uuid,
-    /// `member` (default) or `admin`.
+    #[schema(schema_with = rules::joining_role_or_null)]
     pub role: Option<String>,
 }
 
@@ -191,7 +193,7 @@ pub struct AddMemberRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRoleRequest {
-    /// `owner` (transfers ownership), `admin` or `member`.
+    #[schema(schema_with = rules::group_role)]
     pub role: String,
 }
 
@@ -199,7 +201,7 @@ pub struct ChangeRoleRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReadRequest {
-    /// The seq read up to; clamped to the last message, never moves the marker backwards.
+    #[schema(schema_with = rules::read_seq)]
     pub seq: i64,
 }
 

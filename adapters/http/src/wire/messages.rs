@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::rfc3339_ms;
+use super::{rfc3339_ms, rules};
 
 /// A message. A deleted one keeps its `id` and `seq`, with `deleted: true` and `body: ""`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -20,8 +20,9 @@ pub struct MessageBody {
     #[schema(required = true)]
     pub client_id: Option<String>,
     /// RFC 3339, UTC, milliseconds.
+    #[schema(format = DateTime)]
     pub created_at: String,
-    #[schema(required = true)]
+    #[schema(required = true, format = DateTime)]
     pub edited_at: Option<String>,
     pub deleted: bool,
 }
@@ -61,9 +62,9 @@ pub struct MessagesBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessageRequest {
-    /// 1–4000 characters after trimming.
+    #[schema(schema_with = rules::body)]
     pub body: String,
-    /// Idempotency key, 1–64 characters: the same key again answers 200 with the first message.
+    #[schema(schema_with = rules::client_id_or_null)]
     pub client_id: Option<String>,
 }
 
@@ -71,7 +72,7 @@ pub struct SendMessageRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditMessageRequest {
-    /// 1–4000 characters after trimming.
+    #[schema(schema_with = rules::body)]
     pub body: String,
 }
 
@@ -81,10 +82,12 @@ pub struct EditMessageRequest {
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// Messages with seq < `before`, newest first.
+    #[param(schema_with = rules::before_seq)]
     pub before: Option<i64>,
     /// Messages with seq > `after`, oldest first.
+    #[param(schema_with = rules::after_seq)]
     pub after: Option<i64>,
-    /// 1–100, default 50.
+    #[param(schema_with = rules::messages_limit)]
     pub limit: Option<i64>,
 }
 
@@ -93,11 +96,12 @@ pub struct HistoryQuery {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
-    /// Words that must all appear (at most 256 characters).
+    /// Words that must all appear.
+    #[param(inline, value_type = rules::SearchWords)]
     pub q: String,
     /// Only this group.
     pub group_id: Option<Uuid>,
-    /// 1–100, default 50.
+    #[param(schema_with = rules::messages_limit)]
     pub limit: Option<i64>,
 }
 

@@ -7,6 +7,7 @@ mod groups;
 mod messages;
 mod otp;
 mod pool;
+mod rules;
 mod time;
 mod users;
 
@@ -25,7 +26,7 @@ pub use messages::{
 pub use otp::{OtpRequestBody, PasswordResetRequest};
 pub use pool::{JoinPoolRequest, PoolBody};
 pub use time::rfc3339_ms;
-pub use users::{MeBody, PatchMeRequest, UserBody, UserQuery, UsersBody};
+pub use users::{MeBody, PatchMeRequest, RolePath, UserBody, UserQuery, UsersBody};
 
 use serde::{Deserialize, Deserializer};
 

@@ -2,15 +2,19 @@ use confab_ports::service::{OtpRequest, PasswordReset};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::rules;
+
 /// `POST /auth/otp`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OtpRequestBody {
-    /// `register`, `login`, `password_reset` or `email_change`.
+    #[schema(schema_with = rules::otp_purpose)]
     pub purpose: String,
-    /// Username or email: for `login` and `password_reset`.
+    // Username or email: for `login` and `password_reset` (refused with the other purposes).
+    #[schema(schema_with = rules::login_or_null)]
     pub login: Option<String>,
-    /// The address: for `register` and `email_change` (the new address).
+    // The address: for `register` and `email_change` (the new address; refused with the others).
+    #[schema(schema_with = rules::email_or_null)]
     pub email: Option<String>,
 }
 
@@ -28,11 +32,13 @@ impl From<OtpRequestBody> for OtpRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
-    /// Username or email.
+    #[schema(schema_with = rules::login)]
     pub login: String,
-    /// The 6-digit code sent with purpose `password_reset`.
+    // The code sent with purpose `password_reset`.
+    #[schema(schema_with = rules::otp)]
     pub otp: String,
-    /// The new password, 8–256 characters.
+    // The new password.
+    #[schema(schema_with = rules::password)]
     pub password: String,
 }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{double_option, rfc3339_ms};
+use super::{double_option, rfc3339_ms, rules};
 use crate::error::ApiError;
 
 /// A user as others see it.
@@ -17,6 +17,7 @@ pub struct UserBody {
     /// `[]` or `["admin"]`.
     pub roles: Vec<&'static str>,
     /// RFC 3339, UTC, milliseconds.
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -64,15 +65,16 @@ pub struct UsersBody {
 #[serde(deny_unknown_fields)]
 pub struct PatchMeRequest {
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = rules::display_name_or_null)]
     pub display_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = rules::country_or_null)]
     pub country: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = rules::email_or_null)]
     pub email: Option<Option<String>>,
-    /// One-time code sent (purpose `email_change`) to the new `email`.
+    // The code sent (purpose `email_change`) to the new `email`.
+    #[schema(schema_with = rules::otp_or_null)]
     pub otp: Option<String>,
     pub two_factor: Option<bool>,
 }
@@ -89,16 +91,29 @@ impl From<PatchMeRequest> for ProfilePatch {
     }
 }
 
+/// `/users/{id}/roles/{role}`: the user and the server role.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RolePath {
+    /// The user.
+    pub id: Uuid,
+    /// The server role.
+    #[param(inline, value_type = rules::ServerRole)]
+    pub role: String,
+}
+
 /// `GET /users` query: `q` (prefix) or `email` (exact), and `limit`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UserQuery {
     /// Username or display-name prefix.
+    #[param(schema_with = rules::user_prefix)]
     pub q: Option<String>,
     /// Exact email; not combined with `q`.
+    #[param(schema_with = rules::email)]
     pub email: Option<String>,
-    /// 1–50, default 20.
+    #[param(schema_with = rules::users_limit)]
     pub limit: Option<i64>,
 }
 

@@ -4,6 +4,7 @@
 //! closes with 1013, and the client resumes with `sync`), so one slow client slows nobody.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -72,6 +73,10 @@ pub struct Hub {
     index: Mutex<Index>,
     inbox_capacity: usize,
     shutdown: watch::Sender<bool>,
+    /// Sessions attached and not yet detached. Not the index's size: a session dropped from
+    /// the index for falling behind still runs until its socket has closed, and shutdown
+    /// waits for it too.
+    running: AtomicUsize,
 }
 
 impl Index {
@@ -187,6 +192,7 @@ impl Hub {
             index: Mutex::new(Index::default()),
             inbox_capacity: inbox_capacity.max(1),
             shutdown: watch::channel(false).0,
+            running: AtomicUsize::new(0),
         });
         let weak = Arc::downgrade(&hub);
         tokio::spawn(async move {
@@ -217,6 +223,7 @@ impl Hub {
         groups: impl IntoIterator<Item = GroupId>,
     ) -> (SessionKey, mpsc::Receiver<Delivery>) {
         let (tx, rx) = mpsc::channel(self.inbox_capacity);
+        self.running.fetch_add(1, Ordering::SeqCst);
         let mut index = self.lock();
         index.next += 1;
         let key = index.next;
@@ -281,8 +288,9 @@ impl Hub {
         }
     }
 
-    /// Forgets a session.
+    /// Forgets a session: called once for each [`Hub::attach`], when its socket has closed.
     pub fn detach(&self, key: SessionKey) {
+        self.running.fetch_sub(1, Ordering::SeqCst);
         let mut index = self.lock();
         index.remove(key);
         metrics::gauge!("ws_sockets_connected").set(index.sessions.len() as f64);
@@ -339,7 +347,7 @@ impl Hub {
     pub async fn close_all(&self, grace: Duration) {
         let _ = self.shutdown.send(true);
         let deadline = tokio::time::Instant::now() + grace;
-        while !self.lock().sessions.is_empty() && tokio::time::Instant::now() < deadline {
+        while self.running.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -520,5 +528,31 @@ mod tests {
             matches!(got, Ok(Some(Delivery::Resync))),
             "a loss after the start counts"
         );
+    }
+
+    #[tokio::test]
+    async fn shutdown_waits_for_a_session_dropped_for_falling_behind() {
+        let (bus, hub) = hub(1);
+        let g = GroupId::new();
+        let (key, mut slow) = hub.attach(UserId::new(), [g]);
+        for _ in 0..3 {
+            publish(&bus, Event::GroupUpdated { group_id: g });
+        }
+        while slow.recv().await.is_some() {}
+        // Out of the index, but its task still closes its socket: shutdown waits for it.
+        let closing = tokio::spawn({
+            let hub = Arc::clone(&hub);
+            async move { hub.close_all(Duration::from_secs(5)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !closing.is_finished(),
+            "close_all returned with a session running"
+        );
+        hub.detach(key);
+        tokio::time::timeout(Duration::from_secs(2), closing)
+            .await
+            .expect("close_all returns once the session detached")
+            .expect("close_all does not panic");
     }
 }

@@ -2,7 +2,9 @@
 //! groups. The token is checked before the upgrade (401 otherwise); then a [`session`] runs the
 //! socket, fed by the instance's [`hub`].
 
-mod frames;
+/// Public only for the fuzz targets (through `crate::fuzzing`); not an API.
+#[doc(hidden)]
+pub mod frames;
 pub mod hub;
 mod outbox;
 mod session;

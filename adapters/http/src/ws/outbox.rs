@@ -198,6 +198,20 @@ impl Taker {
     }
 }
 
+impl Taker {
+    /// Completes when the session asks for an urgent close (taking it): a writer stuck on a
+    /// client that does not read stops writing at once and tries to say why.
+    pub async fn urgent(&self) -> (u16, &'static str) {
+        loop {
+            let work = self.shared.work.notified();
+            if let Some(close) = self.shared.lock().urgent.take() {
+                return close;
+            }
+            work.await;
+        }
+    }
+}
+
 impl Drop for Taker {
     fn drop(&mut self) {
         self.shared.lock().writer_gone = true;

@@ -21,6 +21,7 @@ mod catch_up;
 mod commands;
 mod events;
 mod reorder;
+mod shutdown;
 
 use super::frames::{ClientFrame, ServerFrame};
 use super::hub::Delivery;
@@ -47,6 +48,8 @@ enum End {
     Overflow,
     /// A frame over the size limit: 1009.
     TooBig,
+    /// A text frame that is not UTF-8: 1007.
+    NotUtf8,
     /// No sign of life for two ping intervals.
     Dead,
     /// The access token expired without an `auth`: 4001.
@@ -63,6 +66,7 @@ impl End {
             End::Gone | End::Dead => None,
             End::Overflow => Some((1013, "too slow: reconnect and sync")),
             End::TooBig => Some((1009, "frame too large")),
+            End::NotUtf8 => Some((1007, "text frame is not UTF-8")),
             End::Expired => Some((4001, "token expired")),
             End::Shutdown => Some((1001, "server shutting down")),
             End::Failed => Some((1011, "internal error")),
@@ -302,8 +306,10 @@ impl Session {
                     Box::pin(self.on_hold_expired()).await
                 }
             };
-            if let Err(end) = step {
-                return end;
+            match step {
+                Ok(()) => {}
+                Err(End::Shutdown) => return Box::pin(self.answer_before_closing(stream)).await,
+                Err(end) => return end,
             }
             if self.held.deadline != hold_until {
                 hold_until = self.held.deadline;
@@ -356,13 +362,14 @@ impl Session {
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
             Some(Ok(Message::Close(_))) | None => Err(End::Gone),
-            Some(Err(e)) => {
-                let too_big = matches!(
-                    e.into_inner().downcast_ref::<tungstenite::Error>(),
-                    Some(tungstenite::Error::Capacity(_))
-                );
-                Err(if too_big { End::TooBig } else { End::Gone })
-            }
+            // The frame reader stops at its first error; the close handshake is left to the
+            // connection's lingering close (the server's accept loop), which reads and drops
+            // what the client still sends so that the close frame is not reset away.
+            Some(Err(e)) => Err(match e.into_inner().downcast_ref::<tungstenite::Error>() {
+                Some(tungstenite::Error::Capacity(_)) => End::TooBig,
+                Some(tungstenite::Error::Utf8(_)) => End::NotUtf8,
+                _ => End::Gone,
+            }),
         }
     }
 
