@@ -3,6 +3,7 @@
 //! [`store_tests!`], so a failure names its backend (`auth::sqlite::login_by_email`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
 pub mod chat;
 mod client;
 pub mod cluster;

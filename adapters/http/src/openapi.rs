@@ -235,6 +235,11 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi, body_limit: usize) -> utoipa:
             }
         }
     }
+    // axum's catch-all segment `{*name}` is, to OpenAPI, the parameter `{name}`.
+    doc.paths.paths = std::mem::take(&mut doc.paths.paths)
+        .into_iter()
+        .map(|(path, item)| (path.replace("{*", "{"), item))
+        .collect();
     doc
 }
 

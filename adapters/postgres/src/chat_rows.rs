@@ -124,7 +124,9 @@ pub(crate) async fn member(
     group: GroupId,
     user: UserId,
 ) -> StoreResult<Option<Member>> {
-    let sql = format!("SELECT {USER_COLUMNS}, m.role, m.joined_at {MEMBER_SQL} AND m.user_id = $2");
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, m.role, m.joined_at, m.last_read_seq {MEMBER_SQL} AND m.user_id = $2"
+    );
     let row = sqlx::query(AssertSqlSafe(sql))
         .bind(group.as_uuid())
         .bind(user.as_uuid())
@@ -136,7 +138,7 @@ pub(crate) async fn member(
 /// Every member of a group, longest-standing first.
 pub(crate) async fn members(conn: &mut PgConnection, group: GroupId) -> StoreResult<Vec<Member>> {
     let sql = format!(
-        "SELECT {USER_COLUMNS}, m.role, m.joined_at {MEMBER_SQL} ORDER BY m.joined_at, m.user_id"
+        "SELECT {USER_COLUMNS}, m.role, m.joined_at, m.last_read_seq {MEMBER_SQL} ORDER BY m.joined_at, m.user_id"
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(group.as_uuid())
@@ -153,6 +155,7 @@ fn member_from_row(row: &PgRow) -> sqlx::Result<Member> {
         user: user_at(row, 0)?,
         role: role_at(row, 8)?,
         joined_at: time_at(row, 9)?,
+        last_read_seq: rows::count(&Cols(row), 10).map_err(driver)?,
     })
 }
 

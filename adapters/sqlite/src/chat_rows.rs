@@ -94,7 +94,7 @@ pub(crate) fn member(
     user: UserId,
 ) -> StoreResult<Option<Member>> {
     let sql = format!(
-        "SELECT {USER_COLUMNS}, m.role, m.joined_at FROM members m JOIN users u ON u.id = m.user_id
+        "SELECT {USER_COLUMNS}, m.role, m.joined_at, m.last_read_seq FROM members m JOIN users u ON u.id = m.user_id
           WHERE m.group_id = ?1 AND m.user_id = ?2"
     );
     Ok(conn
@@ -109,7 +109,7 @@ pub(crate) fn member(
 /// Every member of a group, longest-standing first.
 pub(crate) fn members(conn: &Connection, group: GroupId) -> StoreResult<Vec<Member>> {
     let sql = format!(
-        "SELECT {USER_COLUMNS}, m.role, m.joined_at FROM members m JOIN users u ON u.id = m.user_id
+        "SELECT {USER_COLUMNS}, m.role, m.joined_at, m.last_read_seq FROM members m JOIN users u ON u.id = m.user_id
           WHERE m.group_id = ?1 ORDER BY m.joined_at, m.user_id"
     );
     let members = conn
@@ -124,6 +124,7 @@ fn member_from_row(row: &Row<'_>) -> rusqlite::Result<Member> {
         user: user_from_row(row)?,
         role: role_at(row, 8)?,
         joined_at: time_at(row, 9)?,
+        last_read_seq: rows::count(&Cols(row), 10).map_err(driver)?,
     })
 }
 

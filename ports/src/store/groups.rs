@@ -28,6 +28,8 @@ pub struct Member {
     pub user: User,
     pub role: Role,
     pub joined_at: Timestamp,
+    /// The highest seq this member has read (their read marker; 0 when none).
+    pub last_read_seq: u64,
 }
 
 impl Member {

@@ -120,6 +120,8 @@ fn table() -> Vec<Row> {
         // the socket itself is tested in ws_*.rs.
         row(Method::GET, "/api/v1/ws", None, [401, 400, 400]),
         row(Method::GET, "/", None, [200, 200, 200]),
+        // The web client's files are public, like the page.
+        row(Method::GET, "/assets/{asset}", None, [200, 200, 200]),
     ]
 }
 
@@ -158,7 +160,8 @@ async fn every_route_answers_each_caller_as_the_table_says(s: &TestServer) {
             let path = row
                 .path
                 .replace("{id}", &other.user_id)
-                .replace("{role}", "admin");
+                .replace("{role}", "admin")
+                .replace("{asset}", "icon.svg");
             let body = match &row.body {
                 Some(b) => Body::Json(fill(b, &other, n)),
                 None => Body::None,

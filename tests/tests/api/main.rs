@@ -25,6 +25,7 @@ mod read_state;
 mod search;
 mod tokens;
 mod users;
+mod web;
 mod ws_auth;
 mod ws_bad_frames;
 mod ws_commands;

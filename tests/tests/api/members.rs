@@ -11,8 +11,12 @@ async fn owner_and_admins_add_members_once(s: &TestServer) {
     let dave = s.register("dave").await;
     let g = id(&s.create_group(&alice, "Team", &[]).await);
     let m = s.add_member(&alice, &g, &bob, None).await;
-    assert_eq!(keys(&m), ["joined_at", "role", "user"]);
+    assert_eq!(keys(&m), ["joined_at", "last_read_seq", "role", "user"]);
     assert_eq!(m["role"], "member");
+    assert_eq!(
+        m["last_read_seq"], 0,
+        "nothing read in a group with no messages"
+    );
     assert_eq!(m["user"]["id"], bob.user_id.as_str());
     assert_eq!(m["user"]["username"], "bob");
     assert!(m["user"].get("email").is_none(), "{m}");
@@ -45,7 +49,7 @@ async fn owner_and_admins_add_members_once(s: &TestServer) {
     let members = s.members(&dave, &g).await;
     assert_eq!(members.len(), 4);
     for member in &members {
-        assert_eq!(keys(member), ["joined_at", "role", "user"]);
+        assert_eq!(keys(member), ["joined_at", "last_read_seq", "role", "user"]);
     }
     // The new member sees the group in their list at once.
     assert_eq!(s.group_ids(&dave).await, [g]);

@@ -1,4 +1,5 @@
 //! Health, readiness, metrics, and the OpenAPI document (which must describe every route).
+//! The web client's files: `web.rs`.
 
 use confab_tests::{Body, TestServer};
 use reqwest::Method;
@@ -10,26 +11,6 @@ async fn healthz_and_readyz_answer_ok(s: &TestServer) {
         r.expect(200);
         assert_eq!(r.json, json!({"status": "ok"}));
     }
-}
-
-async fn the_root_serves_the_built_in_web_client(s: &TestServer) {
-    let r = s.call(Method::GET, "/", None, Body::None).await;
-    r.expect(200);
-    assert!(
-        r.headers["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    assert_eq!(r.headers["x-content-type-options"], "nosniff");
-    assert!(
-        r.text.contains("<title>confab</title>"),
-        "{}",
-        &r.text[..200]
-    );
-    // It talks to the API it ships with, and never writes user text as HTML.
-    assert!(r.text.contains("/api/v1") && r.text.contains("/ws?token="));
-    assert!(!r.text.contains("innerHTML"));
 }
 
 async fn metrics_count_requests_by_route_and_status(s: &TestServer) {
@@ -162,7 +143,6 @@ async fn openapi_describes_every_route_and_every_described_route_is_served(s: &T
 
 confab_tests::store_tests!(
     healthz_and_readyz_answer_ok,
-    the_root_serves_the_built_in_web_client,
     metrics_count_requests_by_route_and_status,
     openapi_describes_every_route_and_every_described_route_is_served,
 );

@@ -35,6 +35,7 @@ crate::store_cases!(
     an_expired_room_keeps_its_view_members_alias_and_read_marker,
     members_are_listed_longest_standing_first,
     mark_read_clamps_to_the_last_seq_and_never_goes_back,
+    members_carry_each_members_read_marker,
 );
 
 /// Asserts that `$e` (already awaited) failed with an error matching `$p`.
@@ -643,4 +644,22 @@ async fn mark_read_clamps_to_the_last_seq_and_never_goes_back(s: &Fresh) {
         0,
         "only the caller's"
     );
+}
+
+async fn members_carry_each_members_read_marker(s: &Fresh) {
+    let [o, b, c] = users(s, ["owner", "bob", "carol"]).await;
+    let (gs, g) = (&s.groups, group(s, o, &[b, c]).await);
+    for secs in 1..=3 {
+        send(s, g, o, secs).await;
+    }
+    gs.mark_read(b, g, 2).await.unwrap();
+    let markers: Vec<_> = gs
+        .members(c, g)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| (m.user.id, m.last_read_seq))
+        .collect();
+    assert!(markers.contains(&(b, 2)), "{markers:?}");
+    assert!(markers.contains(&(c, 0)), "{markers:?}");
 }

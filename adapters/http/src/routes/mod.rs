@@ -67,6 +67,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(ops::openapi))
         .routes(routes!(crate::ws::connect))
         .routes(routes!(web::index))
+        .routes(routes!(web::asset))
 }
 
 /// The OpenAPI document of [`api`], with what every operation can answer added.

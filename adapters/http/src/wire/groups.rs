@@ -89,6 +89,9 @@ pub struct MemberBody {
     /// RFC 3339, UTC, milliseconds.
     #[schema(format = DateTime)]
     pub joined_at: String,
+    /// The highest seq this member has read (0 when none): what "seen by" shows on opening.
+    #[schema(minimum = 0)]
+    pub last_read_seq: u64,
 }
 
 impl From<&Member> for MemberBody {
@@ -97,6 +100,7 @@ impl From<&Member> for MemberBody {
             user: UserBody::from(&m.user),
             role: m.role.as_str(),
             joined_at: rfc3339_ms(m.joined_at),
+            last_read_seq: m.last_read_seq,
         }
     }
 }
@@ -377,11 +381,13 @@ mod tests {
             user,
             role: Role::Admin,
             joined_at: at(1_800_000_000),
+            last_read_seq: 7,
         };
         let json = serde_json::to_value(MemberBody::from(&member)).unwrap();
         assert_eq!(json["role"], "admin");
         assert_eq!(json["user"]["username"], "alice");
         assert!(json["user"].get("email").is_none());
         assert_eq!(json["joined_at"], "2027-01-15T08:00:00.000Z");
+        assert_eq!(json["last_read_seq"], 7);
     }
 }

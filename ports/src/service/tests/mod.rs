@@ -205,6 +205,7 @@ fn member(role: confab_domain::Role) -> crate::store::Member {
         user: user_named("bob"),
         role,
         joined_at: NOW,
+        last_read_seq: 0,
     }
 }
 
