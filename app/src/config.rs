@@ -204,6 +204,9 @@ pub struct ServeArgs {
     /// Client connections: caps and the idle timeout.
     #[command(flatten)]
     pub connections: crate::connections_config::ConnectionArgs,
+    /// Attachments: limits and where their bytes live.
+    #[command(flatten)]
+    pub attachments: Box<crate::attachments_config::AttachmentArgs>,
     /// One-time codes and mail.
     #[command(flatten)]
     pub mail: Box<crate::mail_config::MailArgs>,
@@ -213,7 +216,8 @@ pub struct ServeArgs {
     /// How long a room made by the matching pool stays open.
     #[arg(long, env = "CONFAB_ROOM_LIFETIME", default_value = "24h", value_parser = parse_duration)]
     pub room_lifetime: Duration,
-    /// How often expired rooms are closed and expired pool entries dropped.
+    /// How often expired rooms are closed, expired pool entries dropped, and uploads that no
+    /// message took within a day removed.
     #[arg(long, env = "CONFAB_EXPIRY_SWEEP_INTERVAL", default_value = "30s", value_parser = parse_duration)]
     pub expiry_sweep_interval: Duration,
 }

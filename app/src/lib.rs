@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod attachments_config;
 pub mod config;
 mod connections_config;
 mod demo;
@@ -42,6 +43,8 @@ pub struct App {
     accounts: confab_ports::service::Accounts,
     /// The pool's use cases, for the expiry sweep.
     pool: confab_ports::service::Matchmaking,
+    /// The attachment use cases, for the sweep of unused uploads and leftover bytes.
+    files: confab_ports::service::Files,
     sweep_interval: std::time::Duration,
     /// Connection caps (fitted to the open-files limit) and the idle timeout.
     connection_limits: server::ConnectionLimits,
@@ -72,11 +75,13 @@ pub async fn build_with_clock(
     let accounts = confab_ports::service::Accounts::new(ports.clone());
     let bus = std::sync::Arc::clone(&ports.bus);
     let pool = wiring::matchmaking(ports.clone(), args);
-    let (router, hub) = wiring::router(ports, args);
+    let files = confab_ports::service::Files::new(ports.clone());
+    let (router, hub) = wiring::router(ports, files.clone(), args);
     Ok(App {
         connection_limits: connection_limits(args),
         shutdown_grace: args.shutdown_grace,
         pool,
+        files,
         sweep_interval: args.expiry_sweep_interval,
         accounts,
         router,
@@ -109,7 +114,7 @@ pub async fn serve(
     let hub = app.hub;
     let grace = app.shutdown_grace;
     let (stop_sweep, sweep_stopped) = tokio::sync::watch::channel(false);
-    let sweep = sweeper::spawn(app.pool, app.sweep_interval, sweep_stopped);
+    let sweep = sweeper::spawn(app.pool, app.files, app.sweep_interval, sweep_stopped);
     // Sockets are upgraded connections the HTTP shutdown does not wait for: close them (1001,
     // after the answers they owe) once the signal comes, within the same grace.
     let shutdown = async move {

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use confab_ports::service::{Progress, Report, TRANSFER_BATCH, copy_store};
+use confab_ports::clock::{Clock, SystemClock};
+use confab_ports::service::{Progress, Report, TRANSFER_BATCH, copy_blobs, copy_store};
 
 use crate::StartError;
 use crate::config::{DatabaseUrl, PortArgs};
@@ -69,9 +70,19 @@ async fn port_with(
         .await
         .map_err(|e| StartError(format!("--to: {e}")))?;
     tracing::info!(from = %from_url, to = %to_url, "copying");
-    copy_store(&*source, &*target, TRANSFER_BATCH, progress)
+    let mut report = copy_store(
+        &*source.transfer,
+        &*target.transfer,
+        TRANSFER_BATCH,
+        progress,
+    )
+    .await
+    .map_err(|e| StartError(e.to_string()))?;
+    // The bytes kept in the database; those in an --attachments-dir stay where they are.
+    report.files = copy_blobs(&*source.blobs, &*target.blobs, SystemClock.now())
         .await
-        .map_err(|e| StartError(e.to_string()))
+        .map_err(|e| StartError(e.to_string()))?;
+    Ok(report)
 }
 
 /// Whether both URLs name one database: one file (however its path is spelt), or one

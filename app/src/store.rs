@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
+use confab_ports::blobs::Blobs;
 use confab_ports::store::{
-    Announcements, Groups, Health, MatchPool, Messages, OneTimeCodes, Sessions, Transfer, Users,
+    Announcements, Attachments, Groups, Health, MatchPool, Messages, OneTimeCodes, Sessions,
+    Transfer, Users,
 };
 use confab_postgres::{PgSettings, PgStore};
 use confab_sqlite::SqliteStore;
@@ -23,6 +25,9 @@ pub(crate) struct Store {
     pub health: Arc<dyn Health>,
     pub otp_codes: Arc<dyn OneTimeCodes>,
     pub pool: Arc<dyn MatchPool>,
+    pub attachments: Arc<dyn Attachments>,
+    /// The in-database blob store (used unless `--attachments-dir` is set).
+    pub blobs: Arc<dyn Blobs>,
 }
 
 impl Store {
@@ -35,6 +40,8 @@ impl Store {
             + Health
             + OneTimeCodes
             + MatchPool
+            + Attachments
+            + Blobs
             + 'static,
     >(
         store: S,
@@ -48,6 +55,8 @@ impl Store {
             sessions: store.clone(),
             otp_codes: store.clone(),
             pool: store.clone(),
+            attachments: store.clone(),
+            blobs: store.clone(),
             health: store,
         }
     }
@@ -90,20 +99,36 @@ pub(crate) async fn open_store(args: &StoreArgs) -> Result<Store, StartError> {
 /// Connections the move between stores holds: it reads or writes one batch at a time.
 const TRANSFER_CONNECTIONS: u32 = 2;
 
+/// A store opened for a move: its rows, and the attachment bytes it holds itself.
+pub(crate) struct Movable {
+    pub transfer: Arc<dyn Transfer>,
+    pub blobs: Arc<dyn Blobs>,
+}
+
+impl Movable {
+    fn over<S: Transfer + Blobs + 'static>(store: S) -> Self {
+        let store = Arc::new(store);
+        Self {
+            transfer: store.clone(),
+            blobs: store,
+        }
+    }
+}
+
 /// Opens the store `url` names for a move between stores (`confab port`), running migrations.
 /// `timeout` bounds each operation, a whole batch.
 pub(crate) async fn open_transfer(
     url: &DatabaseUrl,
     timeout: std::time::Duration,
-) -> Result<Arc<dyn Transfer>, StartError> {
+) -> Result<Movable, StartError> {
     Ok(match url {
-        DatabaseUrl::Sqlite(path) => Arc::new(open_sqlite(path.clone(), timeout).await?),
+        DatabaseUrl::Sqlite(path) => Movable::over(open_sqlite(path.clone(), timeout).await?),
         DatabaseUrl::Postgres(url) => {
             let settings = PgSettings {
                 max_connections: TRANSFER_CONNECTIONS,
                 timeout,
             };
-            Arc::new(
+            Movable::over(
                 PgStore::connect(url, &settings)
                     .await
                     .map_err(|e| StartError(e.to_string()))?,

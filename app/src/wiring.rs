@@ -11,7 +11,7 @@ use confab_ports::Ports;
 use confab_ports::bus::EventBus;
 use confab_ports::clock::Clock;
 use confab_ports::rate_limit::{Quotas, Rate, RateLimiter, TYPING, Window};
-use confab_ports::service::{Accounts, Conversations, Matchmaking, PoolSettings};
+use confab_ports::service::{Accounts, Conversations, Files, Matchmaking, PoolSettings};
 
 use crate::StartError;
 use crate::config::{DatabaseUrl, ServeArgs, parse_duration};
@@ -154,7 +154,28 @@ pub(crate) async fn ports(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Por
         codes: Arc::new(HmacCodeMaker::new(&secret)),
         mailer,
         otp,
+        attachments: store.attachments,
+        blobs: blobs(args, store.blobs).await?,
+        images: Arc::new(confab_files::RasterImages::default()),
+        uploads: args.attachments.upload_settings(),
     })
+}
+
+/// Where attachment bytes live: the directory `--attachments-dir` names, else the database.
+async fn blobs(
+    args: &ServeArgs,
+    in_database: Arc<dyn confab_ports::blobs::Blobs>,
+) -> Result<Arc<dyn confab_ports::blobs::Blobs>, StartError> {
+    let Some(dir) = &args.attachments.attachments_dir else {
+        return Ok(in_database);
+    };
+    let blobs = confab_files::DirBlobs::open(dir).await.map_err(|e| {
+        StartError(format!(
+            "the attachments directory {} cannot be used: {e}",
+            dir.display()
+        ))
+    })?;
+    Ok(Arc::new(blobs))
 }
 
 /// The matching pool's use cases with the configured lifetimes.
@@ -169,7 +190,7 @@ pub(crate) fn matchmaking(ports: Ports, args: &ServeArgs) -> Matchmaking {
 }
 
 /// The HTTP application over the ports, and the hub that feeds its sockets.
-pub(crate) fn router(ports: Ports, args: &ServeArgs) -> (axum::Router, Arc<Hub>) {
+pub(crate) fn router(ports: Ports, files: Files, args: &ServeArgs) -> (axum::Router, Arc<Hub>) {
     let health = ports.health.clone();
     let bus = Arc::clone(&ports.bus);
     let ws_outbox = usize::try_from(args.ws_outbox).unwrap_or(1024);
@@ -178,6 +199,7 @@ pub(crate) fn router(ports: Ports, args: &ServeArgs) -> (axum::Router, Arc<Hub>)
     let hub = Hub::start(ports.bus.subscribe(), ws_outbox.max(256));
     let router = confab_http::router(AppState {
         conversations: Conversations::new(ports.clone()),
+        files,
         pool: matchmaking(ports.clone(), args),
         accounts: Accounts::new(ports),
         hub: Arc::clone(&hub),
@@ -190,6 +212,7 @@ pub(crate) fn router(ports: Ports, args: &ServeArgs) -> (axum::Router, Arc<Hub>)
             ws_ping_interval: args.ws_ping_interval,
             ws_outbox,
             ws_outbox_bytes: usize::try_from(args.ws_outbox_bytes).unwrap_or(usize::MAX),
+            upload_limit: args.attachments.attachment_max_bytes,
         },
     });
     (router, hub)

@@ -56,6 +56,10 @@ id_type!(
     MessageId
 );
 id_type!(
+    /// An uploaded file (and the key of its bytes in the blob store).
+    AttachmentId
+);
+id_type!(
     /// A server-wide announcement.
     AnnouncementId
 );

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod announcement;
+pub mod attachment;
 mod country;
 pub mod decide;
 mod display_name;
@@ -24,12 +25,13 @@ mod user;
 mod username;
 
 pub use announcement::{Announcement, may_announce};
+pub use attachment::{Attachment, ContentType, FileName, QuotaExceeded};
 pub use country::Country;
 pub use display_name::DisplayName;
 pub use email::Email;
 pub use event::Event;
 pub use group::{Alias, Closed, Group, GroupKind, GroupName, pair_key};
-pub use ids::{AnnouncementId, GroupId, MessageId, SessionId, UserId};
+pub use ids::{AnnouncementId, AttachmentId, GroupId, MessageId, SessionId, UserId};
 pub use invalid::Invalid;
 pub use message::{Body, ClientId, Message};
 pub use otp::{

@@ -1,6 +1,6 @@
 //! Messages: bodies, client ids, and what a stored message is.
 
-use crate::{GroupId, Invalid, MessageId, Timestamp, UserId};
+use crate::{Attachment, GroupId, Invalid, MessageId, Timestamp, UserId};
 
 /// A message body: trimmed, 1–4000 characters; line breaks and tabs are kept, other control
 /// characters (NUL included) are refused.
@@ -31,6 +31,15 @@ impl Body {
             return Err(Invalid::new("body", "must not contain control characters"));
         }
         Ok(Self(trimmed.to_owned()))
+    }
+
+    /// A body of a message that carries `attachments` files: with at least one, it may be
+    /// empty (blank is empty), otherwise as [`Body::parse`].
+    pub fn parse_with_attachments(raw: &str, attachments: usize) -> Result<Self, Invalid> {
+        if attachments > 0 && raw.chars().all(is_blank) {
+            return Ok(Self(String::new()));
+        }
+        Self::parse(raw)
     }
 
     /// The text.
@@ -111,6 +120,8 @@ pub struct Message {
     pub created_at: Timestamp,
     pub edited_at: Option<Timestamp>,
     pub deleted: bool,
+    /// The files it carries, in the order they were sent; none once it is deleted.
+    pub attachments: Vec<Attachment>,
 }
 
 #[cfg(test)]
@@ -141,6 +152,22 @@ mod tests {
         assert!(Body::parse(&format!("  {}  ", "x".repeat(4000))).is_ok());
         assert!(Body::parse(&"x".repeat(4001)).is_err());
         assert!(Body::parse(&"é".repeat(4000)).is_ok());
+    }
+
+    #[test]
+    fn a_body_may_be_empty_only_when_files_come_with_it() {
+        assert_eq!(
+            Body::parse_with_attachments(" \u{200B} ", 1)
+                .unwrap()
+                .as_str(),
+            ""
+        );
+        assert!(Body::parse_with_attachments("", 0).is_err());
+        assert_eq!(
+            Body::parse_with_attachments(" hi ", 2).unwrap().as_str(),
+            "hi"
+        );
+        assert!(Body::parse_with_attachments(&"x".repeat(4001), 1).is_err());
     }
 
     #[test]

@@ -35,6 +35,12 @@ pub enum Error {
     /// 422: well-formed but against a rule.
     #[error(transparent)]
     Invalid(#[from] confab_domain::Invalid),
+    /// 413: a body (an upload) over its size limit; the text says the limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// 422 `quota_exceeded`: an upload would take its uploader past their storage quota.
+    #[error(transparent)]
+    QuotaExceeded(#[from] confab_domain::QuotaExceeded),
     /// 400: the request's shape is wrong in a way the transport could not see.
     #[error("{0}")]
     BadRequest(String),

@@ -5,10 +5,12 @@
 //! Nothing in this crate knows HTTP, JSON, SQL or a particular crypto library.
 #![forbid(unsafe_code)]
 
+pub mod blobs;
 pub mod bus;
 pub mod clock;
 pub mod error;
 pub mod hasher;
+pub mod images;
 pub mod mail;
 pub mod otp;
 pub mod rate_limit;
@@ -40,4 +42,9 @@ pub struct Ports {
     pub codes: Arc<dyn otp::CodeMaker>,
     pub mailer: Arc<dyn mail::Mailer>,
     pub otp: otp::OtpSettings,
+    /// What uploaded files are (the bytes are in `blobs`).
+    pub attachments: Arc<dyn store::Attachments>,
+    pub blobs: Arc<dyn blobs::Blobs>,
+    pub images: Arc<dyn images::Images>,
+    pub uploads: service::UploadSettings,
 }

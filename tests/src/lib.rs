@@ -8,6 +8,7 @@ pub mod chat;
 mod client;
 pub mod cluster;
 pub mod existing;
+pub mod files;
 pub mod pg;
 pub mod process;
 pub mod redis;
@@ -326,11 +327,13 @@ impl TestServer {
                 "not a plain table or column name: {name:?}"
             );
         }
-        match &self.database {
-            Some(database) => database.count_rows(table, column, value).await,
-            None => {
+        // By the URL the server was given: a spawned server or another instance owns no
+        // `TestDatabase`, and its SQLite file may lie outside its own directory.
+        match self.database_url.strip_prefix("sqlite://") {
+            None => pg::count_rows_at(&self.database_url, table, column, value).await,
+            Some(path) => {
                 let sql = format!("SELECT count(*) FROM {table} WHERE {column} = ?1");
-                let (path, value) = (self.sqlite_path(), value.to_owned());
+                let (path, value) = (std::path::PathBuf::from(path), value.to_owned());
                 tokio::task::spawn_blocking(move || {
                     rusqlite::Connection::open(path)
                         .and_then(|db| db.query_row(&sql, [&value], |row| row.get(0)))

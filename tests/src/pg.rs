@@ -16,4 +16,4 @@ mod tools;
 mod watchdog;
 
 pub use cluster::PgCluster;
-pub use database::TestDatabase;
+pub use database::{TestDatabase, count_rows_at};

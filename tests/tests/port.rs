@@ -10,6 +10,7 @@ use std::time::Instant;
 use confab_ports::service::{Progress, Report};
 use confab_tests::chat::{id, num, text};
 use confab_tests::existing::FreshStore;
+use confab_tests::files;
 use confab_tests::{Session, Store, TestServer};
 use futures::stream::{self, StreamExt};
 use serde_json::{Value, json};
@@ -666,4 +667,81 @@ async fn bad_urls_are_refused_and_create_nothing() {
         !target.exists(),
         "a target was created although the copy was refused"
     );
+}
+
+/// Attachments move with their bytes (read back from the target and checked), and the server
+/// on the target serves the same files, thumbnails included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_move_with_their_bytes_sqlite_to_postgres_to_sqlite() {
+    let mut first = TestServer::start_generated_with(Store::Sqlite, &[]).await;
+    let alice = first.register("alice").await;
+    let bob = first.register("bob").await;
+    let g = id(&first.create_group(&alice, "Files", &[&bob]).await);
+    let data: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    let image = files::png(700, 300);
+    let mut ids = Vec::new();
+    for (name, ct, bytes) in [
+        ("data.bin", "application/octet-stream", data.clone()),
+        ("pic.png", "image/png", image.clone()),
+    ] {
+        let up = first.upload(&alice, &g, name, ct, bytes).await;
+        up.expect(201);
+        ids.push(id(&up.json));
+    }
+    first
+        .try_send(&alice, &g, json!({"body": "files", "attachment_ids": ids}))
+        .await
+        .expect(201);
+    // An upload no message took yet moves too (it is still its uploader's).
+    let unused = id(&first
+        .upload(&alice, &g, "later.txt", "text/plain", b"later".to_vec())
+        .await
+        .json);
+    first.stop().await;
+
+    let pg = FreshStore::new(Store::Postgres).await;
+    let (report, _) = port(&first.database_url(), &pg.url()).await.unwrap();
+    assert!(report.tables.iter().all(|t| t.matches()), "{report:?}");
+    assert_eq!(report.files, 3, "{report}");
+    assert!(
+        report.to_string().contains("attachment files 3"),
+        "{report}"
+    );
+    let mut second = TestServer::start_over(pg, &[]).await;
+    let expect = [(&ids[0], &data), (&ids[1], &image)];
+    check_files(&second, &expect, &ids[1], &unused).await;
+    second.stop().await;
+
+    let sqlite = FreshStore::new(Store::Sqlite).await;
+    let (report, _) = port(&second.database_url(), &sqlite.url()).await.unwrap();
+    assert_eq!(report.files, 3, "{report}");
+    let third = TestServer::start_over(sqlite, &[]).await;
+    check_files(&third, &expect, &ids[1], &unused).await;
+}
+
+/// Bob downloads each file (same bytes), the image's thumbnail, and alice her unused upload.
+async fn check_files(s: &TestServer, expect: &[(&String, &Vec<u8>)], image: &str, unused: &str) {
+    let alice = s.login("alice", "correct horse battery").await;
+    let bob = s.login("bob", "correct horse battery").await;
+    for (aid, bytes) in expect {
+        let d = s
+            .download(Some(&bob.access), &format!("/attachments/{aid}"), &[])
+            .await;
+        assert_eq!(d.status, 200);
+        assert_eq!(files::sha256_hex(&d.bytes), files::sha256_hex(bytes));
+    }
+    let thumb = s
+        .download(
+            Some(&bob.access),
+            &format!("/attachments/{image}/thumbnail"),
+            &[],
+        )
+        .await;
+    assert_eq!(thumb.status, 200);
+    let later = s
+        .download(Some(&alice.access), &format!("/attachments/{unused}"), &[])
+        .await;
+    assert_eq!((later.status, later.bytes.as_slice()), (200, &b"later"[..]));
 }

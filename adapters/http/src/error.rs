@@ -122,6 +122,12 @@ impl From<Error> for ApiError {
                 err
             }
             Error::BadRequest(m) => Self::bad_request(m),
+            Error::TooLarge(m) => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m),
+            Error::QuotaExceeded(e) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "quota_exceeded",
+                e.to_string(),
+            ),
             Error::RateLimited { retry_after } => {
                 let mut err = Self::for_status(StatusCode::TOO_MANY_REQUESTS);
                 // Round up: coming back a fraction of a second early would be refused again.

@@ -6,6 +6,7 @@
 
 mod error;
 mod extract;
+mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 mod metrics;
@@ -19,7 +20,7 @@ pub mod ws;
 use std::sync::Arc;
 use std::time::Duration;
 
-use confab_ports::service::{Accounts, Conversations, Matchmaking};
+use confab_ports::service::{Accounts, Conversations, Files, Matchmaking};
 use confab_ports::store::Health;
 
 pub use metrics::install_recorder;
@@ -41,6 +42,9 @@ pub struct HttpConfig {
     pub ws_outbox: usize,
     /// Bytes of frames queued for one socket before it counts as too slow (closed with 1013).
     pub ws_outbox_bytes: usize,
+    /// Largest upload (`--attachment-max-bytes`): an upload's body is held to this, not to
+    /// `body_limit`, and is not bound by `request_timeout` (a stall of that long ends it).
+    pub upload_limit: u64,
 }
 
 impl Default for HttpConfig {
@@ -52,6 +56,7 @@ impl Default for HttpConfig {
             ws_ping_interval: Duration::from_secs(25),
             ws_outbox: 1024,
             ws_outbox_bytes: 40 * 1024,
+            upload_limit: confab_ports::service::UploadSettings::default().max_bytes,
         }
     }
 }
@@ -61,6 +66,7 @@ impl Default for HttpConfig {
 pub struct AppState {
     pub accounts: Accounts,
     pub conversations: Conversations,
+    pub files: Files,
     pub pool: Matchmaking,
     pub hub: Arc<ws::hub::Hub>,
     pub health: Arc<dyn Health>,

@@ -62,6 +62,14 @@ fn describe_adapters() {
             "HTTP connections closed after --idle-timeout with no request in flight.",
         ),
         (
+            "attachment_bytes_stored_total",
+            "Bytes of attachments this instance accepted and stored (uploads answered 201).",
+        ),
+        (
+            "attachment_bytes_served_total",
+            "Bytes of attachments this instance sent in downloads (ranges counted as sent).",
+        ),
+        (
             "bus_rechecks_total",
             "Times every socket re-checked its groups against the database after a possible loss on the bus.",
         ),
@@ -84,6 +92,16 @@ fn describe_adapters() {
         "Client connections open now, WebSockets included (refused ones not counted)."
     );
     metrics::gauge!("http_connections_open").set(0.0);
+}
+
+/// Counts an upload's bytes once it is stored.
+pub fn attachment_bytes_stored(bytes: u64) {
+    metrics::counter!("attachment_bytes_stored_total").increment(bytes);
+}
+
+/// Counts bytes of a download as they are sent.
+pub fn attachment_bytes_served(bytes: usize) {
+    metrics::counter!("attachment_bytes_served_total").increment(bytes as u64);
 }
 
 /// Counts requests by method, route and status, and times them.

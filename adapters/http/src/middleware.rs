@@ -51,6 +51,31 @@ pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response<
     res
 }
 
+/// Whether the request is a file upload (`POST /api/v1/groups/{id}/attachments`): its body is
+/// held to the upload limit and it is not bound by the request timeout.
+fn is_upload(req: &Request) -> bool {
+    req.method() == axum::http::Method::POST
+        && req
+            .uri()
+            .path()
+            .strip_prefix("/api/v1/groups/")
+            .and_then(|rest| rest.strip_suffix("/attachments"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
+/// Answers 503 for a request that takes longer than `--request-timeout`, and abandons it.
+/// Uploads are exempt: a large file on a slow link takes longer, and a stalled one is cut off
+/// by the upload itself (no byte for that long).
+pub async fn time_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if is_upload(&req) {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError::for_status(StatusCode::SERVICE_UNAVAILABLE).into_response(),
+    }
+}
+
 /// Most of an oversized body read (and thrown away) so that the client sees the 413.
 const DRAIN_CAP: u64 = 16 * 1024 * 1024;
 /// Longest time spent draining an oversized body.
@@ -69,7 +94,11 @@ pub async fn reject_oversized(State(state): State<AppState>, req: Request, next:
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let limit = u64::try_from(state.config.body_limit).unwrap_or(u64::MAX);
+    let limit = if is_upload(&req) {
+        state.config.upload_limit
+    } else {
+        u64::try_from(state.config.body_limit).unwrap_or(u64::MAX)
+    };
     let Some(len) = declared.filter(|len| *len > limit) else {
         return next.run(req).await;
     };

@@ -5,8 +5,9 @@
 //! included, so appends one transaction each cap a busy group at a few hundred a second. One
 //! transaction for a whole batch pays for the lock, the round trips and the fsync once. Its
 //! round trips do not grow with the batch: BEGIN; lock the batch's groups; load every sender's
-//! standing and earlier message; one statement inserting every row and advancing every group;
-//! COMMIT.
+//! standing and earlier message; lock the uploads the batch names (only when it names any); one
+//! statement inserting every row, giving each its uploads and advancing every group; read the
+//! attachments of repeats (only when there are any); COMMIT.
 //!
 //! A group's appends always queue in the same lane (by its id, hashed), so a busy group's appends
 //! batch together; many groups spread over the lanes, which commit in parallel. Groups are
@@ -14,19 +15,22 @@
 //!
 //! It must never answer `Ok` before the COMMIT that holds the message has succeeded
 //! (acknowledged means durable), never let one message's refusal spoil the others, and never
-//! decide a rule itself: `confab_domain::decide::append` decides each message, in queue order.
+//! decide a rule itself: `confab_domain::decide::append` decides each message, in queue order,
+//! and `confab_domain::attachment::check_attachable` what it may carry.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Duration;
 
+use confab_domain::attachment::check_attachable;
 use confab_domain::decide::{self, Append};
-use confab_domain::{GroupId, Message, MessageId, UserId};
+use confab_domain::{Attachment, AttachmentId, Group, GroupId, Message, MessageId, UserId};
 use confab_ports::store::{Appended, NewMessage};
 use confab_ports::{Error, Result};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::attachments;
 use crate::error::{StoreError, StoreResult};
 use crate::messages::{Advance, Facts, NewRow, insert_rows, load_facts, lock_groups};
 
@@ -185,11 +189,35 @@ async fn transaction(pool: &PgPool, batch: &[NewMessage]) -> StoreResult<Vec<Res
     let mut tx = pool.begin().await?;
     lock_groups(&mut tx, batch).await?;
     let facts = load_facts(&mut tx, batch).await?;
-    let plan = plan(batch, facts);
+    let uploads = attachments::lock_requested(&mut tx, batch).await?;
+    let plan = plan(batch, facts, uploads);
     let stored = insert_rows(&mut tx, &plan.rows, &plan.groups).await?;
+    let answers = with_earlier_attachments(&mut tx, plan.answers(stored)).await?;
     tx.commit().await?;
     crate::committed();
-    Ok(plan.answers(stored))
+    Ok(answers)
+}
+
+/// Fills in the attachments of the messages answered as repeats of earlier ones (those of this
+/// batch already carry theirs; re-reading them inside the transaction gives the same).
+async fn with_earlier_attachments(
+    conn: &mut PgConnection,
+    mut answers: Vec<Result<Appended>>,
+) -> StoreResult<Vec<Result<Appended>>> {
+    let repeats: Vec<MessageId> = answers
+        .iter()
+        .flatten()
+        .filter(|a| a.duplicate)
+        .map(|a| a.message.id)
+        .collect();
+    if repeats.is_empty() {
+        return Ok(answers);
+    }
+    let by_message = attachments::of_messages(conn, &repeats).await?;
+    for a in answers.iter_mut().flatten().filter(|a| a.duplicate) {
+        a.message.attachments = by_message.get(&a.message.id).cloned().unwrap_or_default();
+    }
+    Ok(answers)
 }
 
 /// What the rule made of one message.
@@ -208,10 +236,37 @@ struct Plan<'a> {
     groups: BTreeMap<GroupId, Advance>,
 }
 
+/// Gives `m` the uploads it names, if `check_attachable` allows it over those of `uploads` (the
+/// stored ones the batch names, as locked); marks them taken, so that a later message of the
+/// same batch finds them used, exactly as if the two had come one after the other.
+fn take_uploads(
+    m: &NewMessage,
+    uploads: &mut HashMap<AttachmentId, Attachment>,
+) -> std::result::Result<Vec<Attachment>, Error> {
+    let found: Vec<Attachment> = m
+        .attachment_ids
+        .iter()
+        .filter_map(|id| uploads.get(id).cloned())
+        .collect();
+    check_attachable(&m.attachment_ids, &found, m.sender_id, m.group_id)?;
+    let mut taken = Vec::with_capacity(m.attachment_ids.len());
+    for id in &m.attachment_ids {
+        if let Some(a) = uploads.get_mut(id) {
+            a.message_id = Some(m.id);
+            taken.push(a.clone());
+        }
+    }
+    Ok(taken)
+}
+
 /// Decides each message in batch order, numbering the accepted ones consecutively per group
 /// from the group's counters as locked. A message repeating a client id sent earlier in the
 /// same batch is a repeat of that one, exactly as if the two had come one after the other.
-fn plan(batch: &[NewMessage], facts: Vec<Option<Facts>>) -> Plan<'_> {
+fn plan(
+    batch: &[NewMessage],
+    facts: Vec<Option<Facts>>,
+    mut uploads: HashMap<AttachmentId, Attachment>,
+) -> Plan<'_> {
     let mut plan = Plan {
         outcomes: Vec::with_capacity(batch.len()),
         rows: Vec::new(),
@@ -233,33 +288,48 @@ fn plan(batch: &[NewMessage], facts: Vec<Option<Facts>>) -> Plan<'_> {
         let outcome = match decide::append(&group, earlier, m.now) {
             Err(refusal) => Outcome::Refused(refusal.into()),
             Ok(Append::Repeat(first)) => Outcome::Repeat(first),
-            Ok(Append::Insert) => {
-                let next = plan.groups.entry(m.group_id).or_insert(Advance {
-                    last_seq: group.last_seq,
-                    last_rev: group.last_rev,
-                    at: m.now,
-                });
-                next.last_seq += 1;
-                next.last_rev += 1;
-                next.at = next.at.max(m.now);
-                let row = NewRow {
-                    message: m,
-                    seq: next.last_seq,
-                    rev: next.last_rev,
-                };
-                if let Some(k) = key {
-                    sent.insert(k, row.as_message());
+            Ok(Append::Insert) => match take_uploads(m, &mut uploads) {
+                Err(refusal) => Outcome::Refused(refusal),
+                Ok(attachments) => {
+                    let row = plan.number(m, &group, attachments);
+                    if let Some(k) = key {
+                        sent.insert(k, row.as_message());
+                    }
+                    plan.rows.push(row);
+                    Outcome::Inserted(m.id)
                 }
-                plan.rows.push(row);
-                Outcome::Inserted(m.id)
-            }
+            },
         };
         plan.outcomes.push(outcome);
     }
     plan
 }
 
-impl Plan<'_> {
+impl<'a> Plan<'a> {
+    /// The row of an accepted message: the next seq and rev of its group (counted on from the
+    /// group's counters as locked).
+    fn number(
+        &mut self,
+        m: &'a NewMessage,
+        group: &Group,
+        attachments: Vec<Attachment>,
+    ) -> NewRow<'a> {
+        let next = self.groups.entry(m.group_id).or_insert(Advance {
+            last_seq: group.last_seq,
+            last_rev: group.last_rev,
+            at: m.now,
+        });
+        next.last_seq += 1;
+        next.last_rev += 1;
+        next.at = next.at.max(m.now);
+        NewRow {
+            message: m,
+            seq: next.last_seq,
+            rev: next.last_rev,
+            attachments,
+        }
+    }
+
     /// Each message's answer, given the rows as stored (a repeat of a message inserted in this
     /// batch is answered with that message as stored, too).
     fn answers(self, stored: HashMap<MessageId, Message>) -> Vec<Result<Appended>> {
@@ -284,142 +354,4 @@ impl Plan<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use confab_domain::{Body, ClientId, Group, GroupKind, Timestamp};
-
-    const T0: Timestamp = time::macros::datetime!(2026-12-01 12:00 UTC);
-
-    fn group(last: u64, closed: bool) -> Group {
-        Group {
-            id: GroupId::new(),
-            kind: GroupKind::Group,
-            name: None,
-            created_by: UserId::new(),
-            created_at: T0,
-            expires_at: None,
-            closed_at: closed.then_some(T0),
-            last_seq: last,
-            last_rev: last + 10,
-        }
-    }
-
-    fn new(g: &Group, sender: UserId, client_id: Option<&str>) -> NewMessage {
-        NewMessage {
-            id: MessageId::new(),
-            group_id: g.id,
-            sender_id: sender,
-            body: Body::parse("hi").unwrap(),
-            client_id: client_id.map(|c| ClientId::parse(c).unwrap()),
-            now: T0,
-        }
-    }
-
-    fn facts(g: &Group) -> Option<Facts> {
-        Some(Facts {
-            group: g.clone(),
-            earlier: None,
-        })
-    }
-
-    #[test]
-    fn a_batch_is_decided_in_order_numbered_per_group_and_refused_alone() {
-        let (hot, other, closed) = (group(5, false), group(0, false), group(0, true));
-        let (a, b) = (UserId::new(), UserId::new());
-        let batch = vec![
-            new(&hot, a, Some("c")),
-            new(&other, a, None),
-            new(&hot, b, Some("c")), // another sender's "c": a message of its own
-            new(&hot, a, Some("c")), // a repeat of the first, in the same batch
-            new(&closed, a, None),
-            new(&hot, b, None), // not a member (no facts)
-            new(&hot, a, None),
-        ];
-        let facts = vec![
-            facts(&hot),
-            facts(&other),
-            facts(&hot),
-            facts(&hot),
-            facts(&closed),
-            None,
-            facts(&hot),
-        ];
-        let plan = plan(&batch, facts);
-        let numbered: Vec<_> = plan
-            .rows
-            .iter()
-            .map(|r| (r.message.id, r.seq, r.rev))
-            .collect();
-        assert_eq!(
-            numbered,
-            vec![
-                (batch[0].id, 6, 16),
-                (batch[1].id, 1, 11),
-                (batch[2].id, 7, 17),
-                (batch[6].id, 8, 18),
-            ]
-        );
-        let advanced: Vec<_> = plan
-            .groups
-            .iter()
-            .map(|(g, a)| (*g, a.last_seq, a.last_rev))
-            .collect();
-        let mut expected = vec![(hot.id, 8, 18), (other.id, 1, 11)];
-        expected.sort();
-        assert_eq!(advanced, expected);
-        // As stored, the database's version of each row is what callers get.
-        let stored: HashMap<_, _> = plan
-            .rows
-            .iter()
-            .map(|r| {
-                let mut m = r.as_message();
-                m.body = format!("stored {}", r.seq);
-                (m.id, m)
-            })
-            .collect();
-        let answers = plan.answers(stored);
-        let shape: Vec<_> = answers
-            .iter()
-            .map(|a| a.as_ref().map(|x| (x.message.id, x.duplicate)))
-            .collect();
-        assert!(matches!(shape[0], Ok((id, false)) if id == batch[0].id));
-        assert!(matches!(shape[3], Ok((id, true)) if id == batch[0].id));
-        assert_eq!(answers[3].as_ref().unwrap().message.body, "stored 6");
-        assert!(matches!(answers[4], Err(Error::Gone(_))));
-        assert!(matches!(answers[5], Err(Error::NotFound("group"))));
-        assert!(matches!(shape[6], Ok((id, false)) if id == batch[6].id));
-    }
-
-    #[test]
-    fn a_retry_of_a_stored_message_takes_nothing_even_in_a_closed_group() {
-        let closed = group(3, true);
-        let a = UserId::new();
-        let batch = vec![new(&closed, a, Some("c"))];
-        let mut first = NewRow {
-            message: &batch[0],
-            seq: 3,
-            rev: 13,
-        }
-        .as_message();
-        first.id = MessageId::new();
-        let facts = vec![Some(Facts {
-            group: closed.clone(),
-            earlier: Some(first.clone()),
-        })];
-        let plan = plan(&batch, facts);
-        assert!(plan.rows.is_empty() && plan.groups.is_empty());
-        let answer = plan.answers(HashMap::new()).pop().unwrap().unwrap();
-        assert_eq!((answer.message, answer.duplicate), (first, true));
-    }
-
-    #[test]
-    fn only_an_unreachable_database_keeps_a_batch_from_being_retried_alone() {
-        let timeout = StoreError::Port(Error::Unavailable("slow".into()));
-        assert!(out_of_reach(&timeout));
-        assert!(out_of_reach(&StoreError::Sql(sqlx::Error::PoolTimedOut)));
-        assert!(!out_of_reach(&StoreError::Internal("odd row".into())));
-        assert!(!out_of_reach(&StoreError::Port(Error::Conflict {
-            field: "client_id"
-        })));
-    }
-}
+mod tests;

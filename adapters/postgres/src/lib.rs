@@ -8,6 +8,8 @@
 //! proceed in parallel. Uniqueness (usernames, emails, one
 //! open direct chat per pair, `client_id` per sender and group, one owner) is enforced by
 //! constraints, and a violation maps to the answer the port promises, never a 500.
+//! Attachment bytes live here too (`blobs`: chunked `bytea` rows), so that instances sharing
+//! the database share files.
 //! This crate never makes a policy decision of its own: rules come from `confab-domain`.
 #![forbid(unsafe_code)]
 
@@ -34,6 +36,8 @@ fn committed() {
 
 mod announcements;
 mod appender;
+mod attachments;
+mod blobs;
 mod chat_rows;
 mod error;
 mod groups;

@@ -1,13 +1,14 @@
 //! `Messages` on PostgreSQL. An edit or delete locks the group's row, then takes the group's
 //! next `rev` with `UPDATE groups … RETURNING` in the same transaction as the message row:
 //! gapless, and never repeated. Appends are committed in batches by `appender`, under the same
-//! lock.
+//! lock. Every message answered carries its attachments, read for a whole page in one query
+//! (`attachments::fill`).
 
 use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use confab_domain::decide::{self, Delete};
-use confab_domain::{Body, Group, GroupId, Message, MessageId, Timestamp, UserId};
+use confab_domain::{Attachment, Body, Group, GroupId, Message, MessageId, Timestamp, UserId};
 use confab_ports::store::rows::{self, GROUP, select_list};
 use confab_ports::store::{Appended, Changed, Cursor, Messages, NewMessage, Page};
 use confab_ports::{Error, Result};
@@ -19,7 +20,7 @@ use crate::chat_rows::{
 };
 use crate::error::{StoreError, StoreResult};
 use crate::rows::{Cols, as_i64, driver, millis};
-use crate::{PgStore, search};
+use crate::{PgStore, attachments, search};
 
 fn counter(n: i64) -> StoreResult<u64> {
     u64::try_from(n).map_err(|_| StoreError::Internal("negative counter".into()))
@@ -79,10 +80,12 @@ async fn edit(
     .bind(search::document(body.as_str()))
     .execute(&mut *conn)
     .await?;
-    let message = message(conn, id).await?.ok_or(Error::NotFound("message"))?;
+    let mut message = message(conn, id).await?.ok_or(Error::NotFound("message"))?;
+    attachments::fill(conn, std::slice::from_mut(&mut message)).await?;
     Ok(Changed {
         message,
         changed: true,
+        freed: vec![],
     })
 }
 
@@ -96,12 +99,15 @@ async fn delete(
     if decide::delete(actor, s.role, &s.group, &m, now).map_err(Error::from)?
         == Delete::AlreadyDeleted
     {
+        // Its attachments went with the delete that made it a tombstone.
         return Ok(Changed {
             message: m,
             changed: false,
+            freed: vec![],
         });
     }
     let rev = next_rev(conn, m.group_id).await?;
+    let freed = attachments::remove_of_message(conn, id).await?;
     sqlx::query(
         "UPDATE messages SET body = '', deleted = true, edited_at = NULL, rev = $2,
                 words = ''::tsvector
@@ -115,6 +121,7 @@ async fn delete(
     Ok(Changed {
         message,
         changed: true,
+        freed,
     })
 }
 
@@ -141,7 +148,7 @@ async fn history(
         .bind(group.as_uuid())
         .bind(bound)
         .bind(i64::from(limit) + 1)
-        .fetch_all(conn)
+        .fetch_all(&mut *conn)
         .await?;
     let mut messages = rows
         .iter()
@@ -149,6 +156,7 @@ async fn history(
         .collect::<sqlx::Result<Vec<_>>>()?;
     let has_more = messages.len() > limit as usize;
     messages.truncate(limit as usize);
+    attachments::fill(conn, &mut messages).await?;
     Ok(Page { messages, has_more })
 }
 
@@ -168,12 +176,9 @@ async fn changes_since(
         .bind(group.as_uuid())
         .bind(as_i64(rev))
         .bind(i64::from(limit))
-        .fetch_all(conn)
+        .fetch_all(&mut *conn)
         .await?;
-    Ok(rows
-        .iter()
-        .map(message_from_row)
-        .collect::<sqlx::Result<_>>()?)
+    with_attachments(conn, &rows).await
 }
 
 async fn search(
@@ -204,12 +209,22 @@ async fn search(
         .bind(query)
         .bind(group.map(|g| g.as_uuid()))
         .bind(i64::from(limit))
-        .fetch_all(conn)
+        .fetch_all(&mut *conn)
         .await?;
-    Ok(rows
+    with_attachments(conn, &rows).await
+}
+
+/// The messages of `rows` (selected with `MESSAGE_COLUMNS`), with their attachments.
+async fn with_attachments(
+    conn: &mut PgConnection,
+    rows: &[sqlx::postgres::PgRow],
+) -> StoreResult<Vec<Message>> {
+    let mut messages = rows
         .iter()
         .map(message_from_row)
-        .collect::<sqlx::Result<_>>()?)
+        .collect::<sqlx::Result<Vec<_>>>()?;
+    attachments::fill(conn, &mut messages).await?;
+    Ok(messages)
 }
 
 // ---- appends, a batch at a time (the queue and the decisions are in `appender`) ----
@@ -276,11 +291,13 @@ pub(crate) async fn load_facts(
     Ok(facts)
 }
 
-/// A message to insert, with the seq and rev it takes.
+/// A message to insert, with the seq and rev it takes and the uploads it carries (in order,
+/// their `message_id` already its id).
 pub(crate) struct NewRow<'a> {
     pub message: &'a NewMessage,
     pub seq: u64,
     pub rev: u64,
+    pub attachments: Vec<Attachment>,
 }
 
 impl NewRow<'_> {
@@ -299,6 +316,7 @@ impl NewRow<'_> {
             created_at: m.now,
             edited_at: None,
             deleted: false,
+            attachments: self.attachments.clone(),
         }
     }
 }
@@ -315,7 +333,8 @@ fn each<'a, T, U>(items: &'a [T], f: impl Fn(&'a T) -> U) -> Vec<U> {
     items.iter().map(f).collect()
 }
 
-/// Inserts `new` and advances `groups` (locked), in one statement; returns the rows as stored.
+/// Inserts `new`, gives each its uploads (locked by `attachments::lock_requested`) and advances
+/// `groups` (locked), in one statement; returns the messages as stored, with their attachments.
 /// Each row is what an append has always written: `created_rev` = `rev`, `words` =
 /// `search::document(body)`; the counters are set to what the batch took, and the last activity
 /// only ever moves forward.
@@ -343,10 +362,25 @@ pub(crate) async fn insert_rows(
               FROM unnest($10::uuid[], $11::int8[], $12::int8[], $13::int8[])
                 AS a (id, last_seq, last_rev, at)
              WHERE g.id = a.id
+         ), attached AS (
+            UPDATE attachments t SET message_id = x.message_id, position = x.position
+              FROM unnest($14::uuid[], $15::uuid[], $16::int8[]) AS x (id, message_id, position)
+             WHERE t.id = x.id
          )
          SELECT * FROM inserted"
     );
     let advances: Vec<(&GroupId, &Advance)> = groups.iter().collect();
+    // Each upload with its message and its place in it.
+    let uploads: Vec<(Uuid, Uuid, i64)> = new
+        .iter()
+        .flat_map(|r| {
+            let message = r.message.id.as_uuid();
+            r.attachments
+                .iter()
+                .zip(0..)
+                .map(move |(a, position)| (a.id.as_uuid(), message, position))
+        })
+        .collect();
     let stored = sqlx::query(AssertSqlSafe(sql))
         .bind(each(new, |r| r.message.id.as_uuid()))
         .bind(each(new, |r| r.message.group_id.as_uuid()))
@@ -363,12 +397,20 @@ pub(crate) async fn insert_rows(
         .bind(each(&advances, |(_, a)| as_i64(a.last_seq)))
         .bind(each(&advances, |(_, a)| as_i64(a.last_rev)))
         .bind(each(&advances, |(_, a)| millis(a.at)))
+        .bind(each(&uploads, |u| u.0))
+        .bind(each(&uploads, |u| u.1))
+        .bind(each(&uploads, |u| u.2))
         .fetch_all(conn)
         .await?;
+    let mut carried: HashMap<MessageId, &[Attachment]> = new
+        .iter()
+        .map(|r| (r.message.id, r.attachments.as_slice()))
+        .collect();
     stored
         .iter()
         .map(|row| {
-            let m = message_from_row(row)?;
+            let mut m = message_from_row(row)?;
+            m.attachments = carried.remove(&m.id).unwrap_or_default().to_vec();
             Ok((m.id, m))
         })
         .collect()

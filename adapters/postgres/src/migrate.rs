@@ -8,6 +8,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_announcements.sql"),
     include_str!("../migrations/0003_pool.sql"),
     include_str!("../migrations/0004_otp.sql"),
+    include_str!("../migrations/0005_attachments.sql"),
 ];
 
 /// Key of the advisory lock held while migrating (any constant unlikely to collide).

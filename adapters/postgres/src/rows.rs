@@ -24,6 +24,9 @@ impl ReadRow for Cols<'_> {
     fn id(&self, i: usize) -> Result<Uuid, BadColumn> {
         self.0.try_get(i).map_err(|e| column(i, e))
     }
+    fn opt_id(&self, i: usize) -> Result<Option<Uuid>, BadColumn> {
+        self.0.try_get(i).map_err(|e| column(i, e))
+    }
     fn text(&self, i: usize) -> Result<String, BadColumn> {
         self.0.try_get(i).map_err(|e| column(i, e))
     }

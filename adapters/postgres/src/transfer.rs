@@ -37,8 +37,9 @@ const DERIVED: &[Derived] = &[Derived {
     compute: search::document,
 }];
 
-/// Tables only this store keeps: the migration bookkeeping.
-const STORE_ONLY_TABLES: &[&str] = &["confab_schema"];
+/// Tables only this store keeps: the migration bookkeeping, and the in-database blob store
+/// (attachment bytes move between stores through the `Blobs` port, checked by their sha256).
+const STORE_ONLY_TABLES: &[&str] = &["confab_schema", "blobs", "blob_chunks"];
 
 /// The most parameters one statement may carry (the protocol counts them in 16 bits).
 const MAX_PARAMS: usize = 65_535;

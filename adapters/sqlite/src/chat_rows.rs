@@ -128,18 +128,23 @@ fn member_from_row(row: &Row<'_>) -> rusqlite::Result<Member> {
     })
 }
 
-/// A message from a row selected with [`MESSAGE_COLUMNS`].
+/// A message from a row selected with [`MESSAGE_COLUMNS`], without its attachments (see
+/// `attachments::fill`).
 pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
     rows::message(&Cols(row), 0).map_err(driver)
 }
 
-/// One message by id, if it exists.
+/// One message by id, with its attachments, if it exists.
 pub(crate) fn message(conn: &Connection, id: MessageId) -> StoreResult<Option<Message>> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1");
-    Ok(conn
+    let mut found = conn
         .prepare_cached(&sql)?
         .query_row([id.to_string()], message_from_row)
-        .optional()?)
+        .optional()?;
+    if let Some(m) = found.as_mut() {
+        crate::attachments::fill(conn, std::slice::from_mut(m))?;
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 
 mod announcements;
+mod attachments;
+mod blobs;
 mod chat_rows;
 mod error;
 mod groups;
@@ -24,6 +26,7 @@ mod users;
 mod writer;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -35,10 +38,12 @@ use writer::Writer;
 /// How many read-only connections the pool keeps.
 const READERS: usize = 4;
 
-/// The SQLite store. Cheap to share behind an `Arc`; implements every store port.
+/// The SQLite store. Cheap to share behind an `Arc`; implements every store port, and `Blobs`
+/// (attachment bytes in the database).
 pub struct SqliteStore {
     writer: Writer,
-    readers: Readers,
+    /// Shared with the blob readers, which outlive the call that opened them.
+    readers: Arc<Readers>,
 }
 
 /// How long an operation waits for a lock held by another process before giving up (503).
@@ -103,7 +108,7 @@ impl SqliteStore {
         let writer = Writer::start(conn, search_index::index_pending).map_err(|e| fail(&e))?;
         Ok(Self {
             writer,
-            readers: Readers::new(readers),
+            readers: Arc::new(Readers::new(readers)),
         })
     }
 }

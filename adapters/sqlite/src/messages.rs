@@ -1,8 +1,10 @@
 //! `Messages` on SQLite. An append, edit or delete takes the group's next `rev` (and an append
 //! its next `seq`) with `UPDATE groups … RETURNING` in the same transaction as the message row;
-//! with one writer that is gapless and never repeats.
+//! with one writer that is gapless and never repeats. Every message returned carries its
+//! attachments, loaded with one query per page (`attachments::fill`).
 
 use async_trait::async_trait;
+use confab_domain::attachment::check_attachable;
 use confab_domain::decide::{self, Append, Delete};
 use confab_domain::{Body, GroupId, Message, MessageId, Timestamp, UserId};
 use confab_ports::store::{Appended, Changed, Cursor, Messages, NewMessage, Page};
@@ -10,6 +12,7 @@ use confab_ports::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::SqliteStore;
+use crate::attachments::{self, fill};
 use crate::chat_rows::{MESSAGE_COLUMNS, message, message_from_row, standing};
 use crate::error::{StoreError, StoreResult};
 use crate::rows::millis;
@@ -70,18 +73,24 @@ fn by_client_id(conn: &Connection, m: &NewMessage) -> StoreResult<Option<Message
 fn append(conn: &Connection, m: &NewMessage) -> StoreResult<Appended> {
     let s = standing(conn, m.sender_id, m.group_id)?;
     let earlier = by_client_id(conn, m)?;
-    if let Append::Repeat(first) = decide::append(&s.group, earlier, m.now).map_err(Error::from)? {
+    if let Append::Repeat(mut first) =
+        decide::append(&s.group, earlier, m.now).map_err(Error::from)?
+    {
+        fill(conn, std::slice::from_mut(&mut first))?;
         return Ok(Appended {
             message: first,
             duplicate: true,
         });
     }
+    // Decided before anything is written (the append runs without a savepoint).
+    let found = attachments::by_ids(conn, &m.attachment_ids)?;
+    check_attachable(&m.attachment_ids, &found, m.sender_id, m.group_id).map_err(Error::from)?;
     let (seq, rev) = next_seq_and_rev(conn, m.group_id, m.now)?;
     let sql = format!(
         "INSERT INTO messages (id, group_id, seq, rev, created_rev, sender_id, body, client_id, created_at)
          VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8) RETURNING {MESSAGE_COLUMNS}"
     );
-    let message = conn.prepare_cached(&sql)?.query_row(
+    let mut message = conn.prepare_cached(&sql)?.query_row(
         params![
             m.id.to_string(),
             m.group_id.to_string(),
@@ -94,6 +103,10 @@ fn append(conn: &Connection, m: &NewMessage) -> StoreResult<Appended> {
         ],
         message_from_row,
     )?;
+    if !m.attachment_ids.is_empty() {
+        attachments::give(conn, m.id, &m.attachment_ids)?;
+        fill(conn, std::slice::from_mut(&mut message))?;
+    }
     Ok(Appended {
         message,
         duplicate: false,
@@ -136,6 +149,7 @@ fn edit(
     Ok(Changed {
         message,
         changed: true,
+        freed: Vec::new(),
     })
 }
 
@@ -147,6 +161,7 @@ fn delete(conn: &Connection, actor: UserId, id: MessageId, now: Timestamp) -> St
         return Ok(Changed {
             message: m,
             changed: false,
+            freed: Vec::new(),
         });
     }
     let rev = next_rev(conn, m.group_id)?;
@@ -154,10 +169,12 @@ fn delete(conn: &Connection, actor: UserId, id: MessageId, now: Timestamp) -> St
         "UPDATE messages SET body = '', deleted = 1, edited_at = NULL, rev = ?2 WHERE id = ?1",
     )?
     .execute(params![id.to_string(), as_i64(rev)])?;
+    let freed = attachments::take_away(conn, id)?;
     let message = message(conn, id)?.ok_or(Error::NotFound("message"))?;
     Ok(Changed {
         message,
         changed: true,
+        freed,
     })
 }
 
@@ -189,6 +206,7 @@ fn history(
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let has_more = messages.len() > limit as usize;
     messages.truncate(limit as usize);
+    fill(conn, &mut messages)?;
     Ok(Page { messages, has_more })
 }
 
@@ -204,13 +222,14 @@ fn changes_since(
         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE group_id = ?1 AND rev > ?2
           ORDER BY rev LIMIT ?3"
     );
-    let changed = conn
+    let mut changed: Vec<Message> = conn
         .prepare_cached(&sql)?
         .query_map(
             params![group.to_string(), as_i64(rev), i64::from(limit)],
             message_from_row,
         )?
         .collect::<rusqlite::Result<_>>()?;
+    fill(conn, &mut changed)?;
     Ok(changed)
 }
 
@@ -252,7 +271,7 @@ fn search(
           ORDER BY bm25(messages_fts), m.seq DESC
           LIMIT ?4"
     );
-    let found = conn
+    let mut found: Vec<Message> = conn
         .prepare_cached(&sql)?
         .query_map(
             params![
@@ -264,6 +283,7 @@ fn search(
             message_from_row,
         )?
         .collect::<rusqlite::Result<_>>()?;
+    fill(conn, &mut found)?;
     Ok(found)
 }
 

@@ -45,6 +45,11 @@ impl ReadRow for Cols<'_, '_> {
         let s: String = self.0.get(i).map_err(|e| column(i, e))?;
         Uuid::parse_str(&s).map_err(|e| BadColumn::new(i, e.to_string()))
     }
+    fn opt_id(&self, i: usize) -> Result<Option<Uuid>, BadColumn> {
+        let s: Option<String> = self.0.get(i).map_err(|e| column(i, e))?;
+        s.map(|s| Uuid::parse_str(&s).map_err(|e| BadColumn::new(i, e.to_string())))
+            .transpose()
+    }
     fn text(&self, i: usize) -> Result<String, BadColumn> {
         self.0.get(i).map_err(|e| column(i, e))
     }

@@ -18,13 +18,16 @@ use crate::error::{StoreError, StoreResult};
 /// Columns only this store keeps: `messages.pk`, the integer key of the full-text index.
 const STORE_ONLY_COLUMNS: &[(&str, &str)] = &[("messages", "pk")];
 
-/// Whether a table is this store's own: SQLite's internal tables, and the full-text index
-/// with its shadow tables and its list of messages still to index.
+/// Whether a table is this store's own: SQLite's internal tables, the full-text index with its
+/// shadow tables and its list of messages still to index, and the in-database blobs (bytes
+/// move through the `Blobs` port, whichever adapter holds them on either side).
 fn store_only_table(name: &str) -> bool {
     name.starts_with("sqlite_")
         || name == "messages_fts"
         || name.starts_with("messages_fts_")
         || name == "search_pending"
+        || name == "blobs"
+        || name == "blob_chunks"
 }
 
 /// `"name"`: the names come from the static description, quoted all the same.

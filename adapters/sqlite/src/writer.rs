@@ -35,7 +35,8 @@ const QUEUE: usize = 4096;
 /// every write of the transaction.
 pub(crate) type BeforeCommit = fn(&Connection) -> StoreResult<()>;
 
-/// A handle to the writer thread.
+/// A handle to the writer thread; clones queue to the same thread.
+#[derive(Clone)]
 pub(crate) struct Writer {
     tx: mpsc::Sender<Job>,
 }
@@ -71,6 +72,24 @@ impl Writer {
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         self.queue(f, false).await
+    }
+
+    /// Queues `f` (in its own savepoint) without waiting for it or its answer, for clean-up
+    /// where nothing can wait (a `Drop`). Answers `false` when the queue is full or the
+    /// writer has stopped: then `f` never runs.
+    pub(crate) fn write_detached<F>(&self, f: F) -> bool
+    where
+        F: FnOnce(&Connection) -> StoreResult<()> + Send + 'static,
+    {
+        let (reply, _ignored) = oneshot::channel();
+        let work: Work = Box::new(move |conn| f(conn).map(|v| Box::new(v) as Boxed));
+        self.tx
+            .try_send(Job {
+                work,
+                reply,
+                savepoint: true,
+            })
+            .is_ok()
     }
 
     async fn queue<T, F>(&self, f: F, savepoint: bool) -> StoreResult<T>

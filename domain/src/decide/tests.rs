@@ -53,6 +53,7 @@ fn message(sender: UserId, deleted: bool) -> Message {
         created_at: NOW,
         edited_at: None,
         deleted,
+        attachments: Vec::new(),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Sending, reading, editing, deleting and searching messages.
 
-use confab_domain::{Body, ClientId, Event, GroupId, Message, MessageId};
+use confab_domain::{AttachmentId, Body, ClientId, Event, GroupId, Message, MessageId};
 
 use crate::service::Conversations;
 use crate::service::page_limit;
@@ -37,9 +37,18 @@ fn seq_param(raw: i64, field: &'static str) -> Result<u64> {
     u64::try_from(raw).map_err(|_| Error::invalid(field, "must not be negative"))
 }
 
+/// A message to send, as a transport received it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Draft<'a> {
+    pub body: &'a str,
+    pub client_id: Option<&'a str>,
+    /// The caller's unused uploads to the group that the message carries (at most 10); with
+    /// at least one, the body may be empty.
+    pub attachment_ids: &'a [AttachmentId],
+}
+
 impl Conversations {
-    /// Sends a message. The same `client_id` again from the same sender to the same group
-    /// returns the first message (`duplicate: true`).
+    /// Sends a text message (see [`Conversations::send_draft`]).
     pub async fn send_message(
         &self,
         caller: &Principal,
@@ -47,8 +56,25 @@ impl Conversations {
         body: &str,
         client_id: Option<&str>,
     ) -> Result<Appended> {
-        let body = Body::parse(body)?;
-        let client_id = client_id.map(ClientId::parse).transpose()?;
+        let draft = Draft {
+            body,
+            client_id,
+            attachment_ids: &[],
+        };
+        self.send_draft(caller, group, draft).await
+    }
+
+    /// Sends a message. The same `client_id` again from the same sender to the same group
+    /// returns the first message (`duplicate: true`).
+    pub async fn send_draft(
+        &self,
+        caller: &Principal,
+        group: GroupId,
+        draft: Draft<'_>,
+    ) -> Result<Appended> {
+        confab_domain::attachment::check_attachment_ids(draft.attachment_ids)?;
+        let body = Body::parse_with_attachments(draft.body, draft.attachment_ids.len())?;
+        let client_id = draft.client_id.map(ClientId::parse).transpose()?;
         let appended = self
             .ports
             .messages
@@ -58,6 +84,7 @@ impl Conversations {
                 sender_id: caller.user_id,
                 body,
                 client_id,
+                attachment_ids: draft.attachment_ids.to_vec(),
                 now: self.ports.clock.now(),
             })
             .await?;
@@ -132,6 +159,7 @@ impl Conversations {
             })
             .await;
         }
+        crate::service::files::remove_blobs(&self.ports, &deleted.freed).await;
         Ok(deleted)
     }
 

@@ -4,7 +4,9 @@ mod accounts;
 mod admin;
 mod announcements;
 mod auth;
+mod blob_copy;
 mod conversations;
+mod files;
 mod messaging;
 mod otp;
 mod pool;
@@ -13,8 +15,10 @@ mod transfer;
 
 pub use accounts::{Accounts, Authenticated, IssuedTokens, Registration};
 pub use announcements::{ANNOUNCEMENTS_DEFAULT, ANNOUNCEMENTS_MAX};
+pub use blob_copy::copy_blobs;
 pub use conversations::{Conversations, DirectWith, MAX_INITIAL_MEMBERS};
-pub use messaging::{MESSAGES_DEFAULT, MESSAGES_MAX, search_terms};
+pub use files::{Files, FilesSwept, InMemory, UploadHeader, UploadSettings};
+pub use messaging::{Draft, MESSAGES_DEFAULT, MESSAGES_MAX, search_terms};
 pub use otp::{OtpRequest, PasswordReset};
 pub use pool::{Matchmaking, PoolOutcome, PoolSettings};
 pub use profile::{

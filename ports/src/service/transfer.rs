@@ -62,6 +62,9 @@ impl Verified {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
     pub tables: Vec<Verified>,
+    /// Attachment files copied (each read back from the target and its SHA-256 checked);
+    /// `copy_blobs` counts them, after the tables.
+    pub files: u64,
 }
 
 impl fmt::Display for Report {
@@ -72,7 +75,12 @@ impl fmt::Display for Report {
             .iter()
             .map(|t| format!("{} {} = {}", t.table, t.source, t.target))
             .collect();
-        f.write_str(&tables.join(", "))
+        write!(
+            f,
+            "{}, attachment files {} (sha256 checked)",
+            tables.join(", "),
+            self.files
+        )
     }
 }
 
@@ -177,7 +185,7 @@ pub async fn copy_store(
         });
     }
     if tables.iter().all(Verified::matches) {
-        Ok(Report { tables })
+        Ok(Report { tables, files: 0 })
     } else {
         Err(TransferError::Unverified(tables))
     }

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use confab_domain::{Body, ClientId, GroupId, Message, MessageId, Timestamp, UserId};
+use confab_domain::{AttachmentId, Body, ClientId, GroupId, Message, MessageId, Timestamp, UserId};
 
 use crate::Result;
 
@@ -11,6 +11,9 @@ pub struct NewMessage {
     pub sender_id: UserId,
     pub body: Body,
     pub client_id: Option<ClientId>,
+    /// Uploads the message carries, in this order (checked by the store, in the append's
+    /// transaction, with `confab_domain::attachment::check_attachable`).
+    pub attachment_ids: Vec<AttachmentId>,
     pub now: Timestamp,
 }
 
@@ -47,6 +50,8 @@ pub struct Changed {
     pub message: Message,
     /// `false` when a delete found the message already deleted (no new `rev`).
     pub changed: bool,
+    /// The attachments a delete removed with the message, whose bytes are to be removed now.
+    pub freed: Vec<AttachmentId>,
 }
 
 /// Messages: appends, history, edits, deletions, catch-up and search. (Read markers are not
@@ -91,6 +96,10 @@ pub trait Messages: Send + Sync {
     ///   at most one message. A `client_id` belongs to one sender in one group: another sender,
     ///   or the same sender in another group, may use it for a new message.
     /// - MUST answer `Error::Gone` when the group is closed or has expired (`expires_at <= now`).
+    /// - MUST give the message the uploads `attachment_ids`, in that order, when
+    ///   `confab_domain::attachment::check_attachable` allows it over those of them that exist
+    ///   (read in the same transaction), and otherwise answer its `Error::Invalid` and write
+    ///   nothing. The message carries them in `attachments`, and so does every later read of it.
     async fn append_message(&self, message: NewMessage) -> Result<Appended>;
 
     /// A page of the group's history, at most `limit` messages (the use case asks for
@@ -131,6 +140,8 @@ pub trait Messages: Send + Sync {
     /// Turns a message into a tombstone, taking the group's next `rev`, and answers
     /// `changed: true`: `deleted` becomes `true`, the body MUST become `""` and `edited_at`
     /// MUST become `None` (a deletion is not an edit); it keeps its place in the history.
+    /// Its attachments MUST be removed in the same transaction and their ids answered in
+    /// `freed` (the tombstone carries none).
     /// The sender may delete their own message; in a named group the owner and admins may
     /// delete anyone's; in a direct chat (or pool room) only the sender may.
     ///

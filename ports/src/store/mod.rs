@@ -5,6 +5,7 @@
 //! Every method MAY return `Error::Unavailable` when the database cannot be reached.
 
 mod announcements;
+mod attachments;
 mod groups;
 mod health;
 mod messages;
@@ -32,6 +33,7 @@ pub fn pending_migrations(
 }
 
 pub use announcements::{AnnouncementPage, Announcements, NewAnnouncement};
+pub use attachments::{Attachments, NewAttachment};
 pub use groups::{
     Closing, GroupView, Groups, Member, MyMembership, NewGroup, Removal, RoleChanged,
 };
@@ -45,6 +47,8 @@ pub use users::{Credentials, NewUser, ProfileChange, Users};
 
 #[cfg(test)]
 pub use announcements::MockAnnouncements;
+#[cfg(test)]
+pub use attachments::MockAttachments;
 #[cfg(test)]
 pub use groups::MockGroups;
 #[cfg(test)]

@@ -8,8 +8,9 @@
 //! Nothing here knows a driver: a store maps [`BadColumn`] into its driver's error.
 
 use confab_domain::{
-    Alias, ClientId, Country, DisplayName, Email, Group, GroupId, GroupKind, GroupName, Message,
-    MessageId, Role, Timestamp, User, UserId, Username, from_unix_millis,
+    Alias, Attachment, AttachmentId, ClientId, ContentType, Country, DisplayName, Email, FileName,
+    Group, GroupId, GroupKind, GroupName, Message, MessageId, Role, Timestamp, User, UserId,
+    Username, from_unix_millis,
 };
 use uuid::Uuid;
 
@@ -36,6 +37,8 @@ impl BadColumn {
 pub trait ReadRow {
     /// An id (text on SQLite, `uuid` on PostgreSQL).
     fn id(&self, i: usize) -> Result<Uuid, BadColumn>;
+    /// An id that may be NULL.
+    fn opt_id(&self, i: usize) -> Result<Option<Uuid>, BadColumn>;
     fn text(&self, i: usize) -> Result<String, BadColumn>;
     fn opt_text(&self, i: usize) -> Result<Option<String>, BadColumn>;
     fn int(&self, i: usize) -> Result<i64, BadColumn>;
@@ -196,6 +199,45 @@ pub fn message(row: &impl ReadRow, at: usize) -> Result<Message, BadColumn> {
         edited_at: opt_time(row, at + 8)?,
         deleted: row.flag(at + 9)?,
         created_rev: count(row, at + 10)?,
+        // The stores load attachments with their own query (a message has 0–10 of them).
+        attachments: Vec::new(),
+    })
+}
+
+/// The columns [`attachment`] reads, in order.
+pub const ATTACHMENT: &[&str] = &[
+    "id",
+    "group_id",
+    "uploader_id",
+    "message_id",
+    "name",
+    "content_type",
+    "size",
+    "sha256",
+    "width",
+    "height",
+    "created_at",
+];
+
+/// An attachment from the [`ATTACHMENT`] columns, starting at column `at`.
+pub fn attachment(row: &impl ReadRow, at: usize) -> Result<Attachment, BadColumn> {
+    let pixels = |i: usize| -> Result<Option<u32>, BadColumn> {
+        row.opt_int(i)?
+            .map(|n| u32::try_from(n).map_err(|_| BadColumn::new(i, format!("{n} pixels"))))
+            .transpose()
+    };
+    Ok(Attachment {
+        id: AttachmentId::from_uuid(row.id(at)?),
+        group_id: GroupId::from_uuid(row.id(at + 1)?),
+        uploader_id: UserId::from_uuid(row.id(at + 2)?),
+        message_id: row.opt_id(at + 3)?.map(MessageId::from_uuid),
+        name: FileName::from_trusted(row.text(at + 4)?),
+        content_type: ContentType::from_trusted(row.text(at + 5)?),
+        size: count(row, at + 6)?,
+        sha256: row.text(at + 7)?,
+        width: pixels(at + 8)?,
+        height: pixels(at + 9)?,
+        created_at: time(row, at + 10)?,
     })
 }
 
@@ -237,6 +279,11 @@ mod tests {
     impl ReadRow for Cells {
         fn id(&self, i: usize) -> Result<Uuid, BadColumn> {
             Uuid::parse_str(&self.text(i)?).map_err(|e| BadColumn::new(i, e.to_string()))
+        }
+        fn opt_id(&self, i: usize) -> Result<Option<Uuid>, BadColumn> {
+            self.opt_text(i)?
+                .map(|t| Uuid::parse_str(&t).map_err(|e| BadColumn::new(i, e.to_string())))
+                .transpose()
         }
         fn text(&self, i: usize) -> Result<String, BadColumn> {
             self.opt_text(i)?.ok_or_else(|| BadColumn::new(i, "null"))

@@ -179,6 +179,27 @@ pub const TABLES: &[Table] = &[
         key: &["id"],
     },
     Table {
+        name: "attachments",
+        columns: &[
+            req("id", Kind::Uuid),
+            req("group_id", Kind::Uuid),
+            req("uploader_id", Kind::Uuid),
+            opt("message_id", Kind::Uuid),
+            opt("position", Kind::Int),
+            req("name", Kind::Text),
+            req("content_type", Kind::Text),
+            req("size", Kind::Int),
+            req("sha256", Kind::Text),
+            opt("width", Kind::Int),
+            opt("height", Kind::Int),
+            opt("thumbnail", Kind::Bytes),
+            opt("thumbnail_type", Kind::Text),
+            req("created_at", Kind::Int),
+        ],
+        // Their bytes are not rows: `confab port` moves them through the blob store.
+        key: &["id"],
+    },
+    Table {
         name: "announcements",
         columns: &[
             req("id", Kind::Uuid),
@@ -352,8 +373,12 @@ mod tests {
 
     #[test]
     fn every_key_names_non_null_columns_and_every_name_is_plain() {
-        let plain =
-            |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        // Safe to write into SQL unquoted: a lower-case letter, then letters, digits and `_`.
+        let plain = |s: &str| {
+            s.starts_with(|c: char| c.is_ascii_lowercase())
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        };
         for table in TABLES {
             assert!(plain(table.name), "{}", table.name);
             assert!(!table.key.is_empty(), "{} has no key", table.name);

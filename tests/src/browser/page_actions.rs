@@ -239,6 +239,41 @@ impl Browser {
         }
     }
 
+    /// Chooses `files` in the `<input type=file>` matching `css` (shown or not), as the file
+    /// picker does: WebDriver types their paths into it, one a line.
+    pub async fn choose_files(&self, css: &str, files: &[&Path]) {
+        let input = self.wait_present(css).await;
+        let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        if let Err(e) = input.send_keys(&paths.join("\n")).await {
+            self.fail(&format!("could not choose {paths:?} in {css}: {e}"))
+                .await
+        }
+    }
+
+    /// Lets the page download files, saved into `dir` (headless Chromium refuses downloads
+    /// otherwise): the DevTools command `Browser.setDownloadBehavior`, through chromedriver.
+    pub async fn allow_downloads(&self, dir: &Path) {
+        let url = format!(
+            "{}/session/{}/goog/cdp/execute",
+            driver().url(),
+            self.session
+        );
+        let answer = reqwest::Client::new()
+            .post(url)
+            .json(&json!({"cmd": "Browser.setDownloadBehavior",
+                          "params": {"behavior": "allow", "downloadPath": dir.display().to_string()}}))
+            .send()
+            .await
+            .expect("the DevTools command sent");
+        let status = answer.status();
+        let body = answer.text().await.unwrap_or_default();
+        assert!(
+            status.is_success(),
+            "[{}] downloads not allowed: {status} {body}",
+            self.test
+        );
+    }
+
     /// The browser's console log since the last call (chromedriver's `goog:loggingPrefs`).
     pub async fn console(&self) -> Vec<LogEntry> {
         let url = format!("{}/session/{}/se/log", driver().url(), self.session);

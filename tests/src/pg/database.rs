@@ -60,15 +60,20 @@ impl TestDatabase {
 
     /// How many rows of `table` have `column` (as text) equal to `value`. Panics on failure.
     pub async fn count_rows(&self, table: &str, column: &str, value: &str) -> i64 {
-        let sql = format!(
-            "SELECT count(*) FROM {} WHERE {}::text = $1",
-            ident(table),
-            ident(column)
-        );
-        fetch_i64(&self.url, sql, value)
-            .await
-            .unwrap_or_else(|e| panic!("cannot count rows: {e}"))
+        count_rows_at(&self.url, table, column, value).await
     }
+}
+
+/// [`TestDatabase::count_rows`] in the database at `url`, whoever made it.
+pub async fn count_rows_at(url: &str, table: &str, column: &str, value: &str) -> i64 {
+    let sql = format!(
+        "SELECT count(*) FROM {} WHERE {}::text = $1",
+        ident(table),
+        ident(column)
+    );
+    fetch_i64(url, sql, value)
+        .await
+        .unwrap_or_else(|e| panic!("cannot count rows: {e}"))
 }
 
 impl Drop for TestDatabase {

@@ -246,6 +246,14 @@ fn group_table() -> Vec<GroupRow> {
         row(M::PATCH, "/api/v1/messages/{msg}", Some(json!({"body": "edited"})),              [401, 404, 403, 403, 403]),
         row(M::DELETE, "/api/v1/messages/{own_msg}", None,                                    [401, 404, 204, 204, 204]),
         row(M::DELETE, "/api/v1/messages/{msg}", None,                                        [401, 404, 403, 204, 204]),
+        // Attachments: the upload's body is a small text file (see `send`). `{file}` is a text
+        // file and `{image}` a PNG, each in a message of `{member}`; `{upload}` is `{member}`'s
+        // upload that no message carries yet (only its uploader sees it).
+        row(M::POST, "/api/v1/groups/{group}/attachments?name=a.txt", None,                  [401, 404, 201, 201, 201]),
+        row(M::GET, "/api/v1/attachments/{file}", None,                                      [401, 404, 200, 200, 200]),
+        row(M::GET, "/api/v1/attachments/{upload}", None,                                    [401, 404, 404, 404, 404]),
+        row(M::GET, "/api/v1/attachments/{image}/thumbnail", None,                           [401, 404, 200, 200, 200]),
+        row(M::GET, "/api/v1/attachments/{file}/thumbnail", None,                            [401, 404, 404, 404, 404]),
     ]
 }
 
@@ -265,6 +273,10 @@ struct Cell {
     own_msg: String,
     me: String,
     stranger: String,
+    /// `{file}`, `{image}`, `{upload}`: attachment ids (empty when the row names none).
+    file: String,
+    image: String,
+    upload: String,
 }
 
 impl Cell {
@@ -276,6 +288,9 @@ impl Cell {
             .replace("{owner}", &cast.owner.user_id)
             .replace("{me}", &self.me)
             .replace("{stranger}", &self.stranger)
+            .replace("{file}", &self.file)
+            .replace("{image}", &self.image)
+            .replace("{upload}", &self.upload)
     }
 
     fn fill_json(&self, v: &Value, cast: &Cast) -> Value {
@@ -309,10 +324,60 @@ async fn send(
 ) -> Resp {
     let body = match &row.body {
         Some(b) => Body::Json(cell.fill_json(b, cast)),
+        None if row.path.contains("/attachments?") => Body::Raw {
+            content_type: Some("text/plain"),
+            bytes: b"hello".to_vec(),
+        },
         None => Body::None,
     };
     s.call(row.method.clone(), &cell.fill(row.path, cast), token, body)
         .await
+}
+
+/// The attachments a row names, made by `{member}` in `group`: a text file and a PNG, each
+/// sent in a message, and an upload no message carries.
+async fn attachments_for(s: &TestServer, row: &GroupRow, cast: &Cast, group: &str) -> [String; 3] {
+    let [mut file, mut image, mut upload] = [String::new(), String::new(), String::new()];
+    let who = &cast.other_member;
+    if row.path.contains("{file}") {
+        file = id(&s
+            .upload(who, group, "a.txt", "text/plain", b"hello".to_vec())
+            .await
+            .json);
+    }
+    if row.path.contains("{image}") {
+        image = id(&s
+            .upload(
+                who,
+                group,
+                "a.png",
+                "image/png",
+                confab_tests::files::tiny_png(),
+            )
+            .await
+            .json);
+    }
+    let carried: Vec<&str> = [&file, &image]
+        .into_iter()
+        .filter(|a| !a.is_empty())
+        .map(String::as_str)
+        .collect();
+    if !carried.is_empty() {
+        s.try_send(
+            who,
+            group,
+            json!({"body": "files", "attachment_ids": carried}),
+        )
+        .await
+        .expect(201);
+    }
+    if row.path.contains("{upload}") {
+        upload = id(&s
+            .upload(who, group, "b.txt", "text/plain", b"hi".to_vec())
+            .await
+            .json);
+    }
+    [file, image, upload]
 }
 
 async fn every_group_route_answers_each_caller_as_the_table_says(store: Store) {
@@ -369,12 +434,16 @@ async fn every_group_route_answers_each_caller_as_the_table_says(store: Store) {
                 String::new()
             };
             let me = session.map_or(cast.other_member.user_id.clone(), |m| m.user_id.clone());
+            let [file, image, upload] = attachments_for(&s, &row, &cast, &group).await;
             let cell = Cell {
                 group,
                 msg,
                 own_msg,
                 me,
                 stranger,
+                file,
+                image,
+                upload,
             };
             let token = session.map(|m| m.access.as_str());
             let r = send(&s, &row, &cell, &cast, token).await;
@@ -392,6 +461,9 @@ async fn every_group_route_answers_each_caller_as_the_table_says(store: Store) {
                     group: uuid::Uuid::now_v7().to_string(),
                     msg: uuid::Uuid::now_v7().to_string(),
                     own_msg: uuid::Uuid::now_v7().to_string(),
+                    file: uuid::Uuid::now_v7().to_string(),
+                    image: uuid::Uuid::now_v7().to_string(),
+                    upload: uuid::Uuid::now_v7().to_string(),
                     ..cell
                 };
                 let g = send(&s, &row, &ghost, &cast, token).await;

@@ -2,6 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod announcements;
+mod attachments;
+mod attachments_memory;
 mod auth;
 mod authz;
 mod concurrency;

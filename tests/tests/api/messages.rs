@@ -8,7 +8,8 @@ use confab_tests::{Session, Store, TestServer};
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-const MESSAGE_KEYS: [&str; 10] = [
+const MESSAGE_KEYS: [&str; 11] = [
+    "attachments",
     "body",
     "client_id",
     "created_at",

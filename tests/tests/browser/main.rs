@@ -10,6 +10,7 @@
 
 mod a11y;
 mod announcements;
+mod attachments;
 mod codes;
 mod conversations;
 mod edit_search;

@@ -6,11 +6,15 @@
 //!   reconnects, `sync`s from the revs it saw and ends with exactly what the store holds.
 //! - [`term`]: SIGTERM under load: every socket gets the answers it is owed, then 1001;
 //!   every HTTP request made before the signal is answered; what was acknowledged is stored.
+//! - [`attachments`]: SIGKILL mid-upload (bytes in a directory, or in either database): the
+//!   cut upload leaves no row and no committed bytes, every upload answered 201 is intact
+//!   (sha256), and what is left behind is only partial writes for the sweep.
 //!
 //! The servers are processes of their own ([`TestServer::spawn`]), so a SIGKILL is a real
 //! crash: nothing of the process runs after it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod attachments;
 mod kill;
 mod ledger;
 mod sock;

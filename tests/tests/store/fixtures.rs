@@ -6,9 +6,10 @@ use std::time::Duration;
 use confab_domain::{
     Body, ClientId, Email, GroupId, GroupName, MessageId, Timestamp, UserId, Username,
 };
+use confab_ports::blobs::Blobs;
 use confab_ports::hasher::PasswordHash;
 use confab_ports::store::{
-    Announcements, Groups, Health, MatchPool, Messages, NewGroup, NewMessage, NewUser,
+    Announcements, Attachments, Groups, Health, MatchPool, Messages, NewGroup, NewMessage, NewUser,
     OneTimeCodes, Sessions, Transfer, Users,
 };
 use confab_tests::TestDatabase;
@@ -35,6 +36,11 @@ pub struct Fresh {
     pub otp: Arc<dyn OneTimeCodes>,
     pub health: Arc<dyn Health>,
     pub transfer: Arc<dyn Transfer>,
+    pub attachments: Arc<dyn Attachments>,
+    /// The store's own blobs (their suite is `tests/tests/blobs`; here, for cases that need
+    /// bytes next to their rows).
+    #[allow(dead_code)]
+    pub blobs: Arc<dyn Blobs>,
     _dir: Option<TempDir>,
     _database: Option<TestDatabase>,
 }
@@ -55,7 +61,9 @@ macro_rules! every_port {
             pool: s.clone(),
             otp: s.clone(),
             health: s.clone(),
-            transfer: s,
+            transfer: s.clone(),
+            attachments: s.clone(),
+            blobs: s,
             _dir: $dir,
             _database: $database,
         }
@@ -175,6 +183,7 @@ pub fn message(group: GroupId, sender: UserId, body: &str, client_id: Option<&st
         sender_id: sender,
         body: Body::parse(body).unwrap(),
         client_id: client_id.map(|c| ClientId::parse(c).unwrap()),
+        attachment_ids: Vec::new(),
         now: T0,
     }
 }

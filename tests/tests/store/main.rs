@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod announcements;
+mod attachments;
 mod fixtures;
 mod groups;
 mod health;

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use confab_domain::{GroupId, MessageId};
+use confab_ports::service::Draft;
 use uuid::Uuid;
 
 use crate::AppState;
@@ -11,7 +12,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::wire::{
     EditMessageRequest, HistoryQuery, MessageBody, MessagePageBody, MessagesBody, SearchQuery,
-    SendMessageRequest,
+    SendMessageRequest, attachment_ids,
 };
 
 /// Send a message: 201 once durable; the same `client_id` again answers 200 with the first one.
@@ -23,7 +24,7 @@ use crate::wire::{
         (status = 200, description = "an idempotent retry: the first message with this client_id", body = MessageBody),
         (status = 404, description = "`not_found`: no such group, or the caller is not a member", body = ErrorBody),
         (status = 410, description = "`gone`: the group is closed or expired", body = ErrorBody),
-        (status = 422, description = "`validation_failed`: a body or client id that breaks its rule", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a body or client id that breaks its rule, or `attachment_ids` naming more than 10 files, one twice, or one that is not the caller's unused upload to this group", body = ErrorBody),
     ))]
 pub async fn send_message(
     State(s): State<AppState>,
@@ -31,14 +32,14 @@ pub async fn send_message(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<SendMessageRequest>,
 ) -> ApiResult<(StatusCode, Json<MessageBody>)> {
+    let draft = Draft {
+        body: &req.body,
+        client_id: req.client_id.as_deref(),
+        attachment_ids: &attachment_ids(req.attachment_ids.as_deref()),
+    };
     let appended = s
         .conversations
-        .send_message(
-            &p,
-            GroupId::from_uuid(id),
-            &req.body,
-            req.client_id.as_deref(),
-        )
+        .send_draft(&p, GroupId::from_uuid(id), draft)
         .await?;
     let status = if appended.duplicate {
         StatusCode::OK

@@ -1,6 +1,7 @@
 //! The router: every route, its layers, and the OpenAPI document built from the same list.
 
 mod announcements;
+mod attachments;
 mod auth;
 mod groups;
 mod members;
@@ -19,7 +20,6 @@ use axum::{Extension, Router, middleware as mw};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -54,6 +54,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(members::change_role, members::remove_member))
         .routes(routes!(messages::send_message, messages::history))
         .routes(routes!(messages::edit_message, messages::delete_message))
+        .routes(routes!(attachments::upload))
+        .routes(routes!(attachments::download))
+        .routes(routes!(attachments::thumbnail))
         .routes(routes!(groups::mark_read))
         .routes(routes!(messages::search))
         .routes(routes!(
@@ -102,9 +105,9 @@ pub fn router(state: AppState) -> Router {
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(TraceLayer::new_for_http())
                 .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    config.request_timeout,
+                .layer(mw::from_fn_with_state(
+                    state.clone(),
+                    middleware::time_limit,
                 )),
         )
         .layer(DefaultBodyLimit::max(config.body_limit))

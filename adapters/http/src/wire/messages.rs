@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{rfc3339_ms, rules};
+use super::{AttachmentBody, rfc3339_ms, rules};
 
 /// A message. A deleted one keeps its `id` and `seq`, with `deleted: true` and `body: ""`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -25,6 +25,8 @@ pub struct MessageBody {
     #[schema(required = true, format = DateTime)]
     pub edited_at: Option<String>,
     pub deleted: bool,
+    /// The files it carries, in the order sent; empty when none (and once deleted).
+    pub attachments: Vec<AttachmentBody>,
 }
 
 impl From<&Message> for MessageBody {
@@ -40,6 +42,7 @@ impl From<&Message> for MessageBody {
             created_at: rfc3339_ms(m.created_at),
             edited_at: m.edited_at.map(rfc3339_ms),
             deleted: m.deleted,
+            attachments: m.attachments.iter().map(AttachmentBody::from).collect(),
         }
     }
 }
@@ -62,10 +65,15 @@ pub struct MessagesBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessageRequest {
-    #[schema(schema_with = rules::body)]
+    /// May be empty when `attachment_ids` names at least one file.
+    #[schema(schema_with = rules::send_body)]
     pub body: String,
     #[schema(schema_with = rules::client_id_or_null)]
     pub client_id: Option<String>,
+    /// The caller's unused uploads to this group that the message carries, in this order.
+    #[serde(default)]
+    #[schema(schema_with = rules::attachment_ids)]
+    pub attachment_ids: Option<Vec<Uuid>>,
 }
 
 /// `PATCH /messages/{id}`.
@@ -124,9 +132,11 @@ mod tests {
             created_at: Timestamp::from_unix_timestamp(1_800_000_000).unwrap(),
             edited_at: None,
             deleted: false,
+            attachments: Vec::new(),
         };
         let json = serde_json::to_value(MessageBody::from(&m)).unwrap();
-        assert_eq!(json.as_object().unwrap().len(), 10);
+        assert_eq!(json.as_object().unwrap().len(), 11);
+        assert_eq!(json["attachments"], serde_json::json!([]));
         assert_eq!(json["id"], m.id.to_string());
         assert_eq!(json["group_id"], m.group_id.to_string());
         assert_eq!(json["sender_id"], m.sender_id.to_string());

@@ -2,6 +2,7 @@
 //! converted here, at the edge.
 
 mod announcements;
+mod attachments;
 mod auth;
 mod groups;
 mod messages;
@@ -14,6 +15,7 @@ mod users;
 pub use announcements::{
     AnnounceRequest, AnnouncementBody, AnnouncementPageBody, AnnouncementsQuery,
 };
+pub use attachments::{AttachmentBody, UploadQuery, attachment_ids};
 pub use auth::{AuthResponse, LoginRequest, LogoutRequest, RefreshRequest, RegisterRequest};
 pub use groups::{
     AddMemberRequest, AliasRequest, ChangeRoleRequest, CreateGroupRequest, DirectRequest,

@@ -13,6 +13,7 @@
 
 use std::sync::LazyLock;
 
+use confab_domain::attachment::MAX_ATTACHMENTS_PER_MESSAGE;
 use confab_domain::policy::joining_role;
 use confab_domain::{
     Alias, Body, ClientId, Country, DisplayName, Email, GlobalRole, GroupKind, GroupName,
@@ -473,6 +474,33 @@ pub fn body() -> Object {
             "1–{} characters after trimming, not only white space or invisible characters; line \
              breaks and tabs are kept, other control characters refused",
             Body::MAX
+        )))
+        .build()
+}
+
+/// A sent message's body: as [`body`], or empty when files come with it.
+pub fn send_body() -> Object {
+    string()
+        .min_length(Some(0))
+        .max_length(Some(Body::MAX))
+        .description(Some(format!(
+            "1–{} characters after trimming, not only white space or invisible characters (line \
+             breaks and tabs are kept, other control characters refused); empty only when \
+             `attachment_ids` names at least one file",
+            Body::MAX
+        )))
+        .build()
+}
+
+pub fn attachment_ids() -> Array {
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(uuid())
+        .max_items(Some(MAX_ATTACHMENTS_PER_MESSAGE))
+        .unique_items(true)
+        .description(Some(format!(
+            "Ids of the caller's own unused uploads to this group (at most \
+             {MAX_ATTACHMENTS_PER_MESSAGE}, none twice), carried in this order"
         )))
         .build()
 }

@@ -17,8 +17,11 @@ pub enum ClientFrame {
         #[serde(rename = "ref")]
         reference: Value,
         group_id: Uuid,
+        /// May be empty when `attachment_ids` names a file.
         body: String,
         client_id: Option<String>,
+        #[serde(default)]
+        attachment_ids: Option<Vec<Uuid>>,
     },
     #[serde(rename = "typing")]
     Typing {
@@ -131,10 +134,11 @@ pub enum ServerFrame {
     Ack {
         #[serde(rename = "ref")]
         reference: Value,
+        // Boxed: most acks carry neither, and every frame is as large as its largest variant.
         #[serde(skip_serializing_if = "Option::is_none")]
-        message: Option<MessageBody>,
+        message: Option<Box<MessageBody>>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        group: Option<GroupBody>,
+        group: Option<Box<GroupBody>>,
     },
     #[serde(rename = "error")]
     Error {
@@ -232,7 +236,7 @@ impl ServerFrame {
     pub fn ack_message(reference: Value, message: &confab_domain::Message) -> Self {
         ServerFrame::Ack {
             reference,
-            message: Some(message.into()),
+            message: Some(Box::new(message.into())),
             group: None,
         }
     }
@@ -242,7 +246,7 @@ impl ServerFrame {
         ServerFrame::Ack {
             reference,
             message: None,
-            group: Some(group.into()),
+            group: Some(Box::new(group.into())),
         }
     }
 

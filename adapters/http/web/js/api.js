@@ -113,7 +113,7 @@ function dropSession() {
   if (had) emit("logout");
 }
 
-function errorOf(res, data) {
+export function errorOf(res, data) {
   const e = data && data.error;
   const retry = Number(res.headers.get("Retry-After")) || undefined;
   return new ApiError(res.status, e ? e.code : "http_" + res.status, e ? e.message : res.statusText, e && e.field, retry);
@@ -141,6 +141,17 @@ export async function request(method, path, body, opts = {}) {
     throw err;
   }
   return data;
+}
+
+// The raw answer of an authenticated GET (an attachment's bytes), after one refresh on a 401.
+export async function raw(path, retried = false) {
+  const token = await validToken().catch(() => accessToken());
+  let res;
+  try { res = await fetch(BASE + path, { headers: token ? { Authorization: "Bearer " + token } : {} }); }
+  catch { throw new ApiError(0, "network", "The server cannot be reached"); }
+  if (res.status === 401 && session && !retried) { await refresh(); return raw(path, true); }
+  if (!res.ok) throw errorOf(res, await res.json().catch(() => null));
+  return res;
 }
 
 // An access token with some life left (refreshing first when it has little).

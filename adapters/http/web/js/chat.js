@@ -7,6 +7,7 @@ import * as socket from "./socket.js";
 import * as names from "./names.js";
 import { S, emit, conv, markReader } from "./state.js";
 import { uuid } from "./format.js";
+import * as files from "./files.js";
 
 let syncFloor = null; // the revs a sync started from, until its `synced` arrives
 
@@ -86,7 +87,7 @@ async function onReady() {
     }
     await loadGroups();
     loadAnnouncements().catch(() => {});
-    for (const p of S.pending.values()) if (p.state === "failed" && p.retryable) send(p.group_id, p.body, p.client_id);
+    for (const p of S.pending.values()) if (p.state === "failed" && p.retryable) retry(p.client_id);
   } catch (e) {
     // The socket went away mid-sync: the next `ready` starts again from the floor.
     if (!e.lost) console.error(e);
@@ -186,7 +187,7 @@ function applyDeleted(f) {
   const c = S.convs.get(f.group_id);
   const old = c && c.msgs.get(f.seq);
   if (old && old.rev <= f.rev) {
-    c.msgs.set(f.seq, { ...old, body: "", deleted: true, edited_at: null, rev: f.rev });
+    c.msgs.set(f.seq, { ...old, body: "", attachments: [], deleted: true, edited_at: null, rev: f.rev });
     emit("conv", f.group_id);
   }
   const g = S.groups.get(f.group_id);
@@ -344,25 +345,31 @@ export async function jumpTo(gid, seq) {
 // ---- writing ------------------------------------------------------------------------------
 
 // Sends over the socket when it is up, else over HTTP; the same client_id either way, so a
-// retry can never make a second message.
-export async function send(gid, body, clientId = uuid()) {
+// retry can never make a second message. With `uploads` (files.js) it first waits for them all:
+// the echo shows at once, the message goes once every file is stored.
+export async function send(gid, body, clientId = uuid(), uploads = []) {
   const prev = S.pending.get(clientId);
-  S.pending.set(clientId, { client_id: clientId, group_id: gid, body, state: "sending", tries: (prev ? prev.tries : 0) + 1 });
+  const p = { client_id: clientId, group_id: gid, body, uploads, state: "sending", tries: (prev ? prev.tries : 0) + 1 };
+  S.pending.set(clientId, p);
   emit("conv", gid);
   emit("scroll", { gid, to: "bottom" });
   let m;
   try {
+    const ids = await uploaded(uploads);
+    if (S.pending.get(clientId) !== p) return; // discarded (or sent again) meanwhile
+    const more = ids.length ? { attachment_ids: ids } : {};
     try {
-      m = (await socket.request({ type: "message.send", group_id: gid, body, client_id: clientId })).message;
+      m = (await socket.request({ type: "message.send", group_id: gid, body, client_id: clientId, ...more })).message;
     } catch (e) {
       if (!e.lost) throw e;
-      m = await api.post(`/groups/${gid}/messages`, { body, client_id: clientId });
+      m = await api.post(`/groups/${gid}/messages`, { body, client_id: clientId, ...more });
     }
   } catch (e) {
-    const p = S.pending.get(clientId);
-    if (p) { p.state = "failed"; p.error = api.explain(e); p.retryable = e.code === "network" || e.code === "unavailable" || e.code === "rate_limited"; }
+    if (S.pending.get(clientId) !== p) return;
+    p.state = "failed"; p.error = e.upload || api.explain(e);
+    p.retryable = e.code === "network" || e.code === "unavailable" || e.code === "rate_limited";
     // Over the request budget: try once more by itself a little later (same client_id).
-    if (p && e.code === "rate_limited" && p.tries < 3) { setTimeout(() => { if (S.pending.get(clientId) === p && p.state === "failed") send(gid, body, clientId); }, (e.retryAfter || 2) * 1000); }
+    if (e.code === "rate_limited" && p.tries < 3) { setTimeout(() => { if (S.pending.get(clientId) === p && p.state === "failed") retry(clientId); }, (e.retryAfter || 2) * 1000); }
     emit("conv", gid);
     return;
   }
@@ -371,13 +378,23 @@ export async function send(gid, body, clientId = uuid()) {
   emit("conv", gid);
 }
 
+// The ids of the uploads, once all are stored; the first refusal otherwise.
+async function uploaded(uploads) {
+  const done = await Promise.allSettled(uploads.map((u) => u.promise));
+  const bad = done.findIndex((r) => r.status === "rejected");
+  if (bad < 0) return done.map((r) => r.value.id);
+  const e = done[bad].reason;
+  e.upload = `${uploads[bad].name}: ${uploads[bad].error || api.explain(e)}`;
+  throw e;
+}
+
 export function retry(clientId) {
   const p = S.pending.get(clientId);
-  if (p) send(p.group_id, p.body, clientId);
+  if (p) send(p.group_id, p.body, clientId, (p.uploads || []).map(files.again));
 }
 export function discard(clientId) {
   const p = S.pending.get(clientId);
-  if (p) { S.pending.delete(clientId); emit("conv", p.group_id); }
+  if (p) { S.pending.delete(clientId); (p.uploads || []).forEach(files.cancel); emit("conv", p.group_id); }
 }
 
 export async function edit(m, body) {

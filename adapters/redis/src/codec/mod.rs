@@ -18,7 +18,8 @@ use uuid::Uuid;
 use wire::WireEvent;
 
 /// The layout version this build writes and reads.
-pub(crate) const VERSION: u8 = 1;
+/// 2: messages carry their attachments.
+pub(crate) const VERSION: u8 = 2;
 
 /// What an instance says on the channel.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,7 +3,8 @@
 
 use super::*;
 use confab_domain::{
-    Announcement, AnnouncementId, ClientId, GroupId, Message, MessageId, Role, UserId,
+    Announcement, AnnouncementId, Attachment, AttachmentId, ClientId, ContentType, FileName,
+    GroupId, Message, MessageId, Role, UserId,
 };
 use time::macros::datetime;
 
@@ -20,6 +21,27 @@ fn message(deleted: bool) -> Message {
         created_at: datetime!(2026-12-02 10:00:00.123 UTC),
         edited_at: (!deleted).then_some(datetime!(2026-12-02 10:01:00.456 UTC)),
         deleted,
+        attachments: if deleted {
+            Vec::new()
+        } else {
+            vec![attachment()]
+        },
+    }
+}
+
+fn attachment() -> Attachment {
+    Attachment {
+        id: AttachmentId::new(),
+        group_id: GroupId::new(),
+        uploader_id: UserId::new(),
+        message_id: Some(MessageId::new()),
+        name: FileName::clean("cat 🐈.png"),
+        content_type: ContentType::parse("image/png").unwrap(),
+        size: 123_456,
+        sha256: "ab".repeat(32),
+        width: Some(640),
+        height: Some(480),
+        created_at: datetime!(2026-12-02 09:59:00.001 UTC),
     }
 }
 
@@ -110,9 +132,9 @@ fn every_event_and_signal_comes_back_as_it_went() {
 
 #[test]
 fn a_message_event_is_compact() {
-    let event = Event::MessageCreated {
-        message: message(false),
-    };
+    let mut message = message(false);
+    message.attachments.clear();
+    let event = Event::MessageCreated { message };
     let bytes = encode(Uuid::now_v7(), Saying::Event(&event));
     // Four ids (64 bytes), the body and a few varints: far below its JSON.
     assert!(bytes.len() < 120, "{} bytes", bytes.len());
@@ -121,7 +143,8 @@ fn a_message_event_is_compact() {
 #[test]
 fn garbage_an_unknown_version_and_truncation_are_errors_not_panics() {
     assert!(matches!(decode(&[]), Err(DecodeError::Empty)));
-    assert!(matches!(decode(&[2, 0, 0]), Err(DecodeError::Version(2))));
+    assert!(matches!(decode(&[1, 0, 0]), Err(DecodeError::Version(1))));
+    assert!(matches!(decode(&[3, 0, 0]), Err(DecodeError::Version(3))));
     let good = encode(Uuid::now_v7(), Saying::Event(&every_event()[0]));
     for cut in 1..good.len() {
         assert!(decode(&good[..cut]).is_err(), "cut at {cut}");

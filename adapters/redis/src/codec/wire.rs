@@ -2,8 +2,8 @@
 //! the domain needs (times in range); nothing here may panic on any input.
 
 use confab_domain::{
-    Announcement, AnnouncementId, ClientId, Event, GroupId, Message, MessageId, Role, UserId,
-    from_unix_millis, unix_millis,
+    Announcement, AnnouncementId, Attachment, AttachmentId, ClientId, ContentType, Event, FileName,
+    GroupId, Message, MessageId, Role, UserId, from_unix_millis, unix_millis,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -23,6 +23,61 @@ pub(super) struct WireMessage {
     created_at: i64,
     edited_at: Option<i64>,
     deleted: bool,
+    attachments: Vec<WireAttachment>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct WireAttachment {
+    id: Uuid,
+    group_id: Uuid,
+    uploader_id: Uuid,
+    message_id: Option<Uuid>,
+    name: String,
+    content_type: String,
+    size: u64,
+    sha256: String,
+    width: Option<u32>,
+    height: Option<u32>,
+    created_at: i64,
+}
+
+impl From<&Attachment> for WireAttachment {
+    fn from(a: &Attachment) -> Self {
+        Self {
+            id: a.id.as_uuid(),
+            group_id: a.group_id.as_uuid(),
+            uploader_id: a.uploader_id.as_uuid(),
+            message_id: a.message_id.map(|m| m.as_uuid()),
+            name: a.name.as_str().to_owned(),
+            content_type: a.content_type.as_str().to_owned(),
+            size: a.size,
+            sha256: a.sha256.clone(),
+            width: a.width,
+            height: a.height,
+            created_at: unix_millis(a.created_at),
+        }
+    }
+}
+
+impl TryFrom<WireAttachment> for Attachment {
+    type Error = DecodeError;
+
+    fn try_from(a: WireAttachment) -> Result<Self, DecodeError> {
+        Ok(Self {
+            id: AttachmentId::from_uuid(a.id),
+            group_id: GroupId::from_uuid(a.group_id),
+            uploader_id: UserId::from_uuid(a.uploader_id),
+            message_id: a.message_id.map(MessageId::from_uuid),
+            // Written by an instance from a stored, validated attachment.
+            name: FileName::from_trusted(a.name),
+            content_type: ContentType::from_trusted(a.content_type),
+            size: a.size,
+            sha256: a.sha256,
+            width: a.width,
+            height: a.height,
+            created_at: time(a.created_at)?,
+        })
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -133,6 +188,7 @@ impl From<&Message> for WireMessage {
             created_at: unix_millis(m.created_at),
             edited_at: m.edited_at.map(unix_millis),
             deleted: m.deleted,
+            attachments: m.attachments.iter().map(WireAttachment::from).collect(),
         }
     }
 }
@@ -158,6 +214,11 @@ impl TryFrom<WireMessage> for Message {
             created_at: time(m.created_at)?,
             edited_at: m.edited_at.map(time).transpose()?,
             deleted: m.deleted,
+            attachments: m
+                .attachments
+                .into_iter()
+                .map(Attachment::try_from)
+                .collect::<Result<_, _>>()?,
         })
     }
 }

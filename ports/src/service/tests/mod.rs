@@ -13,6 +13,7 @@ mod accounts;
 mod announcements;
 mod conversations;
 mod events;
+mod files;
 mod otp;
 mod pool;
 mod transfer;
@@ -23,16 +24,18 @@ use std::time::Duration;
 use confab_domain::{SessionId, Timestamp, User, UserId, Username};
 use time::macros::datetime;
 
-use super::{Accounts, Conversations, Matchmaking, PoolSettings};
+use super::{Accounts, Conversations, Files, Matchmaking, PoolSettings, UploadSettings};
+use crate::blobs::MockBlobs;
 use crate::bus::{EventBus, Subscription};
 use crate::clock::Clock;
 use crate::hasher::MockPasswordHasher;
+use crate::images::MockImages;
 use crate::mail::MockMailer;
 use crate::otp::{MockCodeMaker, OtpSettings};
 use crate::rate_limit::MockRateLimiter;
 use crate::store::{
-    MockAnnouncements, MockGroups, MockHealth, MockMatchPool, MockMessages, MockOneTimeCodes,
-    MockSessions, MockUsers, Principal,
+    MockAnnouncements, MockAttachments, MockGroups, MockHealth, MockMatchPool, MockMessages,
+    MockOneTimeCodes, MockSessions, MockUsers, Principal,
 };
 use crate::tokens::MockTokenIssuer;
 use crate::{AuthFailure, Error, Ports, Result};
@@ -102,6 +105,10 @@ struct Mocks {
     mailer: MockMailer,
     otp: OtpSettings,
     pool: MockMatchPool,
+    attachments: MockAttachments,
+    blobs: MockBlobs,
+    images: MockImages,
+    uploads: UploadSettings,
     /// Keeps what the use cases published: tests hold a clone to see it.
     bus: Arc<RecordingBus>,
 }
@@ -126,6 +133,10 @@ impl Mocks {
             codes: Arc::new(self.codes),
             mailer: Arc::new(self.mailer),
             otp: self.otp,
+            attachments: Arc::new(self.attachments),
+            blobs: Arc::new(self.blobs),
+            images: Arc::new(self.images),
+            uploads: self.uploads,
         }
     }
 
@@ -135,6 +146,10 @@ impl Mocks {
 
     fn conversations(self) -> Conversations {
         Conversations::new(self.ports())
+    }
+
+    fn files(self) -> Files {
+        Files::new(self.ports())
     }
 
     fn matchmaking(self) -> Matchmaking {

@@ -4,11 +4,13 @@
 //! touches the cursors except `sync`, which lives with the catch-up.
 
 use confab_domain::{GroupId, MessageId, UserId};
+use confab_ports::service::Draft;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::{ClientFrame, ServerFrame, Session, Step};
 use crate::error::ApiError;
+use crate::wire;
 
 impl Session {
     /// Answers one client frame: each type has its method below (`sync` in the catch-up).
@@ -19,9 +21,14 @@ impl Session {
                 group_id,
                 body,
                 client_id,
+                attachment_ids,
             } => {
-                self.send_message(reference, group_id, &body, client_id)
-                    .await
+                let draft = Draft {
+                    body: &body,
+                    client_id: client_id.as_deref(),
+                    attachment_ids: &wire::attachment_ids(attachment_ids.as_deref()),
+                };
+                self.send_message(reference, group_id, draft).await
             }
             ClientFrame::MessageEdit {
                 reference,
@@ -71,18 +78,12 @@ impl Session {
         }
     }
 
-    async fn send_message(
-        &self,
-        reference: Value,
-        group_id: Uuid,
-        body: &str,
-        client_id: Option<String>,
-    ) -> Step {
+    async fn send_message(&self, reference: Value, group_id: Uuid, draft: Draft<'_>) -> Step {
         let group = GroupId::from_uuid(group_id);
         let r = self
             .state
             .conversations
-            .send_message(&self.principal, group, body, client_id.as_deref())
+            .send_draft(&self.principal, group, draft)
             .await
             .map(|a| ServerFrame::ack_message(reference.clone(), &a.message));
         self.answer(reference, r).await

@@ -178,6 +178,7 @@ mod tests {
                 created_at: time::OffsetDateTime::UNIX_EPOCH,
                 edited_at: None,
                 deleted: false,
+                attachments: Vec::new(),
             },
         })))
     }

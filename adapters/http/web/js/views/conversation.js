@@ -1,8 +1,8 @@
 // views/conversation.js — the open conversation: header (title, room countdown and alias,
 // members), the message list (paging back on scroll-up with the scroll position kept, day
-// separators, edit/delete, pending sends with retry, "seen by"), the typing line and the
-// composer. It must never insert user text as anything but text, and never send a read marker
-// for messages the user has not had on screen.
+// separators, edit/delete, pending sends with retry, "seen by", attachments), the typing line
+// and the composer (its files: attachments.js). It must never insert user text as anything but
+// text, and never send a read marker for messages the user has not had on screen.
 import { h, reconcile, announce } from "../dom.js";
 import { S, on, conv, frameOnce } from "../state.js";
 import * as chat from "../chat.js";
@@ -10,6 +10,7 @@ import * as names from "../names.js";
 import * as api from "../api.js";
 import { avatar, time, fullTime, dayKey, dayLabel, linkify, countdown } from "../format.js";
 import * as members from "./members.js";
+import * as attach from "./attachments.js";
 
 let root, head, scroller, list, olderBtn, newerBtn, typingEl, composer, closedNote, roomBar, toggle;
 let editing = null; // id of the message being edited
@@ -30,21 +31,29 @@ export function mount(drawerToggle) {
   typingEl = h("div", { class: "typing", "data-testid": "typing" });
   closedNote = h("p", { class: "closed-note", hidden: true }, "This chat is closed: you can read it, but not write.");
   composer = composerForm();
-  root = h("section", { class: "conversation", "aria-labelledby": "conv-title" }, head, roomBar, scroller, typingEl, closedNote, composer);
+  const dropTarget = h("div", { class: "drop-target", "data-testid": "drop-target", hidden: true }, h("p", null, "Drop files to attach them"));
+  root = h("section", { class: "conversation", "aria-labelledby": "conv-title" }, head, roomBar, scroller, typingEl, closedNote, composer, dropTarget);
+  attach.watch(scroller, list);
+  attach.dropZone(root, dropTarget, () => !!S.current && !composer.hidden, composer.body);
   const redraw = frameOnce(draw);
   on("open", () => {
     // Each conversation keeps its unsent draft.
     const ta = composer.body;
     if (shownGroup) drafts.set(shownGroup, ta.value);
     ta.value = drafts.get(S.current) || ""; grow(ta);
-    editing = null; wantScroll = "bottom"; redraw();
+    editing = null; wantScroll = "bottom"; redraw(); attach.draw();
   });
   on("conv", (gid) => { if (gid === S.current) redraw(); });
   on("names", redraw);
   on("groups", frameOnce(drawHead));
   on("typing", (gid) => { if (gid === S.current) drawTyping(); });
   on("scroll", ({ gid, to }) => { if (gid === S.current) { wantScroll = to; redraw(); } });
-  on("incoming", (m) => { const g = S.groups.get(m.group_id); if (g) announce(`${senderName(g, m.sender_id)}: ${m.body.slice(0, 200)}`); });
+  on("incoming", (m) => {
+    const g = S.groups.get(m.group_id);
+    const n = (m.attachments || []).length;
+    const files = n === 0 ? "" : n === 1 ? ` (file: ${m.attachments[0].name})` : ` (${n} files)`;
+    if (g) announce(`${senderName(g, m.sender_id)}: ${m.body.slice(0, 200)}${files}`);
+  });
   setInterval(tickRoom, 1000);
   draw();
   return root;
@@ -52,7 +61,9 @@ export function mount(drawerToggle) {
 
 function composerForm() {
   const ta = h("textarea", { name: "body", id: "composer-body", rows: 1, maxlength: 4000, placeholder: "Write a message…", autocomplete: "off" });
+  const parts = attach.composerParts();
   const form = h("form", { class: "composer", "data-testid": "composer" },
+    parts.tray, parts.input, parts.button,
     h("label", { for: "composer-body", class: "sr-only" }, "Message"), ta,
     h("button", { type: "submit", class: "primary" }, "Send"));
   ta.addEventListener("keydown", (e) => {
@@ -71,9 +82,9 @@ function composerForm() {
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const body = ta.value.trim();
-    if (!body || !S.current) return;
+    if (!S.current || (!body && !attach.waiting(S.current))) return;
     ta.value = ""; grow(ta);
-    chat.send(S.current, body);
+    chat.send(S.current, body, undefined, attach.take(S.current));
   });
   return form;
 }
@@ -184,7 +195,7 @@ function messageEl(g, m) {
   const actions = h("div", { class: "actions" },
     mine && !m.deleted && !chat.isClosed(g) && editing !== m.id ? h("button", { type: "button", "data-testid": "edit-message", "aria-label": "Edit message", onclick: () => { editing = m.id; draw(); } }, "Edit") : null,
     canDelete(g, m) && editing !== m.id ? h("button", { type: "button", "data-testid": "delete-message", "aria-label": "Delete message", onclick: () => chat.remove(m).catch((e) => announce("Delete failed: " + api.explain(e))) }, "Delete") : null);
-  li.append(avatar(m.sender_id === S.me.id || !g.expires_at ? m.sender_id : "stranger", who), h("div", { class: "bubble" }, meta, body, actions.childNodes.length ? actions : null));
+  li.append(avatar(m.sender_id === S.me.id || !g.expires_at ? m.sender_id : "stranger", who), h("div", { class: "bubble" }, meta, body, m.deleted ? null : attach.shown(m.attachments), actions.childNodes.length ? actions : null));
   li._sig = sig(g, m);
   return li;
 }
@@ -209,7 +220,7 @@ function editForm(m) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const body = ta.value.trim();
-    if (!body) { err.textContent = "A message cannot be empty."; return; }
+    if (!body && !(m.attachments || []).length) { err.textContent = "A message cannot be empty."; return; }
     try { if (body !== m.body) await chat.edit(m, body); editing = null; draw(); focusMessage(m.id); }
     catch (ex) { err.textContent = api.explain(ex); }
   });
@@ -229,6 +240,7 @@ function pendingEl(p) {
       h("div", { class: "meta" }, h("span", { class: "sender", "data-testid": "message-sender" }, S.me.display_name || S.me.username),
         h("span", { class: "state" }, failed ? "" : "sending…")),
       h("div", { class: "body", "data-testid": "message-body" }, linkify(p.body)),
+      attach.sending(p.uploads),
       failed ? h("div", { class: "send-failed", role: "alert" },
         h("span", null, "Not sent" + (p.error ? ` (${p.error})` : "") + " — "),
         h("button", { type: "button", class: "link", "data-testid": "retry-message", onclick: () => chat.retry(p.client_id) }, "retry"),

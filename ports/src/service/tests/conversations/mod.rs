@@ -127,6 +127,7 @@ fn message(group: GroupId, seq: u64, body: &str) -> Message {
         created_at: NOW,
         edited_at: None,
         deleted: false,
+        attachments: Vec::new(),
     }
 }
 
@@ -145,6 +146,7 @@ fn appended(m: &NewMessage, duplicate: bool) -> Appended {
             created_at: m.now,
             edited_at: None,
             deleted: false,
+            attachments: Vec::new(),
         },
         duplicate,
     }
@@ -155,6 +157,7 @@ fn changed(group: GroupId, body: &str, changed: bool) -> Changed {
     Changed {
         message: message(group, 3, body),
         changed,
+        freed: Vec::new(),
     }
 }
 

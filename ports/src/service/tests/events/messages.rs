@@ -130,6 +130,7 @@ async fn edit_message_publishes_message_updated_with_the_stored_message() {
             Ok(Changed {
                 message: answer.clone(),
                 changed: true,
+                freed: Vec::new(),
             })
         });
     m.conversations()
@@ -168,6 +169,7 @@ async fn delete_message_publishes_message_deleted_only_when_it_changed() {
                 Ok(Changed {
                     message: answer.clone(),
                     changed: was_live,
+                    freed: Vec::new(),
                 })
             });
         m.conversations()
@@ -181,6 +183,37 @@ async fn delete_message_publishes_message_deleted_only_when_it_changed() {
         };
         assert_published(&rx, &expected);
     }
+}
+
+#[tokio::test]
+async fn deleting_a_message_removes_the_bytes_of_the_attachments_it_freed() {
+    let mut tombstone = message(GroupId::new(), 9, "");
+    tombstone.deleted = true;
+    let freed = vec![
+        confab_domain::AttachmentId::new(),
+        confab_domain::AttachmentId::new(),
+    ];
+    let (answer, expected) = (tombstone.clone(), freed.clone());
+    let (mut m, _rx) = mocks();
+    m.messages
+        .expect_delete_message()
+        .times(1)
+        .returning(move |_, _, _| {
+            Ok(Changed {
+                message: answer.clone(),
+                changed: true,
+                freed: freed.clone(),
+            })
+        });
+    m.blobs
+        .expect_delete()
+        .withf(move |ids| ids == expected.as_slice())
+        .times(1)
+        .returning(|_| Ok(()));
+    m.conversations()
+        .delete_message(&caller(false), tombstone.id)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -77,6 +77,7 @@ fn message(group: GroupId, rev: u64, body: &str) -> Message {
         created_at: NOW,
         edited_at: None,
         deleted: false,
+        attachments: Vec::new(),
     }
 }
 
