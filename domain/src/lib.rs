@@ -20,6 +20,7 @@ mod otp;
 mod password;
 pub mod policy;
 pub mod pool;
+pub mod reaction;
 mod search;
 mod user;
 mod username;
@@ -40,6 +41,7 @@ pub use otp::{
 };
 pub use password::Password;
 pub use policy::{Refusal, Role};
+pub use reaction::Emoji;
 pub use search::{MAX_WORD_BYTES, search_words};
 pub use user::{GlobalRole, User};
 pub use username::Username;

@@ -69,6 +69,8 @@ pub enum Action {
     },
     /// Delete a message somebody else sent.
     DeleteOthersMessage,
+    /// Pin or unpin a message.
+    Pin,
 }
 
 const DIRECT: &str = "direct chats have no names, roles or member changes";
@@ -77,16 +79,18 @@ const DIRECT: &str = "direct chats have no names, roles or member changes";
 pub fn can(kind: GroupKind, actor: Role, action: Action) -> Result<(), Refusal> {
     use Role::{Admin, Owner};
     let allowed = match (kind, action) {
-        (GroupKind::Direct, Action::DeleteOrClose) => true,
+        // In a direct chat either member may pin: there is no one above them.
+        (GroupKind::Direct, Action::DeleteOrClose | Action::Pin) => true,
         (GroupKind::Direct, Action::DeleteOthersMessage) => {
             return Err(Refusal::Forbidden(
                 "only the sender may delete a message in a direct chat",
             ));
         }
         (GroupKind::Direct, _) => return Err(Refusal::Forbidden(DIRECT)),
-        (GroupKind::Group, Action::Rename | Action::AddMember | Action::DeleteOthersMessage) => {
-            matches!(actor, Owner | Admin)
-        }
+        (
+            GroupKind::Group,
+            Action::Rename | Action::AddMember | Action::DeleteOthersMessage | Action::Pin,
+        ) => matches!(actor, Owner | Admin),
         (GroupKind::Group, Action::DeleteOrClose | Action::ChangeRole) => actor == Owner,
         (GroupKind::Group, Action::Remove { target }) => {
             if target == Owner {
@@ -105,6 +109,7 @@ pub fn can(kind: GroupKind, actor: Role, action: Action) -> Result<(), Refusal> 
             Action::ChangeRole => "only the owner may change roles",
             Action::Remove { .. } => "only the owner or an admin may remove members",
             Action::DeleteOthersMessage => "only the sender, the owner or an admin may delete it",
+            Action::Pin => "only the owner or an admin may pin or unpin messages",
         }))
     }
 }
@@ -257,6 +262,7 @@ mod tests {
             Action::Rename,
             Action::AddMember,
             Action::DeleteOthersMessage,
+            Action::Pin,
         ] {
             assert!(can(GroupKind::Group, Owner, action).is_ok());
             assert!(can(GroupKind::Group, Admin, action).is_ok());
@@ -289,8 +295,9 @@ mod tests {
     }
 
     #[test]
-    fn in_a_direct_chat_either_member_closes_and_nothing_else_is_managed() {
+    fn in_a_direct_chat_either_member_closes_or_pins_and_nothing_else_is_managed() {
         assert!(can(GroupKind::Direct, Member, Action::DeleteOrClose).is_ok());
+        assert!(can(GroupKind::Direct, Member, Action::Pin).is_ok());
         for action in [
             Action::Rename,
             Action::AddMember,
