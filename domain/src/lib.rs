@@ -34,7 +34,7 @@ pub use event::Event;
 pub use group::{Alias, Closed, Group, GroupKind, GroupName, pair_key};
 pub use ids::{AnnouncementId, AttachmentId, GroupId, MessageId, SessionId, UserId};
 pub use invalid::Invalid;
-pub use message::{Body, ClientId, Message};
+pub use message::{Body, ClientId, Message, Reaction, ReplyRef};
 pub use otp::{
     OTP_DIGITS, OTP_MAX_ATTEMPTS, OtpCode, OtpPurpose, OtpState, OtpTarget, OtpVerdict, judge_otp,
     two_factor_needs_email,

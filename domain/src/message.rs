@@ -1,6 +1,6 @@
 //! Messages: bodies, client ids, and what a stored message is.
 
-use crate::{Attachment, GroupId, Invalid, MessageId, Timestamp, UserId};
+use crate::{Attachment, Emoji, GroupId, Invalid, MessageId, Timestamp, UserId};
 
 /// A message body: trimmed, 1–4000 characters; line breaks and tabs are kept, other control
 /// characters (NUL included) are refused.
@@ -122,6 +122,31 @@ pub struct Message {
     pub deleted: bool,
     /// The files it carries, in the order they were sent; none once it is deleted.
     pub attachments: Vec<Attachment>,
+    /// The message it answers (in the same group), as it is now.
+    pub reply_to: Option<ReplyRef>,
+    /// Reactions, in the order each emoji was first used; none once it is deleted.
+    pub reactions: Vec<Reaction>,
+    /// Members its body mentions (`@username`), in order of first mention; none once deleted.
+    pub mentions: Vec<UserId>,
+    /// Whether it is pinned in its group (never once deleted).
+    pub pinned: bool,
+}
+
+/// What a reply shows of the message it answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyRef {
+    pub id: MessageId,
+    pub seq: u64,
+    pub sender_id: UserId,
+    /// `crate::reaction::excerpt` of its body: the first 100 characters, `""` once deleted.
+    pub excerpt: String,
+}
+
+/// One emoji on a message and who reacted with it, in the order they did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    pub emoji: Emoji,
+    pub user_ids: Vec<UserId>,
 }
 
 #[cfg(test)]

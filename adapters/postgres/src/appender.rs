@@ -24,15 +24,18 @@ use std::time::Duration;
 
 use confab_domain::attachment::check_attachable;
 use confab_domain::decide::{self, Append};
-use confab_domain::{Attachment, AttachmentId, Group, GroupId, Message, MessageId, UserId};
+use confab_domain::reaction::excerpt;
+use confab_domain::{
+    Attachment, AttachmentId, Group, GroupId, Message, MessageId, ReplyRef, UserId,
+};
 use confab_ports::store::{Appended, NewMessage};
 use confab_ports::{Error, Result};
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::attachments;
+use crate::batch::{Advance, Facts, NewRow, insert_rows, load_facts, lock_groups};
 use crate::error::{StoreError, StoreResult};
-use crate::messages::{Advance, Facts, NewRow, insert_rows, load_facts, lock_groups};
+use crate::{attachments, social};
 
 /// Lanes, each committing one batch at a time on one connection.
 const LANES: usize = 4;
@@ -192,30 +195,34 @@ async fn transaction(pool: &PgPool, batch: &[NewMessage]) -> StoreResult<Vec<Res
     let uploads = attachments::lock_requested(&mut tx, batch).await?;
     let plan = plan(batch, facts, uploads);
     let stored = insert_rows(&mut tx, &plan.rows, &plan.groups).await?;
-    let answers = with_earlier_attachments(&mut tx, plan.answers(stored)).await?;
+    let answers = with_earlier_extras(&mut tx, plan.answers(stored)).await?;
     tx.commit().await?;
     crate::committed();
     Ok(answers)
 }
 
-/// Fills in the attachments of the messages answered as repeats of earlier ones (those of this
-/// batch already carry theirs; re-reading them inside the transaction gives the same).
-async fn with_earlier_attachments(
+/// Fills in what the messages answered as repeats of earlier ones carry (attachments, reply,
+/// reactions, mentions: those of this batch already carry theirs; re-reading them inside the
+/// transaction gives the same).
+async fn with_earlier_extras(
     conn: &mut PgConnection,
     mut answers: Vec<Result<Appended>>,
 ) -> StoreResult<Vec<Result<Appended>>> {
-    let repeats: Vec<MessageId> = answers
+    let mut repeats: Vec<Message> = answers
         .iter()
         .flatten()
         .filter(|a| a.duplicate)
-        .map(|a| a.message.id)
+        .map(|a| a.message.clone())
         .collect();
     if repeats.is_empty() {
         return Ok(answers);
     }
-    let by_message = attachments::of_messages(conn, &repeats).await?;
+    social::fill(conn, &mut repeats).await?;
+    let by_id: HashMap<MessageId, Message> = repeats.into_iter().map(|m| (m.id, m)).collect();
     for a in answers.iter_mut().flatten().filter(|a| a.duplicate) {
-        a.message.attachments = by_message.get(&a.message.id).cloned().unwrap_or_default();
+        if let Some(m) = by_id.get(&a.message.id) {
+            a.message = m.clone();
+        }
     }
     Ok(answers)
 }
@@ -225,7 +232,7 @@ enum Outcome {
     Refused(Error),
     /// A repeat of this message: stored earlier, or inserted by this batch (then answered as
     /// stored).
-    Repeat(Message),
+    Repeat(Box<Message>),
     Inserted(MessageId),
 }
 
@@ -259,6 +266,29 @@ fn take_uploads(
     Ok(taken)
 }
 
+/// The message `m` replies to, if it names one: `found` (a stored message of its group, as
+/// loaded with its facts) or one inserted earlier in this batch to the same group; else
+/// `Invalid` on `reply_to`, refusing this message only.
+fn replied(
+    m: &NewMessage,
+    found: Option<ReplyRef>,
+    inserted: &HashMap<MessageId, (GroupId, ReplyRef)>,
+) -> std::result::Result<Option<ReplyRef>, Error> {
+    let Some(id) = m.reply_to else {
+        return Ok(None);
+    };
+    found
+        .filter(|r| r.id == id)
+        .or_else(|| {
+            inserted
+                .get(&id)
+                .filter(|(group, _)| *group == m.group_id)
+                .map(|(_, r)| r.clone())
+        })
+        .map(Some)
+        .ok_or_else(|| Error::invalid("reply_to", "must be a message of this group"))
+}
+
 /// Decides each message in batch order, numbering the accepted ones consecutively per group
 /// from the group's counters as locked. A message repeating a client id sent earlier in the
 /// same batch is a repeat of that one, exactly as if the two had come one after the other.
@@ -273,9 +303,17 @@ fn plan(
         groups: BTreeMap::new(),
     };
     let mut sent: HashMap<(GroupId, UserId, &str), Message> = HashMap::new();
+    // What a later message of the batch may reply to: those inserted before it.
+    let mut inserted: HashMap<MessageId, (GroupId, ReplyRef)> = HashMap::new();
     for (m, facts) in batch.iter().zip(facts) {
         // Not a member (or no such group) comes before every other answer, retries included.
-        let Some(Facts { group, earlier }) = facts else {
+        let Some(Facts {
+            group,
+            earlier,
+            reply_to,
+            mentions,
+        }) = facts
+        else {
             plan.outcomes
                 .push(Outcome::Refused(Error::NotFound("group")));
             continue;
@@ -287,11 +325,20 @@ fn plan(
         let earlier = earlier.or_else(|| key.and_then(|k| sent.get(&k).cloned()));
         let outcome = match decide::append(&group, earlier, m.now) {
             Err(refusal) => Outcome::Refused(refusal.into()),
-            Ok(Append::Repeat(first)) => Outcome::Repeat(first),
-            Ok(Append::Insert) => match take_uploads(m, &mut uploads) {
+            Ok(Append::Repeat(first)) => Outcome::Repeat(Box::new(first)),
+            Ok(Append::Insert) => match replied(m, reply_to, &inserted)
+                .and_then(|reply| Ok((reply, take_uploads(m, &mut uploads)?)))
+            {
                 Err(refusal) => Outcome::Refused(refusal),
-                Ok(attachments) => {
-                    let row = plan.number(m, &group, attachments);
+                Ok((reply, attachments)) => {
+                    let row = plan.number(m, &group, attachments, reply, mentions);
+                    let as_reply = ReplyRef {
+                        id: m.id,
+                        seq: row.seq,
+                        sender_id: m.sender_id,
+                        excerpt: excerpt(m.body.as_str(), false),
+                    };
+                    inserted.insert(m.id, (m.group_id, as_reply));
                     if let Some(k) = key {
                         sent.insert(k, row.as_message());
                     }
@@ -313,6 +360,8 @@ impl<'a> Plan<'a> {
         m: &'a NewMessage,
         group: &Group,
         attachments: Vec<Attachment>,
+        reply_to: Option<ReplyRef>,
+        mentions: Vec<UserId>,
     ) -> NewRow<'a> {
         let next = self.groups.entry(m.group_id).or_insert(Advance {
             last_seq: group.last_seq,
@@ -327,6 +376,8 @@ impl<'a> Plan<'a> {
             seq: next.last_seq,
             rev: next.last_rev,
             attachments,
+            reply_to,
+            mentions,
         }
     }
 
@@ -339,7 +390,7 @@ impl<'a> Plan<'a> {
             .map(|outcome| match outcome {
                 Outcome::Refused(e) => Err(e),
                 Outcome::Repeat(first) => Ok(Appended {
-                    message: as_stored(&first.id).unwrap_or(first),
+                    message: as_stored(&first.id).unwrap_or(*first),
                     duplicate: true,
                 }),
                 Outcome::Inserted(id) => as_stored(&id)

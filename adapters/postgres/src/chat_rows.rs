@@ -12,7 +12,7 @@ use confab_ports::store::rows;
 
 /// The columns `message_from_row` expects, in order.
 pub(crate) const MESSAGE_COLUMNS: &str = "m.id, m.group_id, m.seq, m.rev, m.sender_id, m.body, \
-     m.client_id, m.created_at, m.edited_at, m.deleted, m.created_rev";
+     m.client_id, m.created_at, m.edited_at, m.deleted, m.created_rev, m.pinned_at";
 
 fn role_at(row: &PgRow, idx: usize) -> sqlx::Result<Role> {
     rows::role(&Cols(row), idx).map_err(driver)
@@ -26,15 +26,25 @@ fn group_from_row(row: &PgRow) -> sqlx::Result<Group> {
     rows::group(&Cols(row), 0).map_err(driver)
 }
 
-/// A group with the caller's membership: the one query behind every `GroupView`.
+/// A group with the caller's membership: the one query behind every `GroupView`. The unread
+/// mentions are counted for all of the caller's groups at once (one pass over the caller's
+/// mentions, by `mentions_user`), not group by group.
 fn view_sql(filter: &str) -> String {
     format!(
         "SELECT {GROUP_COLUMNS}, m.role, m.alias, m.last_read_seq,
                 (SELECT count(*) FROM members c WHERE c.group_id = g.id),
                 (SELECT count(*) FROM messages x
                   WHERE x.group_id = g.id AND x.seq > m.last_read_seq
-                    AND x.sender_id <> m.user_id AND NOT x.deleted)
+                    AND x.sender_id <> m.user_id AND NOT x.deleted),
+                coalesce(mc.n, 0)
            FROM members m JOIN groups g ON g.id = m.group_id
+           LEFT JOIN (SELECT x.group_id, count(*) AS n
+                        FROM mentions mn
+                        JOIN messages x ON x.id = mn.message_id
+                        JOIN members me ON me.group_id = x.group_id AND me.user_id = mn.user_id
+                       WHERE mn.user_id = $1 AND x.seq > me.last_read_seq
+                         AND x.sender_id <> $1 AND NOT x.deleted
+                       GROUP BY x.group_id) mc ON mc.group_id = g.id
           WHERE m.user_id = $1 {filter}
           ORDER BY g.last_activity_at DESC, g.id DESC"
     )

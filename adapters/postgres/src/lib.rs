@@ -37,6 +37,7 @@ fn committed() {
 mod announcements;
 mod appender;
 mod attachments;
+mod batch;
 mod blobs;
 mod chat_rows;
 mod error;
@@ -49,6 +50,7 @@ mod pool;
 mod rows;
 mod search;
 mod sessions;
+mod social;
 mod transfer;
 mod users;
 

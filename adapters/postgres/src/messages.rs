@@ -1,25 +1,21 @@
-//! `Messages` on PostgreSQL. An edit or delete locks the group's row, then takes the group's
-//! next `rev` with `UPDATE groups … RETURNING` in the same transaction as the message row:
-//! gapless, and never repeated. Appends are committed in batches by `appender`, under the same
-//! lock. Every message answered carries its attachments, read for a whole page in one query
-//! (`attachments::fill`).
-
-use std::collections::{BTreeMap, HashMap};
+//! `Messages` on PostgreSQL. An edit, delete, reaction or pin locks the group's row, then takes
+//! the group's next `rev` with `UPDATE groups … RETURNING` in the same transaction as the
+//! message row: gapless, and never repeated. Appends are committed in batches by `appender`
+//! (statements in `batch`), under the same lock. Every message answered carries its
+//! attachments, replied-to message, reactions and mentions, read for a whole page in one query
+//! each (`social::fill`).
 
 use async_trait::async_trait;
 use confab_domain::decide::{self, Delete};
-use confab_domain::{Attachment, Body, Group, GroupId, Message, MessageId, Timestamp, UserId};
-use confab_ports::store::rows::{self, GROUP, select_list};
+use confab_domain::{Body, Emoji, GroupId, Message, MessageId, Timestamp, UserId};
 use confab_ports::store::{Appended, Changed, Cursor, Messages, NewMessage, Page};
 use confab_ports::{Error, Result};
-use sqlx::{AssertSqlSafe, PgConnection, Row};
-use uuid::Uuid;
+use sqlx::{AssertSqlSafe, PgConnection};
 
-use crate::chat_rows::{
-    MESSAGE_COLUMNS, Standing, message, message_from_row, standing, standing_for_write,
-};
+use crate::chat_rows::{MESSAGE_COLUMNS, Standing, message, standing, standing_for_write};
 use crate::error::{StoreError, StoreResult};
-use crate::rows::{Cols, as_i64, driver, millis};
+use crate::rows::{as_i64, millis};
+use crate::social::{self, Mentioning, filled};
 use crate::{PgStore, attachments, search};
 
 fn counter(n: i64) -> StoreResult<u64> {
@@ -27,7 +23,7 @@ fn counter(n: i64) -> StoreResult<u64> {
 }
 
 /// The group's next rev, for a change to an existing message.
-async fn next_rev(conn: &mut PgConnection, group: GroupId) -> StoreResult<u64> {
+pub(crate) async fn next_rev(conn: &mut PgConnection, group: GroupId) -> StoreResult<u64> {
     let rev: i64 = sqlx::query_scalar(
         "UPDATE groups SET last_rev = last_rev + 1 WHERE id = $1 RETURNING last_rev",
     )
@@ -39,7 +35,7 @@ async fn next_rev(conn: &mut PgConnection, group: GroupId) -> StoreResult<u64> {
 
 /// Loads a message for a change by `actor`, with its group locked: 404 unless it exists and
 /// `actor` is a member of its group (never telling the two apart).
-async fn for_change(
+pub(crate) async fn for_change(
     conn: &mut PgConnection,
     actor: UserId,
     id: MessageId,
@@ -80,8 +76,14 @@ async fn edit(
     .bind(search::document(body.as_str()))
     .execute(&mut *conn)
     .await?;
+    let mentioning = Mentioning {
+        group: m.group_id,
+        sender: m.sender_id,
+        body: body.as_str(),
+    };
+    social::replace_mentions(conn, id, mentioning).await?;
     let mut message = message(conn, id).await?.ok_or(Error::NotFound("message"))?;
-    attachments::fill(conn, std::slice::from_mut(&mut message)).await?;
+    social::fill(conn, std::slice::from_mut(&mut message)).await?;
     Ok(Changed {
         message,
         changed: true,
@@ -99,25 +101,30 @@ async fn delete(
     if decide::delete(actor, s.role, &s.group, &m, now).map_err(Error::from)?
         == Delete::AlreadyDeleted
     {
-        // Its attachments went with the delete that made it a tombstone.
+        // Its attachments, reactions, mentions and pin went with the delete that made it a
+        // tombstone; it keeps the message it replied to.
+        let mut message = m;
+        social::fill(conn, std::slice::from_mut(&mut message)).await?;
         return Ok(Changed {
-            message: m,
+            message,
             changed: false,
             freed: vec![],
         });
     }
     let rev = next_rev(conn, m.group_id).await?;
     let freed = attachments::remove_of_message(conn, id).await?;
+    social::remove_of_message(conn, id).await?;
     sqlx::query(
         "UPDATE messages SET body = '', deleted = true, edited_at = NULL, rev = $2,
-                words = ''::tsvector
+                words = ''::tsvector, pinned_at = NULL
           WHERE id = $1",
     )
     .bind(id.as_uuid())
     .bind(as_i64(rev))
     .execute(&mut *conn)
     .await?;
-    let message = message(conn, id).await?.ok_or(Error::NotFound("message"))?;
+    let mut message = message(conn, id).await?.ok_or(Error::NotFound("message"))?;
+    social::fill(conn, std::slice::from_mut(&mut message)).await?;
     Ok(Changed {
         message,
         changed: true,
@@ -150,13 +157,9 @@ async fn history(
         .bind(i64::from(limit) + 1)
         .fetch_all(&mut *conn)
         .await?;
-    let mut messages = rows
-        .iter()
-        .map(message_from_row)
-        .collect::<sqlx::Result<Vec<_>>>()?;
-    let has_more = messages.len() > limit as usize;
-    messages.truncate(limit as usize);
-    attachments::fill(conn, &mut messages).await?;
+    let has_more = rows.len() > limit as usize;
+    let rows = rows.get(..rows.len().min(limit as usize)).unwrap_or(&[]);
+    let messages = filled(conn, rows).await?;
     Ok(Page { messages, has_more })
 }
 
@@ -178,7 +181,7 @@ async fn changes_since(
         .bind(i64::from(limit))
         .fetch_all(&mut *conn)
         .await?;
-    with_attachments(conn, &rows).await
+    filled(conn, &rows).await
 }
 
 async fn search(
@@ -211,209 +214,7 @@ async fn search(
         .bind(i64::from(limit))
         .fetch_all(&mut *conn)
         .await?;
-    with_attachments(conn, &rows).await
-}
-
-/// The messages of `rows` (selected with `MESSAGE_COLUMNS`), with their attachments.
-async fn with_attachments(
-    conn: &mut PgConnection,
-    rows: &[sqlx::postgres::PgRow],
-) -> StoreResult<Vec<Message>> {
-    let mut messages = rows
-        .iter()
-        .map(message_from_row)
-        .collect::<sqlx::Result<Vec<_>>>()?;
-    attachments::fill(conn, &mut messages).await?;
-    Ok(messages)
-}
-
-// ---- appends, a batch at a time (the queue and the decisions are in `appender`) ----
-
-/// Locks the rows of the batch's groups until the transaction ends, in id order (so two
-/// batches, here or on another instance, never wait for each other in a cycle). Every write
-/// to a group takes this lock first; see `chat_rows::standing_for_write`.
-pub(crate) async fn lock_groups(conn: &mut PgConnection, batch: &[NewMessage]) -> StoreResult<()> {
-    let mut ids = each(batch, |m| m.group_id.as_uuid());
-    ids.sort_unstable();
-    ids.dedup();
-    sqlx::query("SELECT 1 FROM groups WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE")
-        .bind(ids)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// What the rule needs about one message to append: its group and, when its sender already
-/// sent its client id to that group, the message that did.
-pub(crate) struct Facts {
-    pub group: Group,
-    pub earlier: Option<Message>,
-}
-
-/// Each message's facts, in batch order: `None` when the group does not exist or the sender
-/// is not a member. Called after `lock_groups` (READ COMMITTED reads each statement afresh), so
-/// a membership change or a retry's original that committed meanwhile is seen.
-pub(crate) async fn load_facts(
-    conn: &mut PgConnection,
-    batch: &[NewMessage],
-) -> StoreResult<Vec<Option<Facts>>> {
-    let sql = format!(
-        "SELECT i.n, {}, {MESSAGE_COLUMNS}
-           FROM unnest($1::uuid[], $2::uuid[], $3::text[])
-                WITH ORDINALITY AS i (group_id, sender_id, client_id, n)
-           JOIN members mb ON mb.group_id = i.group_id AND mb.user_id = i.sender_id
-           JOIN groups g ON g.id = i.group_id
-           LEFT JOIN messages m ON m.group_id = i.group_id AND m.sender_id = i.sender_id
-                AND m.client_id = i.client_id AND m.client_id IS NOT NULL",
-        select_list("g", GROUP)
-    );
-    let rows = sqlx::query(AssertSqlSafe(sql))
-        .bind(each(batch, |m| m.group_id.as_uuid()))
-        .bind(each(batch, |m| m.sender_id.as_uuid()))
-        .bind(each(batch, |m| m.client_id.as_ref().map(|c| c.as_str())))
-        .fetch_all(conn)
-        .await?;
-    let mut facts: Vec<Option<Facts>> = batch.iter().map(|_| None).collect();
-    for row in &rows {
-        let n: i64 = row.try_get(0)?;
-        let slot = usize::try_from(n - 1)
-            .ok()
-            .and_then(|i| facts.get_mut(i))
-            .ok_or_else(|| StoreError::Internal(format!("no message {n} in the batch")))?;
-        let earlier: Option<Uuid> = row.try_get(1 + GROUP.len())?;
-        *slot = Some(Facts {
-            group: rows::group(&Cols(row), 1).map_err(driver)?,
-            earlier: earlier
-                .map(|_| rows::message(&Cols(row), 1 + GROUP.len()).map_err(driver))
-                .transpose()?,
-        });
-    }
-    Ok(facts)
-}
-
-/// A message to insert, with the seq and rev it takes and the uploads it carries (in order,
-/// their `message_id` already its id).
-pub(crate) struct NewRow<'a> {
-    pub message: &'a NewMessage,
-    pub seq: u64,
-    pub rev: u64,
-    pub attachments: Vec<Attachment>,
-}
-
-impl NewRow<'_> {
-    /// The message this row will be once stored.
-    pub(crate) fn as_message(&self) -> Message {
-        let m = self.message;
-        Message {
-            id: m.id,
-            group_id: m.group_id,
-            seq: self.seq,
-            rev: self.rev,
-            created_rev: self.rev,
-            sender_id: m.sender_id,
-            body: m.body.as_str().to_owned(),
-            client_id: m.client_id.clone(),
-            created_at: m.now,
-            edited_at: None,
-            deleted: false,
-            attachments: self.attachments.clone(),
-        }
-    }
-}
-
-/// A group's counters and last activity after a batch.
-pub(crate) struct Advance {
-    pub last_seq: u64,
-    pub last_rev: u64,
-    pub at: Timestamp,
-}
-
-/// One column of a batch, as an array to bind.
-fn each<'a, T, U>(items: &'a [T], f: impl Fn(&'a T) -> U) -> Vec<U> {
-    items.iter().map(f).collect()
-}
-
-/// Inserts `new`, gives each its uploads (locked by `attachments::lock_requested`) and advances
-/// `groups` (locked), in one statement; returns the messages as stored, with their attachments.
-/// Each row is what an append has always written: `created_rev` = `rev`, `words` =
-/// `search::document(body)`; the counters are set to what the batch took, and the last activity
-/// only ever moves forward.
-pub(crate) async fn insert_rows(
-    conn: &mut PgConnection,
-    new: &[NewRow<'_>],
-    groups: &BTreeMap<GroupId, Advance>,
-) -> StoreResult<HashMap<MessageId, Message>> {
-    if new.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!(
-        "WITH inserted AS (
-            INSERT INTO messages AS m (id, group_id, seq, rev, created_rev, sender_id, body,
-                                       client_id, created_at, words)
-            SELECT id, group_id, seq, rev, rev, sender_id, body, client_id, created_at,
-                   words::tsvector
-              FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::int8[], $5::uuid[],
-                          $6::text[], $7::text[], $8::int8[], $9::text[])
-                AS r (id, group_id, seq, rev, sender_id, body, client_id, created_at, words)
-            RETURNING {MESSAGE_COLUMNS}
-         ), advanced AS (
-            UPDATE groups g SET last_seq = a.last_seq, last_rev = a.last_rev,
-                   last_activity_at = greatest(g.last_activity_at, a.at)
-              FROM unnest($10::uuid[], $11::int8[], $12::int8[], $13::int8[])
-                AS a (id, last_seq, last_rev, at)
-             WHERE g.id = a.id
-         ), attached AS (
-            UPDATE attachments t SET message_id = x.message_id, position = x.position
-              FROM unnest($14::uuid[], $15::uuid[], $16::int8[]) AS x (id, message_id, position)
-             WHERE t.id = x.id
-         )
-         SELECT * FROM inserted"
-    );
-    let advances: Vec<(&GroupId, &Advance)> = groups.iter().collect();
-    // Each upload with its message and its place in it.
-    let uploads: Vec<(Uuid, Uuid, i64)> = new
-        .iter()
-        .flat_map(|r| {
-            let message = r.message.id.as_uuid();
-            r.attachments
-                .iter()
-                .zip(0..)
-                .map(move |(a, position)| (a.id.as_uuid(), message, position))
-        })
-        .collect();
-    let stored = sqlx::query(AssertSqlSafe(sql))
-        .bind(each(new, |r| r.message.id.as_uuid()))
-        .bind(each(new, |r| r.message.group_id.as_uuid()))
-        .bind(each(new, |r| as_i64(r.seq)))
-        .bind(each(new, |r| as_i64(r.rev)))
-        .bind(each(new, |r| r.message.sender_id.as_uuid()))
-        .bind(each(new, |r| r.message.body.as_str()))
-        .bind(each(new, |r| {
-            r.message.client_id.as_ref().map(|c| c.as_str())
-        }))
-        .bind(each(new, |r| millis(r.message.now)))
-        .bind(each(new, |r| search::document(r.message.body.as_str())))
-        .bind(each(&advances, |(g, _)| g.as_uuid()))
-        .bind(each(&advances, |(_, a)| as_i64(a.last_seq)))
-        .bind(each(&advances, |(_, a)| as_i64(a.last_rev)))
-        .bind(each(&advances, |(_, a)| millis(a.at)))
-        .bind(each(&uploads, |u| u.0))
-        .bind(each(&uploads, |u| u.1))
-        .bind(each(&uploads, |u| u.2))
-        .fetch_all(conn)
-        .await?;
-    let mut carried: HashMap<MessageId, &[Attachment]> = new
-        .iter()
-        .map(|r| (r.message.id, r.attachments.as_slice()))
-        .collect();
-    stored
-        .iter()
-        .map(|row| {
-            let mut m = message_from_row(row)?;
-            m.attachments = carried.remove(&m.id).unwrap_or_default().to_vec();
-            Ok((m.id, m))
-        })
-        .collect()
+    filled(conn, &rows).await
 }
 
 #[async_trait]
@@ -463,6 +264,50 @@ impl Messages for PgStore {
     ) -> Result<Vec<Message>> {
         self.run(async { changes_since(&mut *self.conn().await?, user, group, rev, limit).await })
             .await
+    }
+
+    async fn set_reaction(
+        &self,
+        actor: UserId,
+        message: MessageId,
+        emoji: Emoji,
+        on: bool,
+        now: Timestamp,
+    ) -> Result<Changed> {
+        in_tx!(self, |tx| social::react(
+            &mut tx, actor, message, &emoji, on, now
+        ))
+    }
+
+    async fn set_pin(
+        &self,
+        actor: UserId,
+        group: GroupId,
+        message: MessageId,
+        on: bool,
+        now: Timestamp,
+    ) -> Result<Changed> {
+        in_tx!(self, |tx| social::pin(
+            &mut tx, actor, group, message, on, now
+        ))
+    }
+
+    async fn pins(&self, user: UserId, group: GroupId) -> Result<Vec<Message>> {
+        self.run(async { social::pins(&mut *self.conn().await?, user, group).await })
+            .await
+    }
+
+    async fn replies(
+        &self,
+        user: UserId,
+        message: MessageId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Page> {
+        self.run(async {
+            social::replies(&mut *self.conn().await?, user, message, after, limit).await
+        })
+        .await
     }
 
     async fn search_messages(

@@ -278,11 +278,17 @@ mod tests {
         let d = derived(messages);
         assert_eq!(d.len(), 1);
         let sql = insert_sql(messages, &d, 2);
-        assert!(sql.ends_with(
-            "\"deleted\", \"words\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             $12::tsvector), ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, \
-             $24::tsvector)"
-        ));
+        // Each row's portable columns in order, then its derived words.
+        let n = messages.columns.len();
+        let tuple = |from: usize| {
+            let mut values: Vec<String> = (from..from + n).map(|i| format!("${i}")).collect();
+            values.push(format!("${}::tsvector", from + n));
+            format!("({})", values.join(", "))
+        };
+        assert!(
+            sql.ends_with(&format!("\"words\") VALUES {}, {}", tuple(1), tuple(n + 2))),
+            "{sql}"
+        );
         assert!(derived(settings).is_empty());
     }
 }

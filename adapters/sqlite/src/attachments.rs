@@ -36,7 +36,7 @@ fn attachment_from_row(row: &Row<'_>) -> rusqlite::Result<Attachment> {
 
 /// Ids as one JSON array, for `IN (SELECT value FROM json_each(?))`: one cached statement
 /// whatever their number. UUIDs need no escaping.
-fn json_ids<T: std::fmt::Display>(ids: impl IntoIterator<Item = T>) -> String {
+pub(crate) fn json_ids<T: std::fmt::Display>(ids: impl IntoIterator<Item = T>) -> String {
     let quoted: Vec<String> = ids.into_iter().map(|id| format!("\"{id}\"")).collect();
     format!("[{}]", quoted.join(","))
 }

@@ -10,7 +10,7 @@ use crate::rows::{Cols, USER_COLUMNS, driver, time_at, user_from_row};
 use confab_ports::store::rows;
 
 /// The columns `message_from_row` expects, in order.
-pub(crate) const MESSAGE_COLUMNS: &str = "id, group_id, seq, rev, sender_id, body, client_id, created_at, edited_at, deleted, created_rev";
+pub(crate) const MESSAGE_COLUMNS: &str = "id, group_id, seq, rev, sender_id, body, client_id, created_at, edited_at, deleted, created_rev, pinned_at";
 
 pub(crate) fn role_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Role> {
     rows::role(&Cols(row), idx).map_err(driver)
@@ -24,15 +24,26 @@ fn group_from_row(row: &Row<'_>) -> rusqlite::Result<Group> {
     rows::group(&Cols(row), 0).map_err(driver)
 }
 
-/// A group with the caller's membership: the one query behind every `GroupView`.
-fn view_sql(filter: &str) -> String {
+/// A group with the caller's membership: the one query behind every `GroupView`. The unread
+/// mentions are counted once for all the user's groups (`?1`), from the user's mentions, not
+/// once per group; `filter` narrows both to one group.
+fn view_sql(filter: &str, mention_filter: &str) -> String {
     format!(
-        "SELECT {GROUP_COLUMNS}, m.role, m.alias, m.last_read_seq,
+        "WITH mentioned AS (
+             SELECT x.group_id, count(*) AS n
+               FROM mentions n JOIN messages x ON x.id = n.message_id
+               JOIN members r ON r.group_id = x.group_id AND r.user_id = n.user_id
+              WHERE n.user_id = ?1 {mention_filter} AND x.seq > r.last_read_seq
+                AND x.sender_id <> n.user_id AND x.deleted = 0
+              GROUP BY x.group_id)
+         SELECT {GROUP_COLUMNS}, m.role, m.alias, m.last_read_seq,
                 (SELECT count(*) FROM members c WHERE c.group_id = g.id),
                 (SELECT count(*) FROM messages x
                   WHERE x.group_id = g.id AND x.seq > m.last_read_seq
-                    AND x.sender_id <> m.user_id AND x.deleted = 0)
+                    AND x.sender_id <> m.user_id AND x.deleted = 0),
+                coalesce(k.n, 0)
            FROM members m JOIN groups g ON g.id = m.group_id
+           LEFT JOIN mentioned k ON k.group_id = g.id
           WHERE m.user_id = ?1 {filter}
           ORDER BY g.last_activity_at DESC, g.id DESC"
     )
@@ -45,7 +56,7 @@ fn view_from_row(row: &Row<'_>) -> rusqlite::Result<GroupView> {
 /// The group as `user` sees it; `NotFound("group")` when it does not exist or `user` is not
 /// a member (the two are never told apart).
 pub(crate) fn view(conn: &Connection, user: UserId, group: GroupId) -> StoreResult<GroupView> {
-    let sql = view_sql("AND g.id = ?2");
+    let sql = view_sql("AND g.id = ?2", "AND x.group_id = ?2");
     conn.prepare_cached(&sql)?
         .query_row(params![user.to_string(), group.to_string()], view_from_row)
         .optional()?
@@ -54,7 +65,7 @@ pub(crate) fn view(conn: &Connection, user: UserId, group: GroupId) -> StoreResu
 
 /// Every group of `user`, most recent activity first.
 pub(crate) fn views(conn: &Connection, user: UserId) -> StoreResult<Vec<GroupView>> {
-    let sql = view_sql("");
+    let sql = view_sql("", "");
     let views = conn
         .prepare_cached(&sql)?
         .query_map([user.to_string()], view_from_row)?
@@ -128,13 +139,13 @@ fn member_from_row(row: &Row<'_>) -> rusqlite::Result<Member> {
     })
 }
 
-/// A message from a row selected with [`MESSAGE_COLUMNS`], without its attachments (see
-/// `attachments::fill`).
+/// A message from a row selected with [`MESSAGE_COLUMNS`], without its attachments, reply,
+/// reactions and mentions (see `extras::fill`).
 pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
     rows::message(&Cols(row), 0).map_err(driver)
 }
 
-/// One message by id, with its attachments, if it exists.
+/// One message by id, with its attachments, reply, reactions and mentions, if it exists.
 pub(crate) fn message(conn: &Connection, id: MessageId) -> StoreResult<Option<Message>> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1");
     let mut found = conn
@@ -142,7 +153,7 @@ pub(crate) fn message(conn: &Connection, id: MessageId) -> StoreResult<Option<Me
         .query_row([id.to_string()], message_from_row)
         .optional()?;
     if let Some(m) = found.as_mut() {
-        crate::attachments::fill(conn, std::slice::from_mut(m))?;
+        crate::extras::fill(conn, std::slice::from_mut(m))?;
     }
     Ok(found)
 }

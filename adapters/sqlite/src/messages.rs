@@ -1,23 +1,26 @@
 //! `Messages` on SQLite. An append, edit or delete takes the group's next `rev` (and an append
 //! its next `seq`) with `UPDATE groups … RETURNING` in the same transaction as the message row;
 //! with one writer that is gapless and never repeats. Every message returned carries its
-//! attachments, loaded with one query per page (`attachments::fill`).
+//! attachments, reply, reactions and mentions, loaded with one query per page each
+//! (`extras::fill`). Reactions, pins and replies are in `reactions.rs`.
 
 use async_trait::async_trait;
 use confab_domain::attachment::check_attachable;
 use confab_domain::decide::{self, Append, Delete};
-use confab_domain::{Body, GroupId, Message, MessageId, Timestamp, UserId};
+use confab_domain::{Body, Emoji, GroupId, Invalid, Message, MessageId, Timestamp, UserId};
 use confab_ports::store::{Appended, Changed, Cursor, Messages, NewMessage, Page};
 use confab_ports::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::SqliteStore;
-use crate::attachments::{self, fill};
+use crate::attachments;
 use crate::chat_rows::{MESSAGE_COLUMNS, message, message_from_row, standing};
 use crate::error::{StoreError, StoreResult};
+use crate::extras::{self, fill};
+use crate::reactions;
 use crate::rows::millis;
 
-fn as_i64(n: u64) -> i64 {
+pub(crate) fn as_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
@@ -40,7 +43,7 @@ fn next_seq_and_rev(conn: &Connection, group: GroupId, now: Timestamp) -> StoreR
 }
 
 /// The group's next rev, for a change to an existing message.
-fn next_rev(conn: &Connection, group: GroupId) -> StoreResult<u64> {
+pub(crate) fn next_rev(conn: &Connection, group: GroupId) -> StoreResult<u64> {
     let rev: i64 = conn
         .prepare_cached(
             "UPDATE groups SET last_rev = last_rev + 1 WHERE id = ?1 RETURNING last_rev",
@@ -85,10 +88,25 @@ fn append(conn: &Connection, m: &NewMessage) -> StoreResult<Appended> {
     // Decided before anything is written (the append runs without a savepoint).
     let found = attachments::by_ids(conn, &m.attachment_ids)?;
     check_attachable(&m.attachment_ids, &found, m.sender_id, m.group_id).map_err(Error::from)?;
+    let reply_to = match m.reply_to {
+        None => None,
+        Some(id) => match extras::reply_target(conn, id)? {
+            Some((group, reply)) if group == m.group_id => Some(reply),
+            _ => {
+                return Err(Error::from(Invalid::new(
+                    "reply_to",
+                    "must be a message of the same group",
+                ))
+                .into());
+            }
+        },
+    };
+    let mentions = extras::mentioned_members(conn, m.group_id, m.sender_id, m.body.as_str())?;
     let (seq, rev) = next_seq_and_rev(conn, m.group_id, m.now)?;
     let sql = format!(
-        "INSERT INTO messages (id, group_id, seq, rev, created_rev, sender_id, body, client_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8) RETURNING {MESSAGE_COLUMNS}"
+        "INSERT INTO messages (id, group_id, seq, rev, created_rev, sender_id, body, client_id,
+                               created_at, reply_to_id)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING {MESSAGE_COLUMNS}"
     );
     let mut message = conn.prepare_cached(&sql)?.query_row(
         params![
@@ -100,13 +118,20 @@ fn append(conn: &Connection, m: &NewMessage) -> StoreResult<Appended> {
             m.body.as_str(),
             m.client_id.as_ref().map(|c| c.as_str()),
             millis(m.now),
+            m.reply_to.map(|r| r.to_string()),
         ],
         message_from_row,
     )?;
     if !m.attachment_ids.is_empty() {
         attachments::give(conn, m.id, &m.attachment_ids)?;
-        fill(conn, std::slice::from_mut(&mut message))?;
+        attachments::fill(conn, std::slice::from_mut(&mut message))?;
     }
+    if !mentions.is_empty() {
+        extras::set_mentions(conn, m.id, &mentions)?;
+    }
+    // A new message has no reactions and no pin: what it carries is known without a read.
+    message.reply_to = reply_to;
+    message.mentions = mentions;
     Ok(Appended {
         message,
         duplicate: false,
@@ -115,7 +140,7 @@ fn append(conn: &Connection, m: &NewMessage) -> StoreResult<Appended> {
 
 /// Loads a message for a change by `actor`: 404 unless it exists and `actor` is a member of
 /// its group (never telling the two apart).
-fn for_change(
+pub(crate) fn for_change(
     conn: &Connection,
     actor: UserId,
     id: MessageId,
@@ -145,6 +170,8 @@ fn edit(
             as_i64(rev),
             millis(now)
         ])?;
+    let mentions = extras::mentioned_members(conn, m.group_id, m.sender_id, body.as_str())?;
+    extras::set_mentions(conn, id, &mentions)?;
     let message = message(conn, id)?.ok_or(Error::NotFound("message"))?;
     Ok(Changed {
         message,
@@ -166,10 +193,12 @@ fn delete(conn: &Connection, actor: UserId, id: MessageId, now: Timestamp) -> St
     }
     let rev = next_rev(conn, m.group_id)?;
     conn.prepare_cached(
-        "UPDATE messages SET body = '', deleted = 1, edited_at = NULL, rev = ?2 WHERE id = ?1",
+        "UPDATE messages SET body = '', deleted = 1, edited_at = NULL, pinned_at = NULL, rev = ?2
+          WHERE id = ?1",
     )?
     .execute(params![id.to_string(), as_i64(rev)])?;
     let freed = attachments::take_away(conn, id)?;
+    extras::clear(conn, id)?;
     let message = message(conn, id)?.ok_or(Error::NotFound("message"))?;
     Ok(Changed {
         message,
@@ -345,6 +374,54 @@ impl Messages for SqliteStore {
         Ok(self
             .readers
             .read(move |conn| changes_since(conn, user, group, rev, limit))
+            .await?)
+    }
+
+    async fn set_reaction(
+        &self,
+        actor: UserId,
+        message: MessageId,
+        emoji: Emoji,
+        on: bool,
+        now: Timestamp,
+    ) -> Result<Changed> {
+        Ok(self
+            .writer
+            .write(move |conn| reactions::set_reaction(conn, actor, message, &emoji, on, now))
+            .await?)
+    }
+
+    async fn set_pin(
+        &self,
+        actor: UserId,
+        group: GroupId,
+        message: MessageId,
+        on: bool,
+        now: Timestamp,
+    ) -> Result<Changed> {
+        Ok(self
+            .writer
+            .write(move |conn| reactions::set_pin(conn, actor, group, message, on, now))
+            .await?)
+    }
+
+    async fn pins(&self, user: UserId, group: GroupId) -> Result<Vec<Message>> {
+        Ok(self
+            .readers
+            .read(move |conn| reactions::pins(conn, user, group))
+            .await?)
+    }
+
+    async fn replies(
+        &self,
+        user: UserId,
+        message: MessageId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Page> {
+        Ok(self
+            .readers
+            .read(move |conn| reactions::replies(conn, user, message, after, limit))
             .await?)
     }
 

@@ -54,6 +54,10 @@ fn message(sender: UserId, deleted: bool) -> Message {
         edited_at: None,
         deleted,
         attachments: Vec::new(),
+        reply_to: None,
+        reactions: Vec::new(),
+        mentions: Vec::new(),
+        pinned: false,
     }
 }
 

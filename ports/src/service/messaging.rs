@@ -45,6 +45,8 @@ pub struct Draft<'a> {
     /// The caller's unused uploads to the group that the message carries (at most 10); with
     /// at least one, the body may be empty.
     pub attachment_ids: &'a [AttachmentId],
+    /// The message of the same group it answers.
+    pub reply_to: Option<MessageId>,
 }
 
 impl Conversations {
@@ -60,6 +62,7 @@ impl Conversations {
             body,
             client_id,
             attachment_ids: &[],
+            reply_to: None,
         };
         self.send_draft(caller, group, draft).await
     }
@@ -85,6 +88,7 @@ impl Conversations {
                 body,
                 client_id,
                 attachment_ids: draft.attachment_ids.to_vec(),
+                reply_to: draft.reply_to,
                 now: self.ports.clock.now(),
             })
             .await?;

@@ -11,6 +11,7 @@ mod messaging;
 mod otp;
 mod pool;
 mod profile;
+mod reactions;
 mod transfer;
 
 pub use accounts::{Accounts, Authenticated, IssuedTokens, Registration};

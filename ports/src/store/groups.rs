@@ -12,6 +12,8 @@ pub struct MyMembership {
     pub last_read_seq: u64,
     /// Messages of others with seq > `last_read_seq` that are not deleted.
     pub unread_count: u64,
+    /// Of those, the ones that mention this member.
+    pub mention_count: u64,
 }
 
 /// A group as one of its members sees it.

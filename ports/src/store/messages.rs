@@ -1,5 +1,7 @@
 use async_trait::async_trait;
-use confab_domain::{AttachmentId, Body, ClientId, GroupId, Message, MessageId, Timestamp, UserId};
+use confab_domain::{
+    AttachmentId, Body, ClientId, Emoji, GroupId, Message, MessageId, Timestamp, UserId,
+};
 
 use crate::Result;
 
@@ -14,6 +16,9 @@ pub struct NewMessage {
     /// Uploads the message carries, in this order (checked by the store, in the append's
     /// transaction, with `confab_domain::attachment::check_attachable`).
     pub attachment_ids: Vec<AttachmentId>,
+    /// The message it answers: MUST be a message of the same group (deleted ones too), else
+    /// `Error::Invalid` on `reply_to`, checked in the append's transaction.
+    pub reply_to: Option<MessageId>,
     pub now: Timestamp,
 }
 
@@ -100,6 +105,9 @@ pub trait Messages: Send + Sync {
     ///   `confab_domain::attachment::check_attachable` allows it over those of them that exist
     ///   (read in the same transaction), and otherwise answer its `Error::Invalid` and write
     ///   nothing. The message carries them in `attachments`, and so does every later read of it.
+    /// - `mentions` MUST be the members of the group among
+    ///   `confab_domain::reaction::mentioned_usernames(body)`, in that order (a name that is not
+    ///   a member's, the sender's own included, mentions nobody).
     async fn append_message(&self, message: NewMessage) -> Result<Appended>;
 
     /// A page of the group's history, at most `limit` messages (the use case asks for
@@ -123,7 +131,9 @@ pub trait Messages: Send + Sync {
 
     /// Replaces the body of the caller's own message and sets `edited_at` to `now`, taking the
     /// group's next `rev` (every edit is a change, even to the same body), and answers
-    /// `changed: true`; `seq` and the group's `last_seq` stay.
+    /// `changed: true`; `seq` and the group's `last_seq` stay. Its `mentions` become those of
+    /// the new body (see [`Messages::append_message`]), so every member's `mention_count`
+    /// stays exact.
     ///
     /// MUST answer `Error::NotFound("message")` when the message does not exist or `actor` is
     /// not a member of its group; `Error::Forbidden` for someone else's message (the owner's
@@ -141,7 +151,8 @@ pub trait Messages: Send + Sync {
     /// `changed: true`: `deleted` becomes `true`, the body MUST become `""` and `edited_at`
     /// MUST become `None` (a deletion is not an edit); it keeps its place in the history.
     /// Its attachments MUST be removed in the same transaction and their ids answered in
-    /// `freed` (the tombstone carries none).
+    /// `freed` (the tombstone carries none); so are its reactions, mentions and pin. Replies
+    /// to it keep `reply_to` with an empty excerpt.
     /// The sender may delete their own message; in a named group the owner and admins may
     /// delete anyone's; in a direct chat (or pool room) only the sender may.
     ///
@@ -174,6 +185,59 @@ pub trait Messages: Send + Sync {
         rev: u64,
         limit: u32,
     ) -> Result<Vec<Message>>;
+
+    /// Adds (`on`) or removes `actor`'s reaction `emoji` on a message. A change takes the
+    /// group's next `rev` (the message's `rev` becomes it) and answers `changed: true`; adding
+    /// one already there or removing one that is not changes nothing (`changed: false`, no
+    /// `rev`). Reactions are kept in the order each emoji was first used on the message, and
+    /// each emoji's users in the order they reacted.
+    ///
+    /// MUST answer `Error::NotFound("message")` when the message does not exist or `actor` is
+    /// not a member of its group; `Error::Gone` for a deleted message or a closed or expired
+    /// group; `Error::Invalid` (field `emoji`) when `confab_domain::reaction::check_reaction`
+    /// refuses the message's 21st distinct emoji. Concurrent changes MUST each be applied once,
+    /// with gapless revs.
+    async fn set_reaction(
+        &self,
+        actor: UserId,
+        message: MessageId,
+        emoji: Emoji,
+        on: bool,
+        now: Timestamp,
+    ) -> Result<Changed>;
+
+    /// Pins (`on`) or unpins a message of `group`. A change takes the group's next `rev` and
+    /// answers `changed: true`; pinning a pinned message or unpinning one that is not changes
+    /// nothing.
+    ///
+    /// MUST answer `Error::NotFound("group")` unless `actor` is a member of `group`;
+    /// `Error::NotFound("message")` when the message is not one of that group's;
+    /// `Error::Forbidden` when `confab_domain::policy::can(kind, role, Action::Pin)` refuses;
+    /// `Error::Gone` for a deleted message or a closed or expired group; `Error::Invalid`
+    /// when `confab_domain::reaction::check_pin` refuses the group's 51st pin.
+    async fn set_pin(
+        &self,
+        actor: UserId,
+        group: GroupId,
+        message: MessageId,
+        on: bool,
+        now: Timestamp,
+    ) -> Result<Changed>;
+
+    /// The group's pinned messages, most recently pinned first. MUST answer
+    /// `Error::NotFound("group")` unless `user` is a member.
+    async fn pins(&self, user: UserId, group: GroupId) -> Result<Vec<Message>>;
+
+    /// The messages replying to `message` with seq > `after`, oldest first, at most `limit`;
+    /// `has_more` as in [`Messages::history`]. MUST answer `Error::NotFound("message")` when
+    /// the message does not exist or `user` is not a member of its group.
+    async fn replies(
+        &self,
+        user: UserId,
+        message: MessageId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Page>;
 
     /// Messages of the caller's groups (or of `group` only) matching every term, best match
     /// first, at most `limit`.

@@ -84,6 +84,7 @@ pub const MESSAGE: &[&str] = &[
     "edited_at",
     "deleted",
     "created_rev",
+    "pinned_at",
 ];
 
 /// The columns [`announcement`] reads, in order.
@@ -170,7 +171,7 @@ pub fn group(row: &impl ReadRow, at: usize) -> Result<Group, BadColumn> {
 }
 
 /// A group as a member sees it: the [`GROUP`] columns, then the member's role, alias and read
-/// marker, the member count and the unread count.
+/// marker, the member count, the unread count and the unread mentions.
 pub fn view(row: &impl ReadRow) -> Result<GroupView, BadColumn> {
     let g = GROUP.len();
     Ok(GroupView {
@@ -180,6 +181,7 @@ pub fn view(row: &impl ReadRow) -> Result<GroupView, BadColumn> {
             alias: row.opt_text(g + 1)?.map(Alias::from_trusted),
             last_read_seq: count(row, g + 2)?,
             unread_count: count(row, g + 4)?,
+            mention_count: count(row, g + 5)?,
         },
         member_count: count(row, g + 3)?,
     })
@@ -199,8 +201,13 @@ pub fn message(row: &impl ReadRow, at: usize) -> Result<Message, BadColumn> {
         edited_at: opt_time(row, at + 8)?,
         deleted: row.flag(at + 9)?,
         created_rev: count(row, at + 10)?,
-        // The stores load attachments with their own query (a message has 0–10 of them).
+        // The stores load attachments, the replied-to message, reactions and mentions with
+        // one query a page each.
         attachments: Vec::new(),
+        reply_to: None,
+        reactions: Vec::new(),
+        mentions: Vec::new(),
+        pinned: row.opt_int(at + 11)?.is_some(),
     })
 }
 

@@ -173,6 +173,8 @@ pub const TABLES: &[Table] = &[
             req("created_at", Kind::Int),
             opt("edited_at", Kind::Int),
             req("deleted", Kind::Bool),
+            opt("reply_to_id", Kind::Uuid),
+            opt("pinned_at", Kind::Int),
         ],
         // Message ids are UUIDv7, so id order is (nearly) the order they were sent in: a
         // target that numbers rows as they arrive (SQLite's search index) numbers them alike.
@@ -198,6 +200,26 @@ pub const TABLES: &[Table] = &[
         ],
         // Their bytes are not rows: `confab port` moves them through the blob store.
         key: &["id"],
+    },
+    Table {
+        name: "reactions",
+        columns: &[
+            req("message_id", Kind::Uuid),
+            req("emoji", Kind::Text),
+            req("user_id", Kind::Uuid),
+            req("position", Kind::Int),
+            req("created_at", Kind::Int),
+        ],
+        key: &["message_id", "emoji", "user_id"],
+    },
+    Table {
+        name: "mentions",
+        columns: &[
+            req("message_id", Kind::Uuid),
+            req("user_id", Kind::Uuid),
+            req("position", Kind::Int),
+        ],
+        key: &["message_id", "user_id"],
     },
     Table {
         name: "announcements",

@@ -254,6 +254,13 @@ fn group_table() -> Vec<GroupRow> {
         row(M::GET, "/api/v1/attachments/{upload}", None,                                    [401, 404, 404, 404, 404]),
         row(M::GET, "/api/v1/attachments/{image}/thumbnail", None,                           [401, 404, 200, 200, 200]),
         row(M::GET, "/api/v1/attachments/{file}/thumbnail", None,                            [401, 404, 404, 404, 404]),
+        // Replies, reactions and pins (`{emoji}` is a percent-encoded 👍).
+        row(M::GET, "/api/v1/messages/{msg}/replies", None,                                  [401, 404, 200, 200, 200]),
+        row(M::PUT, "/api/v1/messages/{msg}/reactions/{emoji}", None,                        [401, 404, 204, 204, 204]),
+        row(M::DELETE, "/api/v1/messages/{msg}/reactions/{emoji}", None,                     [401, 404, 204, 204, 204]),
+        row(M::GET, "/api/v1/groups/{group}/pins", None,                                     [401, 404, 200, 200, 200]),
+        row(M::PUT, "/api/v1/groups/{group}/pins/{msg}", None,                               [401, 404, 403, 204, 204]),
+        row(M::DELETE, "/api/v1/groups/{group}/pins/{msg}", None,                            [401, 404, 403, 204, 204]),
     ]
 }
 
@@ -291,6 +298,7 @@ impl Cell {
             .replace("{file}", &self.file)
             .replace("{image}", &self.image)
             .replace("{upload}", &self.upload)
+            .replace("{emoji}", "%F0%9F%91%8D")
     }
 
     fn fill_json(&self, v: &Value, cast: &Cast) -> Value {

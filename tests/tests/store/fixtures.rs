@@ -184,6 +184,7 @@ pub fn message(group: GroupId, sender: UserId, body: &str, client_id: Option<&st
         body: Body::parse(body).unwrap(),
         client_id: client_id.map(|c| ClientId::parse(c).unwrap()),
         attachment_ids: Vec::new(),
+        reply_to: None,
         now: T0,
     }
 }

@@ -36,6 +36,7 @@ pub async fn send_message(
         body: &req.body,
         client_id: req.client_id.as_deref(),
         attachment_ids: &attachment_ids(req.attachment_ids.as_deref()),
+        reply_to: req.reply_to.map(MessageId::from_uuid),
     };
     let appended = s
         .conversations

@@ -9,6 +9,7 @@ mod messages;
 mod ops;
 mod otp;
 mod pool;
+mod reactions;
 mod users;
 mod web;
 
@@ -57,6 +58,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(attachments::upload))
         .routes(routes!(attachments::download))
         .routes(routes!(attachments::thumbnail))
+        .routes(routes!(reactions::add_reaction, reactions::remove_reaction))
+        .routes(routes!(reactions::pin, reactions::unpin))
+        .routes(routes!(reactions::pins))
+        .routes(routes!(reactions::replies))
         .routes(routes!(groups::mark_read))
         .routes(routes!(messages::search))
         .routes(routes!(

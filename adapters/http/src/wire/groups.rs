@@ -47,6 +47,8 @@ pub struct MyBody {
     pub last_read_seq: u64,
     /// Messages of others with seq > `last_read_seq` that are not deleted.
     pub unread_count: u64,
+    /// Of those, the ones that mention the caller (`@username`).
+    pub mention_count: u64,
 }
 
 impl From<&GroupView> for GroupBody {
@@ -68,6 +70,7 @@ impl From<&GroupView> for GroupBody {
                 alias: v.my.alias.as_ref().map(|a| a.as_str().to_owned()),
                 last_read_seq: v.my.last_read_seq,
                 unread_count: v.my.unread_count,
+                mention_count: v.my.mention_count,
             },
         }
     }
@@ -309,6 +312,7 @@ mod tests {
                 alias: None,
                 last_read_seq: 0,
                 unread_count: 0,
+                mention_count: 0,
             },
         };
         let json = serde_json::to_value(GroupBody::from(&view)).unwrap();
@@ -341,7 +345,7 @@ mod tests {
         assert_eq!(json["created_at"], "2027-01-15T08:00:00.000Z");
         assert_eq!(
             json["my"],
-            serde_json::json!({"role": "member", "alias": null, "last_read_seq": 0, "unread_count": 0})
+            serde_json::json!({"role": "member", "alias": null, "last_read_seq": 0, "unread_count": 0, "mention_count": 0})
         );
 
         let named = GroupView {

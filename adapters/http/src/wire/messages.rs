@@ -27,6 +27,34 @@ pub struct MessageBody {
     pub deleted: bool,
     /// The files it carries, in the order sent; empty when none (and once deleted).
     pub attachments: Vec<AttachmentBody>,
+    /// The message it answers, as it is now; `null` when it answers none.
+    #[schema(required = true)]
+    pub reply_to: Option<ReplyToBody>,
+    /// Reactions, in the order each emoji was first used; empty once deleted.
+    pub reactions: Vec<ReactionBody>,
+    /// Members its body mentions (`@username`), in order of first mention.
+    pub mentions: Vec<Uuid>,
+    /// Whether it is pinned in its group.
+    pub pinned: bool,
+}
+
+/// `{id, seq, sender_id, excerpt}`: what a reply shows of the message it answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplyToBody {
+    pub id: Uuid,
+    pub seq: u64,
+    pub sender_id: Uuid,
+    /// The first 100 characters of its body; `""` once it is deleted.
+    pub excerpt: String,
+}
+
+/// `{emoji, count, user_ids}`: one emoji on a message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReactionBody {
+    pub emoji: String,
+    pub count: u64,
+    /// Who reacted with it, in the order they did.
+    pub user_ids: Vec<Uuid>,
 }
 
 impl From<&Message> for MessageBody {
@@ -43,6 +71,23 @@ impl From<&Message> for MessageBody {
             edited_at: m.edited_at.map(rfc3339_ms),
             deleted: m.deleted,
             attachments: m.attachments.iter().map(AttachmentBody::from).collect(),
+            reply_to: m.reply_to.as_ref().map(|r| ReplyToBody {
+                id: r.id.as_uuid(),
+                seq: r.seq,
+                sender_id: r.sender_id.as_uuid(),
+                excerpt: r.excerpt.clone(),
+            }),
+            reactions: m
+                .reactions
+                .iter()
+                .map(|r| ReactionBody {
+                    emoji: r.emoji.as_str().to_owned(),
+                    count: r.user_ids.len() as u64,
+                    user_ids: r.user_ids.iter().map(|u| u.as_uuid()).collect(),
+                })
+                .collect(),
+            mentions: m.mentions.iter().map(|u| u.as_uuid()).collect(),
+            pinned: m.pinned,
         }
     }
 }
@@ -74,6 +119,20 @@ pub struct SendMessageRequest {
     #[serde(default)]
     #[schema(schema_with = rules::attachment_ids)]
     pub attachment_ids: Option<Vec<Uuid>>,
+    /// The id of the message of this group that it answers.
+    #[serde(default)]
+    pub reply_to: Option<Uuid>,
+}
+
+/// `GET /messages/{id}/replies` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RepliesQuery {
+    /// Replies with seq greater than this (paging: the last seq received).
+    #[param(schema_with = rules::after_seq)]
+    pub after: Option<i64>,
+    #[param(schema_with = rules::messages_limit)]
+    pub limit: Option<i64>,
 }
 
 /// `PATCH /messages/{id}`.
@@ -133,9 +192,18 @@ mod tests {
             edited_at: None,
             deleted: false,
             attachments: Vec::new(),
+            reply_to: None,
+            reactions: Vec::new(),
+            mentions: Vec::new(),
+            pinned: false,
         };
         let json = serde_json::to_value(MessageBody::from(&m)).unwrap();
-        assert_eq!(json.as_object().unwrap().len(), 11);
+        assert_eq!(json.as_object().unwrap().len(), 15);
+        assert!(json["reply_to"].is_null() && json["pinned"] == false);
+        assert_eq!(
+            (&json["reactions"], &json["mentions"]),
+            (&serde_json::json!([]), &serde_json::json!([]))
+        );
         assert_eq!(json["attachments"], serde_json::json!([]));
         assert_eq!(json["id"], m.id.to_string());
         assert_eq!(json["group_id"], m.group_id.to_string());

@@ -22,8 +22,8 @@ pub use groups::{
     GroupBody, GroupsBody, MemberBody, MembersBody, ReadRequest, RenameGroupRequest,
 };
 pub use messages::{
-    EditMessageRequest, HistoryQuery, MessageBody, MessagePageBody, MessagesBody, SearchQuery,
-    SendMessageRequest,
+    EditMessageRequest, HistoryQuery, MessageBody, MessagePageBody, MessagesBody, RepliesQuery,
+    SearchQuery, SendMessageRequest,
 };
 pub use otp::{OtpRequestBody, PasswordResetRequest};
 pub use pool::{JoinPoolRequest, PoolBody};

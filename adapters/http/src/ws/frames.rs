@@ -22,6 +22,22 @@ pub enum ClientFrame {
         client_id: Option<String>,
         #[serde(default)]
         attachment_ids: Option<Vec<Uuid>>,
+        #[serde(default)]
+        reply_to: Option<Uuid>,
+    },
+    #[serde(rename = "reaction.add")]
+    ReactionAdd {
+        #[serde(rename = "ref")]
+        reference: Value,
+        id: Uuid,
+        emoji: String,
+    },
+    #[serde(rename = "reaction.remove")]
+    ReactionRemove {
+        #[serde(rename = "ref")]
+        reference: Value,
+        id: Uuid,
+        emoji: String,
     },
     #[serde(rename = "typing")]
     Typing {
@@ -108,6 +124,8 @@ impl ClientFrame {
     pub fn kind(&self) -> &'static str {
         match self {
             ClientFrame::MessageSend { .. } => "message.send",
+            ClientFrame::ReactionAdd { .. } => "reaction.add",
+            ClientFrame::ReactionRemove { .. } => "reaction.remove",
             ClientFrame::Typing { .. } => "typing",
             ClientFrame::Read { .. } => "read",
             ClientFrame::Sync { .. } => "sync",

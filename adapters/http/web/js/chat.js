@@ -163,7 +163,7 @@ function applyMessage(m, created) {
     const t = S.typing.get(g.id);
     if (t && t.delete(m.sender_id)) emit("typing", g.id);
     if (!mine && !m.deleted && m.seq > g.my.last_read_seq) {
-      const mentioned = (m.mentions && m.mentions.includes(S.me.id)) || (S.me && new RegExp(`(^|\\W)@${S.me.username.replace(/[.]/g, "\\.")}\\b`, "i").test(m.body));
+      const mentioned = mentionsMe(m);
       if (g.id === S.current && reading() && S.atBottom) {
         // The open, focused, scrolled-down group reads its live messages as they come.
         visibleSeq = Math.max(visibleSeq, m.seq);
@@ -179,7 +179,15 @@ function applyMessage(m, created) {
   const c = S.convs.get(g.id);
   if (c && store(c, m, true)) emit("conv", g.id);
   else if (c && mine) emit("conv", g.id);
+  emit("message", m); // the thread and pins panels follow single messages
   emit("groups");
+}
+
+// Whether `m` mentions me: the server's `mentions`; an older server without it, my @username.
+export function mentionsMe(m) {
+  if (!S.me || m.deleted) return false;
+  if (Array.isArray(m.mentions)) return m.mentions.includes(S.me.id);
+  return new RegExp(`(^|[^\\w.@-])@${S.me.username.replace(/[.]/g, "\\.")}(?![\\w.-])`, "i").test(m.body);
 }
 
 function applyDeleted(f) {
@@ -187,9 +195,12 @@ function applyDeleted(f) {
   const c = S.convs.get(f.group_id);
   const old = c && c.msgs.get(f.seq);
   if (old && old.rev <= f.rev) {
-    c.msgs.set(f.seq, { ...old, body: "", attachments: [], deleted: true, edited_at: null, rev: f.rev });
+    c.msgs.set(f.seq, { ...old, body: "", attachments: [], reactions: [], mentions: [], pinned: false, deleted: true, edited_at: null, rev: f.rev });
     emit("conv", f.group_id);
   }
+  // Replies keep pointing at it, with an empty excerpt (the server sends them no update).
+  if (c) for (const [seq, m] of c.msgs) if (m.reply_to && m.reply_to.seq === f.seq && m.reply_to.excerpt) c.msgs.set(seq, { ...m, reply_to: { ...m.reply_to, excerpt: "" } });
+  emit("deleted", f);
   const g = S.groups.get(f.group_id);
   if (g && old && !old.deleted && old.sender_id !== S.me.id && f.seq > g.my.last_read_seq && g.my.unread_count > 0) { g.my.unread_count--; emit("groups"); }
 }
@@ -347,9 +358,10 @@ export async function jumpTo(gid, seq) {
 // Sends over the socket when it is up, else over HTTP; the same client_id either way, so a
 // retry can never make a second message. With `uploads` (files.js) it first waits for them all:
 // the echo shows at once, the message goes once every file is stored.
-export async function send(gid, body, clientId = uuid(), uploads = []) {
+// `reply`: the message answered ({id, seq, sender_id, excerpt}, as a `reply_to`), or null.
+export async function send(gid, body, clientId = uuid(), uploads = [], reply = null) {
   const prev = S.pending.get(clientId);
-  const p = { client_id: clientId, group_id: gid, body, uploads, state: "sending", tries: (prev ? prev.tries : 0) + 1 };
+  const p = { client_id: clientId, group_id: gid, body, uploads, reply, state: "sending", tries: (prev ? prev.tries : 0) + 1 };
   S.pending.set(clientId, p);
   emit("conv", gid);
   emit("scroll", { gid, to: "bottom" });
@@ -358,6 +370,7 @@ export async function send(gid, body, clientId = uuid(), uploads = []) {
     const ids = await uploaded(uploads);
     if (S.pending.get(clientId) !== p) return; // discarded (or sent again) meanwhile
     const more = ids.length ? { attachment_ids: ids } : {};
+    if (reply) more.reply_to = reply.id;
     try {
       m = (await socket.request({ type: "message.send", group_id: gid, body, client_id: clientId, ...more })).message;
     } catch (e) {
@@ -390,7 +403,7 @@ async function uploaded(uploads) {
 
 export function retry(clientId) {
   const p = S.pending.get(clientId);
-  if (p) send(p.group_id, p.body, clientId, (p.uploads || []).map(files.again));
+  if (p) send(p.group_id, p.body, clientId, (p.uploads || []).map(files.again), p.reply);
 }
 export function discard(clientId) {
   const p = S.pending.get(clientId);

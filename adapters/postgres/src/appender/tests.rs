@@ -27,6 +27,7 @@ fn new(g: &Group, sender: UserId, client_id: Option<&str>) -> NewMessage {
         body: Body::parse("hi").unwrap(),
         client_id: client_id.map(|c| ClientId::parse(c).unwrap()),
         attachment_ids: vec![],
+        reply_to: None,
         now: T0,
     }
 }
@@ -35,6 +36,8 @@ fn facts(g: &Group) -> Option<Facts> {
     Some(Facts {
         group: g.clone(),
         earlier: None,
+        reply_to: None,
+        mentions: vec![],
     })
 }
 
@@ -116,12 +119,16 @@ fn a_retry_of_a_stored_message_takes_nothing_even_in_a_closed_group() {
         seq: 3,
         rev: 13,
         attachments: vec![],
+        reply_to: None,
+        mentions: vec![],
     }
     .as_message();
     first.id = MessageId::new();
     let facts = vec![Some(Facts {
         group: closed.clone(),
         earlier: Some(first.clone()),
+        reply_to: None,
+        mentions: vec![],
     })];
     let plan = plan(&batch, facts, HashMap::new());
     assert!(plan.rows.is_empty() && plan.groups.is_empty());
@@ -206,5 +213,65 @@ fn an_upload_goes_to_the_first_message_of_a_batch_and_a_refusal_takes_nothing() 
     let answers = plan.answers(HashMap::new());
     for refused in &answers[1..4] {
         assert!(matches!(refused, Err(Error::Invalid(i)) if i.field == "attachment_ids"));
+    }
+}
+
+#[test]
+fn a_reply_must_answer_a_message_of_its_group_stored_or_earlier_in_the_batch() {
+    let (g, other) = (group(4, false), group(0, false));
+    let a = UserId::new();
+    let stored = ReplyRef {
+        id: MessageId::new(),
+        seq: 2,
+        sender_id: a,
+        excerpt: "hello".into(),
+    };
+    let first = new(&g, a, None);
+    let reply = |to: MessageId, grp: &Group| NewMessage {
+        reply_to: Some(to),
+        ..new(grp, a, None)
+    };
+    let batch = vec![
+        reply(stored.id, &g),        // found with its facts
+        first.clone(),               // inserted, then replied to below
+        reply(first.id, &g),         // earlier in this batch, same group
+        reply(first.id, &other),     // earlier in this batch, another group
+        reply(MessageId::new(), &g), // nowhere
+    ];
+    let mentioned = UserId::new();
+    let mut facts: Vec<_> = batch
+        .iter()
+        .map(|m| {
+            if m.group_id == g.id {
+                facts(&g)
+            } else {
+                facts(&other)
+            }
+        })
+        .collect();
+    if let Some(Some(f)) = facts.get_mut(0) {
+        f.reply_to = Some(stored.clone());
+        f.mentions = vec![mentioned];
+    }
+    let plan = plan(&batch, facts, HashMap::new());
+    let rows: Vec<_> = plan
+        .rows
+        .iter()
+        .map(|r| (r.message.id, r.reply_to.as_ref().map(|x| (x.id, x.seq))))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (batch[0].id, Some((stored.id, 2))),
+            (batch[1].id, None),
+            (batch[2].id, Some((first.id, 6))),
+        ]
+    );
+    let m = plan.rows[0].as_message();
+    assert_eq!((m.reply_to, m.mentions), (Some(stored), vec![mentioned]));
+    assert_eq!(plan.rows[2].as_message().reply_to.unwrap().excerpt, "hi");
+    let answers = plan.answers(HashMap::new());
+    for refused in &answers[3..] {
+        assert!(matches!(refused, Err(Error::Invalid(i)) if i.field == "reply_to"));
     }
 }

@@ -2,8 +2,9 @@
 //! the domain needs (times in range); nothing here may panic on any input.
 
 use confab_domain::{
-    Announcement, AnnouncementId, Attachment, AttachmentId, ClientId, ContentType, Event, FileName,
-    GroupId, Message, MessageId, Role, UserId, from_unix_millis, unix_millis,
+    Announcement, AnnouncementId, Attachment, AttachmentId, ClientId, ContentType, Emoji, Event,
+    FileName, GroupId, Message, MessageId, Reaction, ReplyRef, Role, UserId, from_unix_millis,
+    unix_millis,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -24,6 +25,18 @@ pub(super) struct WireMessage {
     edited_at: Option<i64>,
     deleted: bool,
     attachments: Vec<WireAttachment>,
+    reply_to: Option<WireReplyRef>,
+    reactions: Vec<(String, Vec<Uuid>)>,
+    mentions: Vec<Uuid>,
+    pinned: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct WireReplyRef {
+    id: Uuid,
+    seq: u64,
+    sender_id: Uuid,
+    excerpt: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -189,6 +202,22 @@ impl From<&Message> for WireMessage {
             edited_at: m.edited_at.map(unix_millis),
             deleted: m.deleted,
             attachments: m.attachments.iter().map(WireAttachment::from).collect(),
+            reply_to: m.reply_to.as_ref().map(|r| WireReplyRef {
+                id: r.id.as_uuid(),
+                seq: r.seq,
+                sender_id: r.sender_id.as_uuid(),
+                excerpt: r.excerpt.clone(),
+            }),
+            reactions: m
+                .reactions
+                .iter()
+                .map(|r| {
+                    let users = r.user_ids.iter().map(|u| u.as_uuid()).collect();
+                    (r.emoji.as_str().to_owned(), users)
+                })
+                .collect(),
+            mentions: m.mentions.iter().map(|u| u.as_uuid()).collect(),
+            pinned: m.pinned,
         }
     }
 }
@@ -219,6 +248,23 @@ impl TryFrom<WireMessage> for Message {
                 .into_iter()
                 .map(Attachment::try_from)
                 .collect::<Result<_, _>>()?,
+            reply_to: m.reply_to.map(|r| ReplyRef {
+                id: MessageId::from_uuid(r.id),
+                seq: r.seq,
+                sender_id: UserId::from_uuid(r.sender_id),
+                excerpt: r.excerpt,
+            }),
+            reactions: m
+                .reactions
+                .into_iter()
+                .map(|(emoji, users)| Reaction {
+                    // Written by an instance from a stored, validated emoji.
+                    emoji: Emoji::from_trusted(emoji),
+                    user_ids: users.into_iter().map(UserId::from_uuid).collect(),
+                })
+                .collect(),
+            mentions: m.mentions.into_iter().map(UserId::from_uuid).collect(),
+            pinned: m.pinned,
         })
     }
 }

@@ -231,5 +231,6 @@ fn owner_membership() -> crate::store::MyMembership {
         alias: None,
         last_read_seq: 0,
         unread_count: 0,
+        mention_count: 0,
     }
 }

@@ -47,6 +47,7 @@ fn room(id: GroupId, created_by: UserId) -> GroupView {
             alias: None,
             last_read_seq: 0,
             unread_count: 0,
+            mention_count: 0,
         },
     }
 }

@@ -22,14 +22,26 @@ impl Session {
                 body,
                 client_id,
                 attachment_ids,
+                reply_to,
             } => {
                 let draft = Draft {
                     body: &body,
                     client_id: client_id.as_deref(),
                     attachment_ids: &wire::attachment_ids(attachment_ids.as_deref()),
+                    reply_to: reply_to.map(MessageId::from_uuid),
                 };
                 self.send_message(reference, group_id, draft).await
             }
+            ClientFrame::ReactionAdd {
+                reference,
+                id,
+                emoji,
+            } => self.react(reference, id, &emoji, true).await,
+            ClientFrame::ReactionRemove {
+                reference,
+                id,
+                emoji,
+            } => self.react(reference, id, &emoji, false).await,
             ClientFrame::MessageEdit {
                 reference,
                 id,
@@ -86,6 +98,16 @@ impl Session {
             .send_draft(&self.principal, group, draft)
             .await
             .map(|a| ServerFrame::ack_message(reference.clone(), &a.message));
+        self.answer(reference, r).await
+    }
+
+    async fn react(&self, reference: Value, id: Uuid, emoji: &str, on: bool) -> Step {
+        let r = self
+            .state
+            .conversations
+            .react(&self.principal, MessageId::from_uuid(id), emoji, on)
+            .await
+            .map(|_| ServerFrame::ack(reference.clone()));
         self.answer(reference, r).await
     }
 

@@ -179,6 +179,10 @@ mod tests {
                 edited_at: None,
                 deleted: false,
                 attachments: Vec::new(),
+                reply_to: None,
+                reactions: Vec::new(),
+                mentions: Vec::new(),
+                pinned: false,
             },
         })))
     }

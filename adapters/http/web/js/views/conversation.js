@@ -1,8 +1,9 @@
 // views/conversation.js — the open conversation: header (title, room countdown and alias,
 // members), the message list (paging back on scroll-up with the scroll position kept, day
-// separators, edit/delete, pending sends with retry, "seen by", attachments), the typing line
-// and the composer (its files: attachments.js). It must never insert user text as anything but
-// text, and never send a read marker for messages the user has not had on screen.
+// separators, edit/delete, pending sends with retry, "seen by", attachments; replies, reactions,
+// mentions and pins: social.js and panels.js), the typing line and the composer (its files:
+// attachments.js; "Replying to …"). It must never insert user text as anything but text, and
+// never send a read marker for messages the user has not had on screen.
 import { h, reconcile, announce } from "../dom.js";
 import { S, on, conv, frameOnce } from "../state.js";
 import * as chat from "../chat.js";
@@ -11,12 +12,18 @@ import * as api from "../api.js";
 import { avatar, time, fullTime, dayKey, dayLabel, linkify, countdown } from "../format.js";
 import * as members from "./members.js";
 import * as attach from "./attachments.js";
+import * as ui from "./social.js";
+import * as panels from "./panels.js";
+import * as mentions from "./mentions.js";
+import * as social from "../social.js";
 
 let root, head, scroller, list, olderBtn, newerBtn, typingEl, composer, closedNote, roomBar, toggle;
 let editing = null; // id of the message being edited
 let wantScroll = null; // "bottom" or a seq to bring into view after the next draw
 let shownGroup = null;
 const drafts = new Map();
+let replyCounts = new Map(); // message id -> replies to it among the messages loaded
+let replyBox = null;
 
 export function mount(drawerToggle) {
   toggle = drawerToggle;
@@ -29,10 +36,11 @@ export function mount(drawerToggle) {
   scroller = h("div", { class: "scroller", tabindex: "0", role: "region", "aria-label": "Message history" }, olderBtn, list, h("div", { class: "newer" }, newerBtn, latestBtn));
   scroller.addEventListener("scroll", onScroll, { passive: true });
   typingEl = h("div", { class: "typing", "data-testid": "typing" });
+  const statusLine = ui.statusLine();
   closedNote = h("p", { class: "closed-note", hidden: true }, "This chat is closed: you can read it, but not write.");
   composer = composerForm();
   const dropTarget = h("div", { class: "drop-target", "data-testid": "drop-target", hidden: true }, h("p", null, "Drop files to attach them"));
-  root = h("section", { class: "conversation", "aria-labelledby": "conv-title" }, head, roomBar, scroller, typingEl, closedNote, composer, dropTarget);
+  root = h("section", { class: "conversation", "aria-labelledby": "conv-title" }, head, roomBar, scroller, typingEl, statusLine, closedNote, composer, dropTarget);
   attach.watch(scroller, list);
   attach.dropZone(root, dropTarget, () => !!S.current && !composer.hidden, composer.body);
   const redraw = frameOnce(draw);
@@ -41,8 +49,9 @@ export function mount(drawerToggle) {
     const ta = composer.body;
     if (shownGroup) drafts.set(shownGroup, ta.value);
     ta.value = drafts.get(S.current) || ""; grow(ta);
-    editing = null; wantScroll = "bottom"; redraw(); attach.draw();
+    editing = null; wantScroll = "bottom"; redraw(); attach.draw(); drawReply(); mentions.hide();
   });
+  on("reply", (gid) => { if (gid === S.current) drawReply(); });
   on("conv", (gid) => { if (gid === S.current) redraw(); });
   on("names", redraw);
   on("groups", frameOnce(drawHead));
@@ -62,12 +71,15 @@ export function mount(drawerToggle) {
 function composerForm() {
   const ta = h("textarea", { name: "body", id: "composer-body", rows: 1, maxlength: 4000, placeholder: "Write a message…", autocomplete: "off" });
   const parts = attach.composerParts();
+  replyBox = h("div", { class: "reply-box" });
+  const suggestions = h("div", { class: "mention-box", "data-testid": "mention-suggestions" });
   const form = h("form", { class: "composer", "data-testid": "composer" },
-    parts.tray, parts.input, parts.button,
+    replyBox, suggestions, parts.tray, parts.input, parts.button,
     h("label", { for: "composer-body", class: "sr-only" }, "Message"), ta,
     h("button", { type: "submit", class: "primary" }, "Send"));
   ta.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
+    else if (e.key === "Escape" && S.current && ui.replyOf(S.current) && !mentions.isOpen()) { e.preventDefault(); ui.clearReply(S.current); }
     else if (e.key === "ArrowUp" && !ta.value && S.current) {
       // Up in an empty composer edits one's last message, as in most chat apps.
       const c = S.convs.get(S.current);
@@ -79,14 +91,35 @@ function composerForm() {
     grow(ta);
     if (S.current && ta.value.trim()) chat.typing(S.current);
   });
+  mentions.attach(ta, suggestions);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
+    mentions.hide();
     const body = ta.value.trim();
     if (!S.current || (!body && !attach.waiting(S.current))) return;
     ta.value = ""; grow(ta);
-    chat.send(S.current, body, undefined, attach.take(S.current));
+    const reply = ui.replyOf(S.current);
+    ui.clearReply(S.current);
+    chat.send(S.current, body, undefined, attach.take(S.current), reply);
   });
   return form;
+}
+
+function drawReply() {
+  if (!replyBox) return;
+  const bar = S.current ? ui.replyBar(S.current, composer && composer.body) : null;
+  replyBox.replaceChildren(...(bar ? [bar] : []));
+  replyBox.hidden = !bar;
+}
+
+// Shows one message of the open conversation (a reply's original, a pin), highlighted.
+function jump(gid, seq) {
+  social.jump(gid, seq).catch((e) => announce("Could not show that message: " + api.explain(e)));
+}
+
+function startReply(m) {
+  ui.setReply(m.group_id, m);
+  composer.body.focus();
 }
 
 function grow(ta) {
@@ -122,6 +155,8 @@ function drawHead() {
     h("div", { class: "title-box" },
       h("h2", { id: "conv-title", "data-testid": "conversation-title" }, title),
       h("span", { class: "conv-sub" }, sub)),
+    h("button", { type: "button", "data-testid": "pins-button", "aria-haspopup": "dialog", "aria-label": "Pinned messages", title: "Pinned messages", onclick: (e) => panels.openPins(g.id, jump, e.currentTarget) },
+      h("span", { "aria-hidden": "true" }, "📌"), h("span", { class: "btn-label", "aria-hidden": "true" }, " Pinned")),
     h("button", { type: "button", "data-testid": "members-button", onclick: () => members.open(g.id), "aria-haspopup": "dialog" }, g.kind === "group" ? "Members" : "Details"));
 }
 
@@ -178,7 +213,7 @@ function senderName(g, id) {
 function messageEl(g, m) {
   const mine = m.sender_id === S.me.id;
   const hl = S.highlight && S.highlight.group_id === g.id && S.highlight.seq === m.seq;
-  const mention = !m.deleted && ((m.mentions && m.mentions.includes(S.me.id)) || m.body.toLowerCase().includes("@" + S.me.username));
+  const mention = chat.mentionsMe(m);
   const li = h("li", {
     class: "msg" + (mine ? " mine" : "") + (mention ? " mention" : "") + (hl ? " hl" : ""),
     "data-testid": "message", "data-id": m.id, "data-seq": m.seq,
@@ -188,20 +223,32 @@ function messageEl(g, m) {
   const meta = h("div", { class: "meta" },
     h("span", { class: "sender", "data-testid": "message-sender" }, who),
     h("time", { datetime: m.created_at, title: fullTime(m.created_at) }, time(m.created_at)),
-    m.edited_at && !m.deleted ? h("span", { class: "edited", title: "edited " + fullTime(m.edited_at) }, "(edited)") : null);
+    m.edited_at && !m.deleted ? h("span", { class: "edited", title: "edited " + fullTime(m.edited_at) }, "(edited)") : null,
+    ui.pinMark(m));
   let body;
   if (editing === m.id && !m.deleted) body = editForm(m);
-  else body = h("div", { class: "body" + (m.deleted ? " deleted" : ""), "data-testid": "message-body" }, m.deleted ? "This message was deleted." : linkify(m.body));
+  else body = h("div", { class: "body" + (m.deleted ? " deleted" : ""), "data-testid": "message-body" }, m.deleted ? "This message was deleted." : ui.body(m));
+  const open = !m.deleted && !chat.isClosed(g) && editing !== m.id;
+  const nReplies = replyCounts.get(m.id) || 0;
+  const thread = nReplies ? h("button", { type: "button", class: "link thread-link", "data-testid": "view-thread", "aria-haspopup": "dialog",
+    onclick: (e) => panels.openThread(g.id, m, jump, e.currentTarget) }, nReplies === 1 ? "1 reply" : `${nReplies} replies`) : null;
   const actions = h("div", { class: "actions" },
+    open ? h("button", { type: "button", "data-testid": "reply-message", "aria-label": "Reply to this message", onclick: () => startReply(m) }, "Reply") : null,
+    open ? h("button", { type: "button", "data-testid": "add-reaction", "aria-label": "Add reaction", "aria-haspopup": "dialog", title: "Add reaction", onclick: (e) => ui.picker(m, e.currentTarget) }, "☺+") : null,
+    open && social.canPin(g) ? h("button", { type: "button", "data-testid": m.pinned ? "unpin-message" : "pin-message", "aria-label": m.pinned ? "Unpin message" : "Pin message", onclick: () => ui.pin(m, !m.pinned) }, m.pinned ? "Unpin" : "Pin") : null,
     mine && !m.deleted && !chat.isClosed(g) && editing !== m.id ? h("button", { type: "button", "data-testid": "edit-message", "aria-label": "Edit message", onclick: () => { editing = m.id; draw(); } }, "Edit") : null,
     canDelete(g, m) && editing !== m.id ? h("button", { type: "button", "data-testid": "delete-message", "aria-label": "Delete message", onclick: () => chat.remove(m).catch((e) => announce("Delete failed: " + api.explain(e))) }, "Delete") : null);
-  li.append(avatar(m.sender_id === S.me.id || !g.expires_at ? m.sender_id : "stranger", who), h("div", { class: "bubble" }, meta, body, m.deleted ? null : attach.shown(m.attachments), actions.childNodes.length ? actions : null));
+  li.append(avatar(m.sender_id === S.me.id || !g.expires_at ? m.sender_id : "stranger", who), h("div", { class: "bubble" }, meta,
+    m.reply_to && !m.deleted ? ui.quote(g, m.reply_to, jump) : null, body, m.deleted ? null : attach.shown(m.attachments),
+    m.deleted ? null : ui.reactions(g, m, !chat.isClosed(g)), thread, actions.childNodes.length ? actions : null));
   li._sig = sig(g, m);
   return li;
 }
 
 function sig(g, m) {
-  return [m.rev, m.deleted, senderName(g, m.sender_id), editing === m.id, S.highlight && S.highlight.seq === m.seq && S.highlight.group_id === g.id, canDelete(g, m), g.my.role].join("|");
+  return [m.rev, m.deleted, senderName(g, m.sender_id), editing === m.id, S.highlight && S.highlight.seq === m.seq && S.highlight.group_id === g.id, canDelete(g, m), g.my.role,
+    m.reply_to ? ui.excerptText(g, m.reply_to) + ui.who(g, m.reply_to.sender_id) : "", replyCounts.get(m.id) || 0, ui.mentionSig(m),
+    (m.reactions || []).map((r) => r.user_ids.map((id) => ui.who(g, id)).join()).join()].join("|");
 }
 
 function editForm(m) {
@@ -228,6 +275,21 @@ function editForm(m) {
   return form;
 }
 
+// A redrawn message keeps the keyboard where it was: on the same control (a reaction chip by its
+// emoji, Pin after Unpin), else on the message itself.
+const TWIN = { "pin-message": "unpin-message", "unpin-message": "pin-message" };
+function focusIn(el) {
+  const a = document.activeElement;
+  if (!a || a === document.body || !el.contains(a) || !a.dataset.testid) return () => {};
+  const { testid, emoji } = a.dataset;
+  return (n) => {
+    const sel = (t) => `[data-testid="${t}"]` + (emoji ? `[data-emoji="${CSS.escape(emoji)}"]` : "");
+    const to = n.querySelector(sel(testid)) || (TWIN[testid] && n.querySelector(sel(TWIN[testid])));
+    if (to) to.focus({ preventScroll: true });
+    else { n.setAttribute("tabindex", "-1"); n.focus({ preventScroll: true }); }
+  };
+}
+
 function focusMessage(id) {
   requestAnimationFrame(() => { const b = list.querySelector(`[data-id="${CSS.escape(id)}"] [data-testid=edit-message]`); if (b) b.focus(); });
 }
@@ -239,6 +301,7 @@ function pendingEl(p) {
     h("div", { class: "bubble" },
       h("div", { class: "meta" }, h("span", { class: "sender", "data-testid": "message-sender" }, S.me.display_name || S.me.username),
         h("span", { class: "state" }, failed ? "" : "sending…")),
+      p.reply && S.groups.has(p.group_id) ? ui.quote(S.groups.get(p.group_id), p.reply, null) : null,
       h("div", { class: "body", "data-testid": "message-body" }, linkify(p.body)),
       attach.sending(p.uploads),
       failed ? h("div", { class: "send-failed", role: "alert" },
@@ -275,6 +338,8 @@ function draw() {
   const c = conv(g.id);
   if (shownGroup !== g.id) { list.replaceChildren(); shownGroup = g.id; }
   const msgs = [...c.msgs.values()].sort((a, b) => a.seq - b.seq);
+  replyCounts = new Map();
+  for (const m of msgs) if (m.reply_to && !m.deleted) replyCounts.set(m.reply_to.id, (replyCounts.get(m.reply_to.id) || 0) + 1);
   const pend = [...S.pending.values()].filter((p) => p.group_id === g.id);
   const seen = seenBy(g, msgs);
   const items = [];
@@ -306,7 +371,7 @@ function draw() {
     : it.divider ? h("li", { class: "new-divider" }, h("span", null, "New messages"))
     : h("li", { class: "day", "data-testid": "day-separator" }, h("span", null, dayLabel(it.day)));
   reconcile(list, items, (it) => it.key, make, (el, it) => {
-    if (it.m && el._sig !== sig(g, it.m)) { const n = messageEl(g, it.m); n.dataset.key = it.key; el.replaceWith(n); return n; }
+    if (it.m && el._sig !== sig(g, it.m)) { const n = messageEl(g, it.m); n.dataset.key = it.key; const back = focusIn(el); el.replaceWith(n); back(n); return n; }
     if (it.seen && el.textContent !== it.seen) el.textContent = it.seen;
     return el;
   });

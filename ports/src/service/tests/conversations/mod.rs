@@ -81,6 +81,7 @@ fn view(group: Group, role: Role) -> GroupView {
             alias: None,
             last_read_seq: 0,
             unread_count: 0,
+            mention_count: 0,
         },
     }
 }
@@ -128,6 +129,10 @@ fn message(group: GroupId, seq: u64, body: &str) -> Message {
         edited_at: None,
         deleted: false,
         attachments: Vec::new(),
+        reply_to: None,
+        reactions: Vec::new(),
+        mentions: Vec::new(),
+        pinned: false,
     }
 }
 
@@ -147,6 +152,10 @@ fn appended(m: &NewMessage, duplicate: bool) -> Appended {
             edited_at: None,
             deleted: false,
             attachments: Vec::new(),
+            reply_to: None,
+            reactions: Vec::new(),
+            mentions: Vec::new(),
+            pinned: false,
         },
         duplicate,
     }

@@ -7,6 +7,7 @@
 mod groups;
 mod members;
 mod messages;
+mod reactions;
 
 use std::sync::Arc;
 
@@ -78,6 +79,10 @@ fn message(group: GroupId, rev: u64, body: &str) -> Message {
         edited_at: None,
         deleted: false,
         attachments: Vec::new(),
+        reply_to: None,
+        reactions: Vec::new(),
+        mentions: Vec::new(),
+        pinned: false,
     }
 }
 
