@@ -165,12 +165,25 @@ async fn reactions_are_idempotent_ordered_and_each_change_takes_a_rev(s: &TestSe
     // Taking one back.
     assert_eq!(react(s, &bob, &m, "👍", false).await, 204);
     let now = current(s, &alice, &g, &m).await;
-    assert_eq!(now["reactions"][0]["user_ids"], json!([alice.user_id]));
+    let thumbs = now["reactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["emoji"] == "👍")
+        .unwrap()
+        .clone();
+    assert_eq!(thumbs["user_ids"], json!([alice.user_id]));
     assert_eq!(rev(&now), before + 4);
     // The text form and the emoji form of a heart are one reaction.
     assert_eq!(react(s, &bob, &m, "❤", true).await, 204);
     assert_eq!(react(s, &carol, &m, "❤️", true).await, 204);
-    let hearts = current(s, &alice, &g, &m).await["reactions"][2].clone();
+    let hearts = current(s, &alice, &g, &m).await["reactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["emoji"] == "❤️")
+        .unwrap()
+        .clone();
     assert_eq!(
         (hearts["emoji"].clone(), hearts["count"].clone()),
         (json!("❤️"), json!(2))
@@ -193,7 +206,8 @@ async fn only_one_emoji_is_a_reaction_and_a_message_holds_twenty(s: &TestServer)
     let ten_kb = "👍".repeat(2_560);
     for bad in ["ok", "👍👍", "a", ten_kb.as_str(), "%", " "] {
         let status = react(s, &bob, &m, bad, true).await;
-        assert!(status == 422 || status == 404, "{bad:?}: {status}");
+        // 10 KB does not fit in the request target (8 KiB): a clear 414 before anything else.
+        assert!(matches!(status, 422 | 404 | 414), "{}: {status}", bad.len());
     }
     let emoji = [
         "😀", "😂", "😍", "🤔", "😎", "😢", "😡", "👍", "👎", "👏", "🙏", "🔥", "🎉", "💯", "❤️",
