@@ -325,7 +325,7 @@ fn plan(
         let earlier = earlier.or_else(|| key.and_then(|k| sent.get(&k).cloned()));
         let outcome = match decide::append(&group, earlier, m.now) {
             Err(refusal) => Outcome::Refused(refusal.into()),
-            Ok(Append::Repeat(first)) => Outcome::Repeat(Box::new(first)),
+            Ok(Append::Repeat(first)) => Outcome::Repeat(first),
             Ok(Append::Insert) => match replied(m, reply_to, &inserted)
                 .and_then(|reply| Ok((reply, take_uploads(m, &mut uploads)?)))
             {

@@ -79,9 +79,9 @@ fn append(conn: &Connection, m: &NewMessage) -> StoreResult<Appended> {
     if let Append::Repeat(mut first) =
         decide::append(&s.group, earlier, m.now).map_err(Error::from)?
     {
-        fill(conn, std::slice::from_mut(&mut first))?;
+        fill(conn, std::slice::from_mut(&mut *first))?;
         return Ok(Appended {
-            message: first,
+            message: *first,
             duplicate: true,
         });
     }

@@ -13,7 +13,8 @@ use crate::{Country, Group, GroupKind, Message, Role, Timestamp, UserId};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Append {
     /// The sender sent this client id to this group before: answer that message, write nothing.
-    Repeat(Message),
+    /// Boxed: a message is large, and most appends are inserts.
+    Repeat(Box<Message>),
     /// Take the group's next seq and rev and insert the message.
     Insert,
 }
@@ -23,7 +24,7 @@ pub enum Append {
 /// chat closed meanwhile: the send it retries was accepted.
 pub fn append(group: &Group, earlier: Option<Message>, now: Timestamp) -> Result<Append, Refusal> {
     if let Some(first) = earlier {
-        return Ok(Append::Repeat(first));
+        return Ok(Append::Repeat(Box::new(first)));
     }
     group.check_writable(now)?;
     Ok(Append::Insert)

@@ -83,7 +83,7 @@ fn a_retry_is_answered_with_the_first_message_even_after_the_chat_closed() {
     ] {
         assert_eq!(
             append(&g, Some(first.clone()), NOW),
-            Ok(Append::Repeat(first.clone()))
+            Ok(Append::Repeat(Box::new(first.clone())))
         );
     }
 }

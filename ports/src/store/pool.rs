@@ -47,6 +47,8 @@ impl PoolJoin {
 
 /// What joining the pool did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// One per pool join, moved once: boxing the room would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Joined {
     /// Nobody fitting waits: the caller waits now.
     Waiting,
