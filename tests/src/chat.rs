@@ -245,6 +245,28 @@ impl TestServer {
             .await
     }
 
+    /// `PUT` (`on`) or `DELETE /messages/{id}/reactions/{emoji}`, the emoji percent-encoded;
+    /// returns the status.
+    pub async fn react(&self, who: &Session, message: &str, emoji: &str, on: bool) -> u16 {
+        let method = if on { Method::PUT } else { Method::DELETE };
+        let path = format!(
+            "/api/v1/messages/{message}/reactions/{}",
+            crate::files::query_escape(emoji)
+        );
+        self.call(method, &path, Some(&who.access), Body::None)
+            .await
+            .status
+    }
+
+    /// `PUT` (`on`) or `DELETE /groups/{id}/pins/{message_id}`; returns the status.
+    pub async fn pin(&self, who: &Session, group: &str, message: &str, on: bool) -> u16 {
+        let method = if on { Method::PUT } else { Method::DELETE };
+        let path = format!("/api/v1/groups/{group}/pins/{message}");
+        self.call(method, &path, Some(&who.access), Body::None)
+            .await
+            .status
+    }
+
     /// `GET /groups/{id}/messages?{query}` (asserts 200) → `(messages, has_more)`.
     pub async fn history(&self, me: &Session, group: &str, query: &str) -> (Vec<Value>, bool) {
         let r = self

@@ -52,6 +52,8 @@ struct History {
     readers: Vec<(String, Session)>,
     /// A named group, for a search within one group.
     lounge: String,
+    /// Messages that have replies (one of them deleted), with a member to read the thread as.
+    threads: Vec<(String, Session)>,
     /// Sends that carried a `client_id`: (sender, group, client_id, message id).
     with_client_id: Vec<(Session, String, String, String)>,
     /// A second login of frank's that logged out: its tokens must stay dead.
@@ -60,12 +62,13 @@ struct History {
     sent: u64,
 }
 
-/// One message to send: its number, sender, group and body.
+/// One message to send: its number, sender, group, body and the message it replies to.
 struct Send {
     n: usize,
     sender: Session,
     group: String,
     body: String,
+    reply_to: Option<String>,
 }
 
 fn body(n: usize) -> String {
@@ -83,6 +86,9 @@ async fn send_all(s: &TestServer, sends: Vec<Send>) -> Vec<(usize, Session, Stri
             let mut req = json!({"body": m.body});
             if m.n.is_multiple_of(10) {
                 req["client_id"] = json!(format!("c-{}", m.n));
+            }
+            if let Some(original) = &m.reply_to {
+                req["reply_to"] = json!(original);
             }
             let r = s.try_send(&m.sender, &m.group, req).await;
             r.expect(201);
@@ -104,6 +110,7 @@ fn plan(next: &mut usize, group: &str, senders: &[&Session], count: usize) -> Ve
                 sender: senders[i % senders.len()].clone(),
                 group: group.to_owned(),
                 body: body(n),
+                reply_to: None,
             }
         })
         .collect()
@@ -173,27 +180,22 @@ async fn generate(s: &TestServer) -> History {
 
     let started = Instant::now();
     let mut next = 0;
+    // Each group with its senders (the first may pin there) and how many messages it gets.
+    let rosters: Vec<(&String, Vec<&Session>, usize)> = vec![
+        (
+            &lounge,
+            vec![&alice, &bob, &carol, &dave, &erin, &frank],
+            4_000,
+        ),
+        (&work, vec![&alice, &bob, &carol, &grace], 2_500),
+        (&books, vec![&dave, &erin, &heidi, &alice, &grace], 1_500),
+        (&ab, vec![&alice, &bob], 1_500),
+        (&cd_closed, vec![&carol, &dave], 300),
+    ];
     let mut sends = Vec::new();
-    sends.extend(plan(
-        &mut next,
-        &lounge,
-        &[&alice, &bob, &carol, &dave, &erin, &frank],
-        4_000,
-    ));
-    sends.extend(plan(
-        &mut next,
-        &work,
-        &[&alice, &bob, &carol, &grace],
-        2_500,
-    ));
-    sends.extend(plan(
-        &mut next,
-        &books,
-        &[&dave, &erin, &heidi, &alice, &grace],
-        1_500,
-    ));
-    sends.extend(plan(&mut next, &ab, &[&alice, &bob], 1_500));
-    sends.extend(plan(&mut next, &cd_closed, &[&carol, &dave], 300));
+    for (group, senders, count) in &rosters {
+        sends.extend(plan(&mut next, group, senders, *count));
+    }
     // Interleaved, as real traffic is.
     sends.sort_by_key(|m| (m.n * 7_919) % 10_007);
     let mut sent = send_all(s, sends).await;
@@ -223,6 +225,7 @@ async fn generate(s: &TestServer) -> History {
         .buffer_unordered(IN_FLIGHT)
         .collect::<Vec<()>>()
         .await;
+    let threads = socialize(s, &rosters, &mut next, &mut sent).await;
 
     // The direct chat is closed (dave did not open it) and the pair gets a new one.
     s.delete(&format!("/groups/{cd_closed}"), Some(&dave.access))
@@ -310,10 +313,81 @@ async fn generate(s: &TestServer) -> History {
         users,
         readers,
         lounge,
+        threads,
         with_client_id,
         logged_out,
         sent: sent.len() as u64,
     }
+}
+
+/// Replies that mention the replied-to sender (to deleted messages too), reactions (some taken
+/// back) and pins (one unpinned) across the `rosters`' groups; the replies join `sent`.
+/// Returns the replied-to messages, each with a member to read its thread as.
+async fn socialize(
+    s: &TestServer,
+    rosters: &[(&String, Vec<&Session>, usize)],
+    next: &mut usize,
+    sent: &mut Vec<(usize, Session, String, Value)>,
+) -> Vec<(String, Session)> {
+    let senders_of = |group: &String| &rosters.iter().find(|r| r.0 == group).unwrap().1;
+    let deleted = |n: usize| n % 53 == 2;
+    let originals: Vec<_> = sent
+        .iter()
+        .filter(|(n, ..)| n % 101 == 2)
+        .cloned()
+        .collect();
+    assert!(originals.iter().any(|(n, ..)| deleted(*n)));
+    let mut replies = Vec::new();
+    for (n, sender, group, m) in &originals {
+        let senders = senders_of(group);
+        for k in 1..=2 {
+            let by = senders[(n + k) % senders.len()];
+            replies.push(Send {
+                n: *next,
+                sender: by.clone(),
+                group: group.clone(),
+                body: format!("re {n} @{} {}", sender.username, body(*next)),
+                reply_to: Some(id(m)),
+            });
+            *next += 1;
+        }
+    }
+    sent.extend(send_all(s, replies).await);
+
+    const EMOJI: [&str; 4] = ["👍", "🎉", "❤️", "🦀"];
+    let reactions: Vec<_> = sent
+        .iter()
+        .filter(|(n, ..)| n % 29 == 3 && !deleted(*n))
+        .flat_map(|(n, _, group, m)| {
+            let senders = senders_of(group);
+            (0..=n % 3).map(move |i| (senders[(n + i) % senders.len()], EMOJI[(n + i) % 4], m, *n))
+        })
+        .collect();
+    stream::iter(&reactions)
+        .map(|(who, emoji, m, n)| async move {
+            assert_eq!(s.react(who, &id(m), emoji, true).await, 204);
+            if n % 58 == 3 {
+                assert_eq!(s.react(who, &id(m), emoji, false).await, 204);
+            }
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .collect::<Vec<()>>()
+        .await;
+
+    let mut pinned = 0;
+    for (n, _, group, m) in sent.iter().filter(|(n, ..)| n % 997 == 5 && !deleted(*n)) {
+        let pinner = senders_of(group)[0];
+        assert_eq!(s.pin(pinner, group, &id(m), true).await, 204);
+        if pinned == 0 {
+            assert_eq!(s.pin(pinner, group, &id(m), false).await, 204, "{n}");
+        }
+        pinned += 1;
+    }
+    assert!(pinned >= 5, "only {pinned} pins");
+    originals
+        .into_iter()
+        .map(|(_, _, group, m)| (id(&m), senders_of(&group)[0].clone()))
+        .collect()
 }
 
 /// The session in a refresh answer, for the user of `before`.
@@ -381,6 +455,22 @@ async fn snapshot(s: &TestServer, h: &History) -> BTreeMap<String, Value> {
             format!("{group}: latest page"),
             json!({"messages": latest, "has_more": has_more}),
         );
+    }
+    for (group, reader) in &h.readers {
+        let pins = s
+            .get(&format!("/groups/{group}/pins"), Some(&reader.access))
+            .await;
+        out.insert(format!("{group}: pins"), json!([pins.status, pins.json]));
+    }
+    for (message, reader) in &h.threads {
+        let r = s
+            .get(
+                &format!("/messages/{message}/replies?limit=100"),
+                Some(&reader.access),
+            )
+            .await;
+        r.expect(200);
+        out.insert(format!("{message}: replies"), r.json);
     }
     // Every announcement, through pages of the list (ids, order, bodies and times moved).
     let mut query = "limit=3".to_owned();
@@ -455,6 +545,9 @@ fn assert_complete(report: &Report, progress: &[Progress], messages: u64) {
     assert_eq!(count("users"), 8);
     assert_eq!(count("announcements"), ANNOUNCEMENTS);
     assert_eq!(count("settings"), 1, "the signing secret");
+    for social in ["reactions", "mentions"] {
+        assert!(count(social) > 100, "{social}: {}", count(social));
+    }
     for t in &report.tables {
         let last = progress.iter().rev().find(|p| p.table == t.table).unwrap();
         assert_eq!(

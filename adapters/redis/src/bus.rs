@@ -163,7 +163,7 @@ impl Shared {
             }
             Said::Event(event) => {
                 metrics::counter!("bus_events_received_total").increment(1);
-                self.deliver(&Arc::new(event));
+                self.deliver(&Arc::new(*event));
             }
             Said::Lost => self.feeds.missed(),
         }

@@ -176,9 +176,10 @@ pub const TABLES: &[Table] = &[
             opt("reply_to_id", Kind::Uuid),
             opt("pinned_at", Kind::Int),
         ],
-        // Message ids are UUIDv7, so id order is (nearly) the order they were sent in: a
-        // target that numbers rows as they arrive (SQLite's search index) numbers them alike.
-        key: &["id"],
+        // By group, then in the order they were sent: a reply always comes after the message
+        // it answers (same group, lower seq), so its foreign key finds it. Ids would not do:
+        // UUIDv7 from instances with skewed clocks can sort a reply before its original.
+        key: &["group_id", "seq"],
     },
     Table {
         name: "attachments",

@@ -19,7 +19,8 @@ async fn by_user_id_201_then_200_with_the_same_chat_for_either_side(s: &TestServ
     assert_eq!(g["expires_at"], Value::Null);
     assert_eq!(
         g["my"],
-        json!({"role": "member", "alias": null, "last_read_seq": 0, "unread_count": 0})
+        json!({"role": "member", "alias": null, "last_read_seq": 0, "unread_count": 0,
+                "mention_count": 0})
     );
     let again = s.direct(&alice, &bob).await;
     again.expect(200);

@@ -38,7 +38,8 @@ async fn create_answers_201_with_the_whole_group(s: &TestServer) {
     assert_eq!(g["last_rev"], 0);
     assert_eq!(
         g["my"],
-        json!({"role": "owner", "alias": null, "last_read_seq": 0, "unread_count": 0})
+        json!({"role": "owner", "alias": null, "last_read_seq": 0, "unread_count": 0,
+                "mention_count": 0})
     );
     // GET answers the same group; each member sees their own `my`.
     assert_eq!(s.group(&alice, &id(&g)).await, g);

@@ -8,7 +8,7 @@ use confab_tests::{Session, Store, TestServer};
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-const MESSAGE_KEYS: [&str; 11] = [
+const MESSAGE_KEYS: [&str; 15] = [
     "attachments",
     "body",
     "client_id",
@@ -17,6 +17,10 @@ const MESSAGE_KEYS: [&str; 11] = [
     "edited_at",
     "group_id",
     "id",
+    "mentions",
+    "pinned",
+    "reactions",
+    "reply_to",
     "rev",
     "sender_id",
     "seq",

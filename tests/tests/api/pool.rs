@@ -73,7 +73,8 @@ async fn matched_answers_the_room_and_waiting_answers_202(s: &TestServer) {
     assert_eq!(room["closed_at"], Value::Null);
     assert_eq!(
         room["my"],
-        json!({"role": "member", "alias": null, "last_read_seq": 0, "unread_count": 0})
+        json!({"role": "member", "alias": null, "last_read_seq": 0, "unread_count": 0,
+                "mention_count": 0})
     );
     // Open for the default room lifetime, 24 hours.
     assert_eq!(

@@ -29,18 +29,6 @@ async fn trio(s: &TestServer) -> (Session, Session, Session, String) {
     (alice, bob, carol, g)
 }
 
-/// `PUT`/`DELETE /messages/{id}/reactions/{emoji}` (the emoji percent-encoded).
-async fn react(s: &TestServer, who: &Session, message: &str, emoji: &str, on: bool) -> u16 {
-    let method = if on { Method::PUT } else { Method::DELETE };
-    let path = format!(
-        "/api/v1/messages/{message}/reactions/{}",
-        confab_tests::files::query_escape(emoji)
-    );
-    s.call(method, &path, Some(&who.access), confab_tests::Body::None)
-        .await
-        .status
-}
-
 /// The message as `who` reads it now (from the newest page of history).
 async fn current(s: &TestServer, who: &Session, g: &str, message: &str) -> Value {
     let (page, _) = s.history(who, g, "limit=100").await;
@@ -146,9 +134,9 @@ async fn reactions_are_idempotent_ordered_and_each_change_takes_a_rev(s: &TestSe
     let m = id(&s.send(&alice, &g, "react to me").await);
     let rev = |v: &Value| num(v, "rev");
     let before = rev(&current(s, &alice, &g, &m).await);
-    assert_eq!(react(s, &bob, &m, "👍", true).await, 204);
-    assert_eq!(react(s, &carol, &m, "🎉", true).await, 204);
-    assert_eq!(react(s, &alice, &m, "👍", true).await, 204);
+    assert_eq!(s.react(&bob, &m, "👍", true).await, 204);
+    assert_eq!(s.react(&carol, &m, "🎉", true).await, 204);
+    assert_eq!(s.react(&alice, &m, "👍", true).await, 204);
     let now = current(s, &alice, &g, &m).await;
     assert_eq!(rev(&now), before + 3, "each change takes the next rev");
     assert_eq!(
@@ -159,11 +147,11 @@ async fn reactions_are_idempotent_ordered_and_each_change_takes_a_rev(s: &TestSe
         ])
     );
     // Again: nothing changes, no rev.
-    assert_eq!(react(s, &bob, &m, "👍", true).await, 204);
-    assert_eq!(react(s, &bob, &m, "🦀", false).await, 204);
+    assert_eq!(s.react(&bob, &m, "👍", true).await, 204);
+    assert_eq!(s.react(&bob, &m, "🦀", false).await, 204);
     assert_eq!(rev(&current(s, &alice, &g, &m).await), before + 3);
     // Taking one back.
-    assert_eq!(react(s, &bob, &m, "👍", false).await, 204);
+    assert_eq!(s.react(&bob, &m, "👍", false).await, 204);
     let now = current(s, &alice, &g, &m).await;
     let thumbs = now["reactions"]
         .as_array()
@@ -175,8 +163,8 @@ async fn reactions_are_idempotent_ordered_and_each_change_takes_a_rev(s: &TestSe
     assert_eq!(thumbs["user_ids"], json!([alice.user_id]));
     assert_eq!(rev(&now), before + 4);
     // The text form and the emoji form of a heart are one reaction.
-    assert_eq!(react(s, &bob, &m, "❤", true).await, 204);
-    assert_eq!(react(s, &carol, &m, "❤️", true).await, 204);
+    assert_eq!(s.react(&bob, &m, "❤", true).await, 204);
+    assert_eq!(s.react(&carol, &m, "❤️", true).await, 204);
     let hearts = current(s, &alice, &g, &m).await["reactions"]
         .as_array()
         .unwrap()
@@ -193,10 +181,10 @@ async fn reactions_are_idempotent_ordered_and_each_change_takes_a_rev(s: &TestSe
     assert_eq!(found.json["messages"].as_array().unwrap().len(), 1);
     // A non-member: the same 404 as an unknown message.
     let dave = s.register("dave").await;
-    assert_eq!(react(s, &dave, &m, "👍", true).await, 404);
+    assert_eq!(s.react(&dave, &m, "👍", true).await, 404);
     // A deleted message takes no reactions, and has none.
     s.delete_message(&alice, &m).await.expect(204);
-    assert_eq!(react(s, &bob, &m, "👍", true).await, 410);
+    assert_eq!(s.react(&bob, &m, "👍", true).await, 410);
     assert_eq!(current(s, &alice, &g, &m).await["reactions"], json!([]));
 }
 
@@ -205,7 +193,7 @@ async fn only_one_emoji_is_a_reaction_and_a_message_holds_twenty(s: &TestServer)
     let m = id(&s.send(&alice, &g, "limits").await);
     let ten_kb = "👍".repeat(2_560);
     for bad in ["ok", "👍👍", "a", ten_kb.as_str(), "%", " "] {
-        let status = react(s, &bob, &m, bad, true).await;
+        let status = s.react(&bob, &m, bad, true).await;
         // 10 KB does not fit in the request target (8 KiB): a clear 414 before anything else.
         assert!(matches!(status, 422 | 404 | 414), "{}: {status}", bad.len());
     }
@@ -214,15 +202,15 @@ async fn only_one_emoji_is_a_reaction_and_a_message_holds_twenty(s: &TestServer)
         "🚀", "👀", "✅", "❌", "🤝",
     ];
     for e in emoji {
-        assert_eq!(react(s, &bob, &m, e, true).await, 204, "{e}");
+        assert_eq!(s.react(&bob, &m, e, true).await, 204, "{e}");
     }
     assert_eq!(
-        react(s, &alice, &m, "🦀", true).await,
+        s.react(&alice, &m, "🦀", true).await,
         422,
         "the 21st distinct emoji"
     );
     assert_eq!(
-        react(s, &alice, &m, "🔥", true).await,
+        s.react(&alice, &m, "🔥", true).await,
         204,
         "an existing one is fine"
     );
@@ -384,7 +372,7 @@ async fn sync_after_a_reconnect_recovers_reactions_pins_and_replies_in_rev_order
     let (alice, bob, _carol, g) = trio(s).await;
     let m = id(&s.send(&alice, &g, "base").await);
     let seen = num(&s.group(&bob, &g).await, "last_rev");
-    react(s, &alice, &m, "👍", true).await;
+    s.react(&alice, &m, "👍", true).await;
     let path = format!("/api/v1/groups/{g}/pins/{m}");
     s.call(
         Method::PUT,
@@ -436,11 +424,11 @@ async fn twenty_clients_reacting_at_once_end_with_exact_counts_and_gapless_revs(
     let work = people.iter().enumerate().map(|(i, p)| {
         let m = m.clone();
         async move {
-            assert_eq!(react(s, p, &m, "👍", true).await, 204);
-            assert_eq!(react(s, p, &m, "🎉", true).await, 204);
-            assert_eq!(react(s, p, &m, "🎉", false).await, 204);
+            assert_eq!(s.react(p, &m, "👍", true).await, 204);
+            assert_eq!(s.react(p, &m, "🎉", true).await, 204);
+            assert_eq!(s.react(p, &m, "🎉", false).await, 204);
             if i % 2 == 0 {
-                assert_eq!(react(s, p, &m, "❤️", true).await, 204);
+                assert_eq!(s.react(p, &m, "❤️", true).await, 204);
             }
         }
     });

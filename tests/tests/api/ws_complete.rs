@@ -1,12 +1,14 @@
 //! Events are complete — the check Zulip runs on every event type: a client that took a
 //! snapshot (`GET /groups`, members, messages) and then applied every event its socket got
 //! holds exactly what a fresh snapshot returns, after any seeded random sequence of actions
-//! (send, edit, delete, rename, add/remove member, role change, read, create/delete group) by
-//! several users over HTTP.
+//! (send, edit, delete, rename, add/remove member, role change, read, create/delete group,
+//! react and unreact, pin and unpin, reply with a mention) by several users over HTTP.
 //!
 //! What events cannot carry, the client reads as a real one would: the members and history of
 //! a group it has just been added to (`group.created`, API.md: "its history is read over
-//! HTTP"), and its own read marker, which it moves itself (its own sockets are not told).
+//! HTTP"), and its own read marker, which it moves itself (its own sockets are not told). What
+//! it derives, it derives as docs/api.md tells a client to: counts from the messages it holds,
+//! and the excerpt a held reply shows of a message that changed.
 
 use std::collections::BTreeMap;
 
@@ -72,6 +74,17 @@ async fn snapshot(s: &TestServer, me: &Session) -> BTreeMap<String, Value> {
     all
 }
 
+impl Held {
+    /// Sets the excerpt every held reply to `original` shows.
+    fn quote(&mut self, original: &str, excerpt: &str) {
+        for m in self.messages.values_mut() {
+            if m["reply_to"]["id"] == original {
+                m["reply_to"]["excerpt"] = json!(excerpt);
+            }
+        }
+    }
+}
+
 struct Client<'a> {
     s: &'a TestServer,
     me: &'a Session,
@@ -116,6 +129,19 @@ impl Client<'_> {
                 .filter(|m| num(m, "seq") > h.last_read && m["deleted"] == false)
                 .count();
             body["my"]["unread_count"] = json!(unread);
+            let mentioned = h
+                .messages
+                .values()
+                .filter(|m| m["sender_id"] != self.me.user_id.as_str())
+                .filter(|m| num(m, "seq") > h.last_read && m["deleted"] == false)
+                .filter(|m| {
+                    m["mentions"]
+                        .as_array()
+                        .expect("mentions")
+                        .contains(&json!(self.me.user_id))
+                })
+                .count();
+            body["my"]["mention_count"] = json!(mentioned);
             let messages: Vec<&Value> = h.messages.values().collect();
             all.insert(
                 g.clone(),
@@ -141,6 +167,8 @@ impl Client<'_> {
                 let held = h.messages.get(&num(m, "seq")).map(|m| num(m, "rev"));
                 if held.is_none_or(|r| r <= num(m, "rev")) {
                     h.messages.insert(num(m, "seq"), m.clone());
+                    let excerpt: String = text(m, "body").chars().take(100).collect();
+                    h.quote(&id(m), &excerpt);
                 }
             }
             "message.deleted" => {
@@ -155,6 +183,11 @@ impl Client<'_> {
                     m["body"] = json!("");
                     m["edited_at"] = json!(null);
                     m["rev"] = f["rev"].clone();
+                    for list in ["attachments", "reactions", "mentions"] {
+                        m[list] = json!([]);
+                    }
+                    m["pinned"] = json!(false);
+                    h.quote(&text(f, "id"), "");
                 }
             }
             "group.created" => {
@@ -247,7 +280,7 @@ async fn act(
         );
     };
     let g = id(&group);
-    let roll = rng.below(100);
+    let roll = rng.below(120);
     let (what, status) = match roll {
         0..=34 => {
             let r = s
@@ -345,6 +378,7 @@ async fn act(
                 ("read", r.status)
             }
         }
+        100..=119 => return social(s, rng, who, &g, people, roll).await,
         97 => (
             "delete group",
             s.delete(&format!("/groups/{g}"), Some(&who.access))
@@ -363,6 +397,42 @@ async fn act(
         }
     };
     format!("{} {what} in {g} (other: {other}): {status}", who.username)
+}
+
+/// A reaction or its removal, a pin or unpin, or a reply mentioning someone, by `who` in `g`
+/// (aimed at one of its 20 newest messages); returns what it did.
+async fn social(
+    s: &TestServer,
+    rng: &mut Lcg,
+    who: &Session,
+    g: &str,
+    people: &[Session],
+    roll: usize,
+) -> String {
+    let (page, _) = s.history(who, g, "limit=20").await;
+    if page.is_empty() {
+        return format!("{} finds nothing to answer in {g}", who.username);
+    }
+    let m = id(rng.pick(&page));
+    let (what, status) = match roll {
+        100..=107 => {
+            let emoji = *rng.pick(&["👍", "🎉", "❤️"]);
+            let on = rng.below(3) > 0;
+            let status = s.react(who, &m, emoji, on).await;
+            (format!("react {emoji} ({on}) to {m}"), status)
+        }
+        108..=112 => {
+            let on = rng.below(3) > 0;
+            (format!("pin ({on}) {m}"), s.pin(who, g, &m, on).await)
+        }
+        _ => {
+            let named = &rng.pick(people).username;
+            let body = json!({"body": format!("@{named} re {roll}"), "reply_to": m});
+            let status = s.try_send(who, g, body).await.status;
+            (format!("reply to {m} mentioning {named}"), status)
+        }
+    };
+    format!("{} {what} in {g}: {status}", who.username)
 }
 
 async fn a_client_applying_every_event_holds_what_a_fresh_snapshot_returns(store: Store) {

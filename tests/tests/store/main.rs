@@ -15,5 +15,6 @@ mod otp;
 mod pool;
 mod search;
 mod sessions;
+mod social;
 mod transfer;
 mod users;

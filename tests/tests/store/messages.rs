@@ -51,7 +51,7 @@ crate::store_cases!(
     refused_appends_among_concurrent_ones_spoil_none_of_the_others,
 );
 
-// ---- helpers (shared with `search.rs`) ----
+// ---- helpers (shared with `search.rs` and `social.rs`) ----
 
 /// Sends `body` from `who` to `g` at `T0` and returns the stored message.
 pub(crate) async fn send(s: &Fresh, g: GroupId, who: UserId, body: &str) -> Message {
@@ -77,7 +77,7 @@ async fn append(
         .await
 }
 
-async fn edit(
+pub(crate) async fn edit(
     s: &Fresh,
     who: UserId,
     id: MessageId,
@@ -87,7 +87,12 @@ async fn edit(
     s.messages.edit_message(who, id, body(text), now).await
 }
 
-async fn delete(s: &Fresh, who: UserId, id: MessageId, now: Timestamp) -> Result<Changed, Error> {
+pub(crate) async fn delete(
+    s: &Fresh,
+    who: UserId,
+    id: MessageId,
+    now: Timestamp,
+) -> Result<Changed, Error> {
     s.messages.delete_message(who, id, now).await
 }
 
@@ -101,7 +106,7 @@ async fn history(
     s.messages.history(who, g, cursor, limit).await
 }
 
-async fn changes(
+pub(crate) async fn changes(
     s: &Fresh,
     who: UserId,
     g: GroupId,
@@ -123,7 +128,7 @@ async fn counters(s: &Fresh, who: UserId, g: GroupId) -> (u64, u64) {
 }
 
 /// The direct chat of `a` and `b`, opened at `T0`.
-async fn chat(s: &Fresh, a: UserId, b: UserId) -> GroupId {
+pub(crate) async fn chat(s: &Fresh, a: UserId, b: UserId) -> GroupId {
     let (view, _) = s
         .groups
         .open_direct(a, b, GroupId::new(), T0)
@@ -133,7 +138,7 @@ async fn chat(s: &Fresh, a: UserId, b: UserId) -> GroupId {
 }
 
 /// A direct chat of `a` and `b`, closed by `a` at `at(1)`.
-async fn closed_chat(s: &Fresh, a: UserId, b: UserId) -> GroupId {
+pub(crate) async fn closed_chat(s: &Fresh, a: UserId, b: UserId) -> GroupId {
     let g = chat(s, a, b).await;
     assert_eq!(
         s.groups.delete_or_close(a, g, at(1)).await.unwrap(),
@@ -164,18 +169,18 @@ fn seqs(page: &Page) -> Vec<u64> {
     page.messages.iter().map(|m| m.seq).collect()
 }
 
-fn not_found(r: Result<impl std::fmt::Debug, Error>, what: &str) {
+pub(crate) fn not_found(r: Result<impl std::fmt::Debug, Error>, what: &str) {
     match r {
         Err(Error::NotFound(w)) if w == what => {}
         other => panic!("expected NotFound({what}), got {other:?}"),
     }
 }
 
-fn forbidden(r: Result<impl std::fmt::Debug, Error>) {
+pub(crate) fn forbidden(r: Result<impl std::fmt::Debug, Error>) {
     assert!(matches!(r, Err(Error::Forbidden(_))), "{r:?}");
 }
 
-fn gone(r: Result<impl std::fmt::Debug, Error>) {
+pub(crate) fn gone(r: Result<impl std::fmt::Debug, Error>) {
     assert!(matches!(r, Err(Error::Gone(_))), "{r:?}");
 }
 

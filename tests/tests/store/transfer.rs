@@ -26,6 +26,7 @@ crate::store_cases!(
     rows_the_store_wrote_itself_read_back,
     a_copied_message_is_found_by_search,
     rows_move_to_the_other_store_unchanged,
+    a_reply_whose_id_sorts_first_moves_after_its_original,
 );
 
 fn table(name: &str) -> &'static Table {
@@ -343,8 +344,65 @@ async fn seed(s: &Fresh) -> UserId {
 
 /// MUST fill the columns only this store keeps: a copied message is found by search.
 async fn a_copied_message_is_found_by_search(s: &Fresh) {
-    let user = Uuid::now_v7();
-    let group = Uuid::now_v7();
+    let (user, group) = (Uuid::now_v7(), Uuid::now_v7());
+    write_message_parents(s, user, group).await;
+    let row = message_row(
+        Uuid::now_v7(),
+        group,
+        1,
+        user,
+        "Meet at the lighthouse",
+        None,
+    );
+    s.transfer
+        .write_batch(table("messages"), vec![row])
+        .await
+        .unwrap();
+    let found = s
+        .messages
+        .search_messages(
+            UserId::from_uuid(user),
+            vec!["lighthouse".into()],
+            Some(GroupId::from_uuid(group)),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].body.as_str(), "Meet at the lighthouse");
+}
+
+/// The messages table is read by group, then seq: a reply always after the message it
+/// answers, even when its id sorts first (instances with skewed clocks), so a copy in batches
+/// of one meets no missing original.
+async fn a_reply_whose_id_sorts_first_moves_after_its_original(s: &Fresh) {
+    let (user, group) = (Uuid::now_v7(), Uuid::now_v7());
+    write_message_parents(s, user, group).await;
+    let (reply, original) = (Uuid::now_v7(), Uuid::now_v7());
+    assert!(reply < original);
+    let rows = vec![
+        message_row(original, group, 1, user, "original", None),
+        message_row(reply, group, 2, user, "reply", Some(original)),
+    ];
+    s.transfer
+        .write_batch(table("messages"), rows.clone())
+        .await
+        .unwrap();
+    assert_eq!(read_all(s, table("messages"), 1).await, rows);
+    let other = Fresh::new(match s.kind {
+        crate::fixtures::Kind::Sqlite => crate::fixtures::Kind::Postgres,
+        crate::fixtures::Kind::Postgres => crate::fixtures::Kind::Sqlite,
+    })
+    .await;
+    let report = copy_store(&*s.transfer, &*other.transfer, 1, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(report.tables.iter().all(|t| t.matches()), "{report}");
+    assert_eq!(read_all(&other, table("messages"), 1).await, rows);
+}
+
+/// A user, and a group they own, written as copied rows.
+async fn write_message_parents(s: &Fresh, user: Uuid, group: Uuid) {
     let mut user_row = row(table("users"), 0);
     user_row[0] = Value::Uuid(user);
     let group_row = vec![
@@ -368,39 +426,39 @@ async fn a_copied_message_is_found_by_search(s: &Fresh) {
         Value::Int(1),
         Value::Int(0),
     ];
-    let message_row = vec![
-        Value::Uuid(Uuid::now_v7()),
-        Value::Uuid(group),
-        Value::Int(1),
-        Value::Int(1),
-        Value::Int(1),
-        Value::Uuid(user),
-        Value::Text("Meet at the lighthouse".into()),
-        Value::Null,
-        Value::Int(1),
-        Value::Null,
-        Value::Bool(false),
-    ];
     for (name, r) in [
         ("users", user_row),
         ("groups", group_row),
         ("members", member_row),
-        ("messages", message_row),
     ] {
         s.transfer.write_batch(table(name), vec![r]).await.unwrap();
     }
-    let found = s
-        .messages
-        .search_messages(
-            UserId::from_uuid(user),
-            vec!["lighthouse".into()],
-            Some(GroupId::from_uuid(group)),
-            10,
-        )
-        .await
-        .unwrap();
-    assert_eq!(found.len(), 1);
-    assert_eq!(found[0].body.as_str(), "Meet at the lighthouse");
+}
+
+/// A row of `messages`: message `seq` of `group` (its rev too) by `sender`.
+fn message_row(
+    id: Uuid,
+    group: Uuid,
+    seq: i64,
+    sender: Uuid,
+    body: &str,
+    reply_to: Option<Uuid>,
+) -> Row {
+    vec![
+        Value::Uuid(id),
+        Value::Uuid(group),
+        Value::Int(seq),
+        Value::Int(seq),
+        Value::Int(seq),
+        Value::Uuid(sender),
+        Value::Text(body.into()),
+        Value::Null,
+        Value::Int(1),
+        Value::Null,
+        Value::Bool(false),
+        reply_to.map_or(Value::Null, Value::Uuid),
+        Value::Null,
+    ]
 }
 
 /// Both stores MUST spell the portable rows alike: what one store reads, the other writes,

@@ -24,8 +24,8 @@ pub(crate) const VERSION: u8 = 3;
 /// What an instance says on the channel.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Said {
-    /// An event to fan out.
-    Event(Event),
+    /// An event to fan out (boxed: a message event dwarfs the other variants).
+    Event(Box<Event>),
     /// "I am here": the sender expects to hear its own heartbeat back.
     Heartbeat,
     /// "I failed to publish some events": every instance re-checks against the store.
@@ -70,7 +70,7 @@ struct WireEnvelope {
 
 #[derive(Serialize, Deserialize)]
 enum WireSaid {
-    Event(WireEvent),
+    Event(Box<WireEvent>),
     Heartbeat,
     Lost,
     Bye,
@@ -80,7 +80,7 @@ pub(crate) fn encode(origin: Uuid, saying: Saying<'_>) -> Vec<u8> {
     let wire = WireEnvelope {
         origin,
         said: match saying {
-            Saying::Event(event) => WireSaid::Event(WireEvent::from(event)),
+            Saying::Event(event) => WireSaid::Event(Box::new(WireEvent::from(event))),
             Saying::Heartbeat => WireSaid::Heartbeat,
             Saying::Lost => WireSaid::Lost,
             Saying::Bye => WireSaid::Bye,
@@ -105,7 +105,7 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Envelope, DecodeError> {
     Ok(Envelope {
         origin: wire.origin,
         said: match wire.said {
-            WireSaid::Event(event) => Said::Event(event.try_into()?),
+            WireSaid::Event(event) => Said::Event(Box::new((*event).try_into()?)),
             WireSaid::Heartbeat => Said::Heartbeat,
             WireSaid::Lost => Said::Lost,
             WireSaid::Bye => Said::Bye,

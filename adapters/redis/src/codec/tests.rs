@@ -139,7 +139,7 @@ fn every_event_and_signal_comes_back_as_it_went() {
             back,
             Envelope {
                 origin,
-                said: Said::Event(event)
+                said: Said::Event(Box::new(event))
             }
         );
     }

@@ -221,6 +221,8 @@ async fn every_table_is_copied_in_order_in_batches_and_verified() {
             at("messages", 2_000, 2_500),
             at("messages", 2_500, 2_500),
             at("attachments", 0, 0),
+            at("reactions", 0, 0),
+            at("mentions", 0, 0),
             at("announcements", 0, 4),
             at("announcements", 4, 4),
         ]
@@ -232,7 +234,8 @@ async fn every_table_is_copied_in_order_in_batches_and_verified() {
     assert_eq!(
         report.to_string(),
         "settings 1 = 1, users 5 = 5, sessions 0 = 0, refresh_tokens 0 = 0, groups 2 = 2, \
-         members 3 = 3, messages 2500 = 2500, attachments 0 = 0, announcements 4 = 4, \
+         members 3 = 3, messages 2500 = 2500, attachments 0 = 0, reactions 0 = 0, \
+         mentions 0 = 0, announcements 4 = 4, \
          attachment files 0 (sha256 checked)"
     );
 }
