@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::{Invalid, Username};
+use crate::{Closed, Group, Invalid, Timestamp, UserId, Username};
 
 /// Most distinct emoji on one message.
 pub const MAX_DISTINCT_REACTIONS: usize = 20;
@@ -56,6 +56,16 @@ pub fn check_reaction(present: &[Emoji], emoji: &Emoji) -> Result<(), Invalid> {
     ))
 }
 
+/// Whether a message may gain or lose a reaction or a pin at `now`: its group must still take
+/// writes, and the message must not be deleted (a tombstone carries neither).
+pub fn check_live(group: &Group, deleted: bool, now: Timestamp) -> Result<(), Closed> {
+    group.check_writable(now)?;
+    if deleted {
+        return Err(Closed("the message was deleted"));
+    }
+    Ok(())
+}
+
 /// Refuses a pin past [`MAX_PINS`]; `pinned` is how many the group has now.
 pub fn check_pin(pinned: usize) -> Result<(), Invalid> {
     if pinned >= MAX_PINS {
@@ -96,6 +106,21 @@ pub fn mentioned_usernames(body: &str) -> Vec<Username> {
         }
     }
     out
+}
+
+/// The users a body mentions: of `names` (what [`mentioned_usernames`] found, in order), those
+/// `member` finds among the group's members, in that order, and never `sender` — one's own
+/// name mentions nobody, so one's own messages never count for oneself.
+pub fn mentions(
+    names: &[Username],
+    sender: UserId,
+    member: impl Fn(&Username) -> Option<UserId>,
+) -> Vec<UserId> {
+    names
+        .iter()
+        .filter_map(member)
+        .filter(|&user| user != sender)
+        .collect()
 }
 
 /// What a reply shows of the message it answers: its first [`EXCERPT_CHARS`] characters, or

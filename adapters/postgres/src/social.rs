@@ -11,9 +11,11 @@
 use std::collections::HashMap;
 
 use confab_domain::policy::{self, Action};
-use confab_domain::reaction::{check_pin, check_reaction, excerpt, mentioned_usernames};
+use confab_domain::reaction::{
+    self, check_live, check_pin, check_reaction, excerpt, mentioned_usernames,
+};
 use confab_domain::{
-    Closed, Emoji, GroupId, Message, MessageId, Reaction, ReplyRef, Timestamp, UserId,
+    Emoji, GroupId, Message, MessageId, Reaction, ReplyRef, Timestamp, UserId, Username,
 };
 use confab_ports::Error;
 use confab_ports::store::{Changed, Page};
@@ -136,56 +138,54 @@ pub(crate) struct Mentioning<'a> {
     pub body: &'a str,
 }
 
-/// The members each body mentions, in order of first mention: the members of its group among
-/// `mentioned_usernames(body)`, the sender excepted. One query for all of them (none when no
-/// body names anyone). Read under the group's lock, so membership is current.
+/// The members each body mentions (`confab_domain::reaction::mentions` over the members of
+/// its group named in it). One query for all of them (none when no body names anyone). Read
+/// under the group's lock, so membership is current.
 pub(crate) async fn resolve_mentions(
     conn: &mut PgConnection,
     bodies: &[Mentioning<'_>],
 ) -> StoreResult<Vec<Vec<UserId>>> {
-    let mut out: Vec<Vec<UserId>> = bodies.iter().map(|_| Vec::new()).collect();
+    let names: Vec<Vec<Username>> = bodies.iter().map(|b| mentioned_usernames(b.body)).collect();
     let mut n = Vec::new();
-    let mut position = Vec::new();
     let mut name = Vec::new();
     let mut group = Vec::new();
-    let mut sender = Vec::new();
-    for (i, b) in (0_i64..).zip(bodies) {
-        for (p, username) in (0_i64..).zip(mentioned_usernames(b.body)) {
+    for ((i, b), named) in (0_i64..).zip(bodies).zip(&names) {
+        for username in named {
             n.push(i);
-            position.push(p);
             name.push(username.as_str().to_owned());
             group.push(b.group.as_uuid());
-            sender.push(b.sender.as_uuid());
         }
     }
     if n.is_empty() {
-        return Ok(out);
+        return Ok(bodies.iter().map(|_| Vec::new()).collect());
     }
     let rows = sqlx::query(
-        "SELECT c.n, u.id
-           FROM unnest($1::int8[], $2::int8[], $3::text[], $4::uuid[], $5::uuid[])
-                AS c (n, position, name, group_id, sender_id)
+        "SELECT c.n, c.name, u.id
+           FROM unnest($1::int8[], $2::text[], $3::uuid[]) AS c (n, name, group_id)
            JOIN users u ON u.username = c.name
-           JOIN members mb ON mb.group_id = c.group_id AND mb.user_id = u.id
-          WHERE u.id <> c.sender_id
-          ORDER BY c.n, c.position",
+           JOIN members mb ON mb.group_id = c.group_id AND mb.user_id = u.id",
     )
     .bind(n)
-    .bind(position)
     .bind(name)
     .bind(group)
-    .bind(sender)
     .fetch_all(conn)
     .await?;
+    let mut found: HashMap<(i64, String), UserId> = HashMap::new();
     for row in &rows {
-        let i: i64 = row.try_get(0)?;
-        let slot = usize::try_from(i)
-            .ok()
-            .and_then(|i| out.get_mut(i))
-            .ok_or_else(|| StoreError::Internal(format!("no body {i} to mention in")))?;
-        slot.push(UserId::from_uuid(row.try_get(1)?));
+        found.insert(
+            (row.try_get(0)?, row.try_get(1)?),
+            UserId::from_uuid(row.try_get(2)?),
+        );
     }
-    Ok(out)
+    Ok((0_i64..)
+        .zip(bodies)
+        .zip(&names)
+        .map(|((i, b), named)| {
+            reaction::mentions(named, b.sender, |u| {
+                found.get(&(i, u.as_str().to_owned())).copied()
+            })
+        })
+        .collect())
 }
 
 /// The rows of `mentions` for `messages`, each with its members in order: (message ids, user
@@ -268,13 +268,6 @@ async fn finish(conn: &mut PgConnection, m: &Message, changed: bool) -> StoreRes
     })
 }
 
-fn check_not_deleted(m: &Message) -> StoreResult<()> {
-    if m.deleted {
-        return Err(Error::from(Closed("the message was deleted")).into());
-    }
-    Ok(())
-}
-
 /// `set_reaction`, in its transaction.
 pub(crate) async fn react(
     conn: &mut PgConnection,
@@ -285,8 +278,7 @@ pub(crate) async fn react(
     now: Timestamp,
 ) -> StoreResult<Changed> {
     let (m, s) = for_change(conn, actor, id).await?;
-    s.group.check_writable(now).map_err(Error::from)?;
-    check_not_deleted(&m)?;
+    check_live(&s.group, m.deleted, now).map_err(Error::from)?;
     let changed = if on {
         let present: Vec<String> =
             sqlx::query_scalar("SELECT DISTINCT emoji FROM reactions WHERE message_id = $1")
@@ -338,8 +330,7 @@ pub(crate) async fn pin(
         .filter(|m| m.group_id == group)
         .ok_or(Error::NotFound("message"))?;
     policy::can(s.group.kind, s.role, Action::Pin).map_err(Error::from)?;
-    s.group.check_writable(now).map_err(Error::from)?;
-    check_not_deleted(&m)?;
+    check_live(&s.group, m.deleted, now).map_err(Error::from)?;
     let pinned_at = match (on, m.pinned) {
         (true, false) => {
             let pins: i64 = sqlx::query_scalar(

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use confab_domain::reaction::{excerpt, mentioned_usernames};
+use confab_domain::reaction::{self, excerpt, mentioned_usernames};
 use confab_domain::{Emoji, GroupId, Message, MessageId, Reaction, ReplyRef, UserId};
 use confab_ports::store::rows;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -130,8 +130,8 @@ pub(crate) fn reply_target(
         .optional()?)
 }
 
-/// The members of `group` that `body` mentions, in order of first mention, leaving out
-/// `sender` (their own name mentions nobody). One query, none when the body names nobody.
+/// The members of `group` that `body` mentions (`confab_domain::reaction::mentions`). One
+/// query, none when the body names nobody.
 pub(crate) fn mentioned_members(
     conn: &Connection,
     group: GroupId,
@@ -146,19 +146,16 @@ pub(crate) fn mentioned_members(
     let names_json = json_ids(names.iter().map(|n| n.as_str()));
     let mut stmt = conn.prepare_cached(
         "SELECT u.username, u.id FROM members mb JOIN users u ON u.id = mb.user_id
-          WHERE mb.group_id = ?1 AND mb.user_id <> ?2
-            AND u.username IN (SELECT value FROM json_each(?3))",
+          WHERE mb.group_id = ?1 AND u.username IN (SELECT value FROM json_each(?2))",
     )?;
     let found: HashMap<String, UserId> = stmt
-        .query_map(
-            params![group.to_string(), sender.to_string(), names_json],
-            |row| Ok((row.get(0)?, UserId::from_uuid(uuid_at(row, 1)?))),
-        )?
+        .query_map(params![group.to_string(), names_json], |row| {
+            Ok((row.get(0)?, UserId::from_uuid(uuid_at(row, 1)?)))
+        })?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(names
-        .iter()
-        .filter_map(|n| found.get(n.as_str()).copied())
-        .collect())
+    Ok(reaction::mentions(&names, sender, |n| {
+        found.get(n.as_str()).copied()
+    }))
 }
 
 /// Replaces the mentions of `message` with `users`, in that order.

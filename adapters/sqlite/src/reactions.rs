@@ -2,11 +2,11 @@
 //! `pins` and `replies`). A reaction or pin that changes something takes the group's next
 //! `rev`, which becomes the message's, in the writer's transaction; one that changes nothing
 //! takes none. Whether it is allowed is asked of `confab_domain` (`policy::can`,
-//! `reaction::check_reaction`, `reaction::check_pin`).
+//! `reaction::check_live`, `reaction::check_reaction`, `reaction::check_pin`).
 
 use confab_domain::policy::{Action, can};
-use confab_domain::reaction::{check_pin, check_reaction};
-use confab_domain::{Closed, Emoji, GroupId, Message, MessageId, Timestamp, UserId};
+use confab_domain::reaction::{check_live, check_pin, check_reaction};
+use confab_domain::{Emoji, GroupId, Message, MessageId, Timestamp, UserId};
 use confab_ports::Error;
 use confab_ports::store::{Changed, Page};
 use rusqlite::{Connection, params};
@@ -16,15 +16,6 @@ use crate::error::{StoreError, StoreResult};
 use crate::extras::fill;
 use crate::messages::{as_i64, for_change, next_rev};
 use crate::rows::millis;
-
-/// A reaction or pin needs a live message in a group still open.
-fn check_live(group: &confab_domain::Group, m: &Message, now: Timestamp) -> StoreResult<()> {
-    group.check_writable(now).map_err(Error::from)?;
-    if m.deleted {
-        return Err(Error::from(Closed("the message was deleted")).into());
-    }
-    Ok(())
-}
 
 /// The message as it is now, and whether the operation changed it.
 fn answer(conn: &Connection, id: MessageId, changed: bool) -> StoreResult<Changed> {
@@ -53,7 +44,7 @@ pub(crate) fn set_reaction(
     now: Timestamp,
 ) -> StoreResult<Changed> {
     let (m, s) = for_change(conn, actor, id)?;
-    check_live(&s.group, &m, now)?;
+    check_live(&s.group, m.deleted, now).map_err(Error::from)?;
     if !on {
         let removed = conn
             .prepare_cached(
@@ -126,7 +117,7 @@ pub(crate) fn set_pin(
         .filter(|m| m.group_id == group)
         .ok_or(Error::NotFound("message"))?;
     can(s.group.kind, s.role, Action::Pin).map_err(Error::from)?;
-    check_live(&s.group, &m, now)?;
+    check_live(&s.group, m.deleted, now).map_err(Error::from)?;
     if m.pinned == on {
         return Ok(Changed {
             message: m,

@@ -84,3 +84,57 @@ fn an_excerpt_is_the_first_hundred_characters_or_nothing_once_deleted() {
     assert_eq!(excerpt("short", false), "short");
     assert_eq!(excerpt("gone", true), "");
 }
+
+#[test]
+fn a_reaction_or_pin_needs_a_live_message_in_a_writable_group() {
+    use crate::{GroupId, GroupKind, UserId};
+    let now = time::macros::datetime!(2026-12-01 12:00:00 UTC);
+    let open = Group {
+        id: GroupId::new(),
+        kind: GroupKind::Direct,
+        name: None,
+        created_by: UserId::new(),
+        created_at: now,
+        expires_at: None,
+        closed_at: None,
+        last_seq: 1,
+        last_rev: 1,
+    };
+    assert_eq!(check_live(&open, false, now), Ok(()));
+    assert_eq!(
+        check_live(&open, true, now),
+        Err(Closed("the message was deleted"))
+    );
+    let closed = Group {
+        closed_at: Some(now),
+        ..open.clone()
+    };
+    // The chat's state is what a client is told first.
+    assert_eq!(
+        check_live(&closed, true, now),
+        Err(Closed("this chat is closed"))
+    );
+    let expired = Group {
+        expires_at: Some(now),
+        ..open
+    };
+    assert_eq!(
+        check_live(&expired, false, now),
+        Err(Closed("this chat has expired"))
+    );
+}
+
+#[test]
+fn mentions_are_members_in_order_and_never_the_sender() {
+    use crate::UserId;
+    let (me, ann, ben) = (UserId::new(), UserId::new(), UserId::new());
+    let names = mentioned_usernames("@ben @me @stranger @ann @ben");
+    let member = |n: &Username| match n.as_str() {
+        "ann" => Some(ann),
+        "ben" => Some(ben),
+        "me" => Some(me),
+        _ => None,
+    };
+    assert_eq!(mentions(&names, me, member), vec![ben, ann]);
+    assert_eq!(mentions(&[], me, member), Vec::<UserId>::new());
+}

@@ -483,6 +483,24 @@ async fn a_client_applying_every_event_holds_what_a_fresh_snapshot_returns(store
                 }
             }
         }
+        // The sequence did reach what this test is for: changes that land.
+        for (what, landed) in [
+            ("react", ": 204"),
+            ("pin (true)", ": 204"),
+            ("reply to", ": 201"),
+            (" edit ", ": 200"),
+            (" delete ", ": 204"),
+        ] {
+            let n = log
+                .iter()
+                .filter(|l| l.contains(what) && l.ends_with(landed))
+                .count();
+            assert!(
+                n >= 2,
+                "seed {seed}: only {n} of {what:?} landed:\n{}",
+                log.join("\n")
+            );
+        }
     }
 }
 

@@ -266,11 +266,13 @@ async fn reactions_keep_first_use_order_and_each_change_takes_a_rev(s: &Fresh) {
         reactions(&now),
         [("🎉".to_owned(), vec![a, o]), ("👍".to_owned(), vec![m])]
     );
+    // Order is by first use among the reactions there now: once its first user takes 🎉
+    // back, 🎉 counts from olga's, which came after 👍.
     let c = react(s, a, sent.id, "🎉", false).await.unwrap();
     assert_eq!((c.changed, c.message.rev), (true, rev + 1));
     assert_eq!(
         reactions(&c.message),
-        [("🎉".to_owned(), vec![o]), ("👍".to_owned(), vec![m])]
+        [("👍".to_owned(), vec![m]), ("🎉".to_owned(), vec![o])]
     );
     // A reaction change is a change `changes_since` answers.
     let since = changes(s, o, g, rev, 10).await.unwrap();
