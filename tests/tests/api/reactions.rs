@@ -241,27 +241,34 @@ async fn reactions_over_the_socket_are_acked_and_published(s: &TestServer) {
 
 async fn mentions_name_members_and_count_unread_until_read_edited_or_deleted(s: &TestServer) {
     let (alice, bob, carol, g) = trio(s).await;
-    let dave = s.register("dave").await;
-    let long = "a".repeat(33);
+    // dave is a user but not a member; the 32-character name is a member's, and one more
+    // character makes a name no user can have.
+    s.register("dave").await;
+    let long = s.register(&"a".repeat(32)).await;
+    s.add_member(&alice, &g, &long, None).await;
     let m = s
         .send(
             &alice,
             &g,
-            &format!("hi @Bob and @dave and @{long} and @carol"),
+            &format!(
+                "hi @Bob and @dave and @{}b and @carol and @alice",
+                "a".repeat(32)
+            ),
         )
         .await;
     assert_eq!(
         m["mentions"],
         json!([bob.user_id, carol.user_id]),
-        "non-members mention nobody"
+        "non-members, a 33-character name and one's own name mention nobody"
     );
+    let exact = s.send(&bob, &g, &format!("@{} yes", "a".repeat(32))).await;
+    assert_eq!(exact["mentions"], json!([long.user_id]));
     let mentions = |who: &Session| {
         let (s, who, g) = (s, who.clone(), g.clone());
         async move { num(&s.my(&who, &g).await, "mention_count") }
     };
     assert_eq!(mentions(&bob).await, 1);
     assert_eq!(mentions(&alice).await, 0, "one's own messages never count");
-    let _ = dave;
     // Edited to mention carol only: bob's count drops.
     let r = s.try_edit(&alice, &id(&m), "only @carol now").await;
     r.expect(200);
