@@ -51,6 +51,29 @@ pub(crate) async fn run(cmd: UserCommand) -> Result<(), StartError> {
                 .map_err(fail_for(&username))?;
             println!("{} is no longer an admin", user.username);
         }
+        UserCommand::Ban {
+            store,
+            username,
+            reason,
+        } => {
+            let user = accounts(store)
+                .await?
+                .admin_ban(&username, reason.as_deref())
+                .await
+                .map_err(fail_for(&username))?;
+            println!(
+                "banned {}: every login of theirs ended, and their sockets close within seconds",
+                user.username
+            );
+        }
+        UserCommand::Unban { store, username } => {
+            let user = accounts(store)
+                .await?
+                .admin_unban(&username)
+                .await
+                .map_err(fail_for(&username))?;
+            println!("{} is no longer banned and may log in again", user.username);
+        }
         UserCommand::ResetPassword {
             store,
             username,

@@ -27,7 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default when no subcommand is given).
     Serve(ServeArgs),
-    /// Manage accounts without SQL: create users, grant or revoke admin, reset passwords.
+    /// Manage accounts without SQL: create users, grant or revoke admin, ban and unban, reset
+    /// passwords.
     #[command(subcommand)]
     User(UserCommand),
     /// Apply database migrations and exit (serve also does this at start).
@@ -87,6 +88,22 @@ pub enum UserCommand {
     },
     /// Revoke the server role `admin`.
     RevokeAdmin {
+        #[command(flatten)]
+        store: StoreArgs,
+        username: String,
+    },
+    /// Ban a user: they can no longer log in, every login of theirs ends, and their sockets on
+    /// running servers close within a few seconds (4003); they leave the matching pool.
+    Ban {
+        #[command(flatten)]
+        store: StoreArgs,
+        username: String,
+        /// Why, for the admins (one line, at most 500 characters).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Lift a ban: the user may log in again.
+    Unban {
         #[command(flatten)]
         store: StoreArgs,
         username: String,
@@ -434,6 +451,8 @@ impl Cli {
                 UserCommand::Create { store, .. }
                 | UserCommand::GrantAdmin { store, .. }
                 | UserCommand::RevokeAdmin { store, .. }
+                | UserCommand::Ban { store, .. }
+                | UserCommand::Unban { store, .. }
                 | UserCommand::ResetPassword { store, .. },
             )) => store.log_format,
             None => self.serve.store.log_format,

@@ -5,6 +5,7 @@
 
 mod admin;
 mod attachments_config;
+mod ban_watch;
 pub mod config;
 mod connections_config;
 mod demo;
@@ -114,6 +115,7 @@ pub async fn serve(
     let hub = app.hub;
     let grace = app.shutdown_grace;
     let (stop_sweep, sweep_stopped) = tokio::sync::watch::channel(false);
+    let ban_watch = ban_watch::spawn(app.accounts.clone(), sweep_stopped.clone());
     let sweep = sweeper::spawn(app.pool, app.files, app.sweep_interval, sweep_stopped);
     // Sockets are upgraded connections the HTTP shutdown does not wait for: close them (1001,
     // after the answers they owe) once the signal comes, within the same grace.
@@ -125,7 +127,9 @@ pub async fn serve(
     let served = server::serve(app.router, listener, shutdown, grace, app.connection_limits).await;
     // Also when serving failed before any signal: no sweep outlives its server.
     sweep.abort();
+    ban_watch.abort();
     let _ = sweep.await;
+    let _ = ban_watch.await;
     // Every request is answered: hand the last events to the other instances.
     app.bus.close().await;
     served

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use confab_ports::blobs::Blobs;
 use confab_ports::store::{
-    Announcements, Attachments, Groups, Health, MatchPool, Messages, OneTimeCodes, Sessions,
-    Transfer, Users,
+    Announcements, Attachments, Blocks, Groups, Health, MatchPool, Messages, OneTimeCodes,
+    Sessions, Transfer, Users,
 };
 use confab_postgres::{PgSettings, PgStore};
 use confab_sqlite::SqliteStore;
@@ -18,6 +18,7 @@ use crate::config::{DatabaseUrl, StoreArgs};
 #[derive(Clone)]
 pub(crate) struct Store {
     pub users: Arc<dyn Users>,
+    pub blocks: Arc<dyn Blocks>,
     pub groups: Arc<dyn Groups>,
     pub messages: Arc<dyn Messages>,
     pub announcements: Arc<dyn Announcements>,
@@ -33,6 +34,7 @@ pub(crate) struct Store {
 impl Store {
     fn over<
         S: Users
+            + Blocks
             + Groups
             + Messages
             + Announcements
@@ -49,6 +51,7 @@ impl Store {
         let store = Arc::new(store);
         Self {
             users: store.clone(),
+            blocks: store.clone(),
             groups: store.clone(),
             messages: store.clone(),
             announcements: store.clone(),

@@ -135,6 +135,7 @@ pub(crate) async fn ports(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Por
         .map_err(|e| StartError(format!("password hasher: {e}")))?;
     Ok(Ports {
         users: store.users,
+        blocks: store.blocks,
         groups: store.groups,
         messages: store.messages,
         announcements: store.announcements,

@@ -57,6 +57,8 @@ pub enum Event {
         group_id: GroupId,
         members: Vec<UserId>,
     },
+    /// An admin banned `user_id`: every socket of theirs, on every instance, ends (4003).
+    UserBanned { user_id: UserId },
 }
 
 impl Event {
@@ -76,7 +78,7 @@ impl Event {
             | Event::Typing { group_id, .. }
             | Event::Read { group_id, .. }
             | Event::PoolMatched { group_id, .. } => Some(*group_id),
-            Event::AnnouncementCreated { .. } => None,
+            Event::AnnouncementCreated { .. } | Event::UserBanned { .. } => None,
         }
     }
 

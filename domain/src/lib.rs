@@ -7,6 +7,7 @@
 
 mod announcement;
 pub mod attachment;
+pub mod block;
 mod country;
 pub mod decide;
 mod display_name;
@@ -43,7 +44,7 @@ pub use password::Password;
 pub use policy::{Refusal, Role};
 pub use reaction::Emoji;
 pub use search::{MAX_WORD_BYTES, search_words};
-pub use user::{GlobalRole, User};
+pub use user::{BanReason, GlobalRole, User, check_ban};
 pub use username::Username;
 
 /// Timestamps are UTC, truncated to whole milliseconds: what the API shows is what is stored.

@@ -50,19 +50,21 @@ pub fn compatible(a: &Waiting, b: &Waiting) -> bool {
 }
 
 /// The entry `joiner` is matched with: the oldest (first come, first matched) live entry that
-/// is compatible and is not someone `joiner` already has an open pool room with. `waiting`
-/// may be in any order; ties on `joined_at` go to the smaller user id, so every store picks
-/// alike.
+/// is compatible, is not someone `joiner` already has an open pool room with, and is not
+/// someone `joiner` blocked or was blocked by (`blocks`: either way). `waiting` may be in any
+/// order; ties on `joined_at` go to the smaller user id, so every store picks alike.
 pub fn pick<'a>(
     joiner: &Waiting,
     waiting: &'a [Waiting],
     open_partners: &[UserId],
+    blocks: &[UserId],
     now: Timestamp,
 ) -> Option<&'a Waiting> {
     waiting
         .iter()
         .filter(|w| w.is_live(now))
         .filter(|w| !open_partners.contains(&w.user))
+        .filter(|w| !blocks.contains(&w.user))
         .filter(|w| compatible(joiner, w))
         .min_by_key(|w| (w.joined_at, w.user))
 }
@@ -100,7 +102,7 @@ mod tests {
             entry(None, false, 20),
         ];
         assert_eq!(
-            pick(&joiner, &waiting, &[], now()).unwrap().user,
+            pick(&joiner, &waiting, &[], &[], now()).unwrap().user,
             waiting[1].user
         );
     }
@@ -113,7 +115,7 @@ mod tests {
             ..joiner.clone()
         };
         assert!(!compatible(&joiner, &me_again));
-        assert_eq!(pick(&joiner, &[me_again], &[], now()), None);
+        assert_eq!(pick(&joiner, &[me_again], &[], &[], now()), None);
     }
 
     #[test]
@@ -139,7 +141,7 @@ mod tests {
         let joiner = entry(Some("DE"), true, 60);
         let waiting = [entry(Some("FR"), false, 0), entry(Some("DE"), false, 30)];
         assert_eq!(
-            pick(&joiner, &waiting, &[], now()).unwrap().user,
+            pick(&joiner, &waiting, &[], &[], now()).unwrap().user,
             waiting[1].user
         );
     }
@@ -150,7 +152,10 @@ mod tests {
         let old = entry(None, false, 0);
         assert!(!old.is_live(T0 + Duration::minutes(10)));
         assert!(old.is_live(T0 + Duration::minutes(10) - Duration::milliseconds(1)));
-        assert_eq!(pick(&joiner, &[old], &[], T0 + Duration::minutes(10)), None);
+        assert_eq!(
+            pick(&joiner, &[old], &[], &[], T0 + Duration::minutes(10)),
+            None
+        );
     }
 
     #[test]
@@ -159,11 +164,24 @@ mod tests {
         let waiting = [entry(None, false, 0), entry(None, false, 10)];
         let open = [waiting[0].user];
         assert_eq!(
-            pick(&joiner, &waiting, &open, now()).unwrap().user,
+            pick(&joiner, &waiting, &open, &[], now()).unwrap().user,
             waiting[1].user
         );
         let both = [waiting[0].user, waiting[1].user];
-        assert_eq!(pick(&joiner, &waiting, &both, now()), None);
+        assert_eq!(pick(&joiner, &waiting, &both, &[], now()), None);
+    }
+
+    #[test]
+    fn someone_blocked_either_way_is_skipped() {
+        let joiner = entry(None, false, 60);
+        let waiting = [entry(None, false, 0), entry(None, false, 10)];
+        let blocks = [waiting[0].user];
+        assert_eq!(
+            pick(&joiner, &waiting, &[], &blocks, now()).unwrap().user,
+            waiting[1].user
+        );
+        let all = [waiting[1].user, waiting[0].user];
+        assert_eq!(pick(&joiner, &waiting, &[], &all, now()), None);
     }
 
     #[test]

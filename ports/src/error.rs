@@ -23,6 +23,9 @@ pub enum Error {
     /// 403: authenticated, but the role does not allow this.
     #[error("{0}")]
     Forbidden(String),
+    /// 403 `banned`: the account is banned by an admin (login, refresh, every request).
+    #[error("this account is banned")]
+    Banned,
     /// 404: does not exist, or the caller may not know that it does.
     #[error("{0} not found")]
     NotFound(&'static str),

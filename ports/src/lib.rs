@@ -26,6 +26,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Ports {
     pub users: Arc<dyn store::Users>,
+    pub blocks: Arc<dyn store::Blocks>,
     pub groups: Arc<dyn store::Groups>,
     pub messages: Arc<dyn store::Messages>,
     pub announcements: Arc<dyn store::Announcements>,

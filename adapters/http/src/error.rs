@@ -100,6 +100,7 @@ impl From<Error> for ApiError {
                 Self::unauthorized("missing, invalid, expired or revoked token")
             }
             Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
+            Error::Banned => Self::new(StatusCode::FORBIDDEN, "banned", "this account is banned"),
             Error::NotFound(what) => Self::not_found(format!("{what} not found")),
             Error::Conflict { field } => {
                 let message = match field {
@@ -213,6 +214,7 @@ mod tests {
                 "invalid_credentials",
             ),
             (Error::Forbidden("no".into()), 403, "forbidden"),
+            (Error::Banned, 403, "banned"),
             (Error::NotFound("user"), 404, "not_found"),
             (Error::Conflict { field: "email" }, 409, "conflict"),
             (Error::Gone("closed".into()), 410, "gone"),

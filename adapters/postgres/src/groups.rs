@@ -77,9 +77,12 @@ async fn open_direct(
     id: GroupId,
     now: Timestamp,
 ) -> StoreResult<(GroupView, bool)> {
-    if !user_exists(conn, other).await? {
+    // Share-locked against a block of the pair being made at the same moment.
+    if crate::blocks::lock_pair(conn, me, other, false).await? < 2 {
         return Err(Error::NotFound("user").into());
     }
+    confab_domain::block::open_direct(crate::blocks::between(conn, me, other).await?)
+        .map_err(Error::from)?;
     let key = pair_key(me, other);
     // Two requests for one pair at once: the unique index makes the second insert wait for the
     // first to commit and then do nothing; it then finds the first one's chat. If that chat is

@@ -39,6 +39,7 @@ mod appender;
 mod attachments;
 mod batch;
 mod blobs;
+mod blocks;
 mod chat_rows;
 mod error;
 mod groups;

@@ -60,7 +60,7 @@ async fn open_partners(
 }
 
 /// Waits for the pool's lock, held until the transaction ends.
-async fn lock_pool(conn: &mut PgConnection) -> StoreResult<()> {
+pub(crate) async fn lock_pool(conn: &mut PgConnection) -> StoreResult<()> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(POOL_LOCK)
         .execute(conn)
@@ -92,7 +92,8 @@ async fn join(conn: &mut PgConnection, j: &PoolJoin) -> StoreResult<Joined> {
     .map(waiting_from_row)
     .collect::<sqlx::Result<Vec<_>>>()?;
     let partners = open_partners(conn, j.user, j.now).await?;
-    let facts = j.facts(country, already, &waiting, &partners);
+    let blocks = crate::blocks::either_way(conn, j.user).await?;
+    let facts = j.facts(country, already, &waiting, &partners, &blocks);
     let partner = match decide::join_pool(facts).map_err(Error::from)? {
         decide::Join::Match(partner) => partner,
         decide::Join::Wait(me) => {

@@ -46,6 +46,7 @@ struct Presented {
     expires_at: i64,
     used: bool,
     revoked: bool,
+    banned: bool,
 }
 
 impl Presented {
@@ -54,6 +55,7 @@ impl Presented {
         Ok(decide::Presented {
             revoked: self.revoked,
             used: self.used,
+            banned: self.banned,
             expires_at: confab_domain::from_unix_millis(self.expires_at).ok_or_else(|| {
                 crate::error::StoreError::Internal("token expiry out of range".into())
             })?,
@@ -65,8 +67,10 @@ impl Presented {
 /// token are decided one after the other, so the second sees the first's use (reuse).
 async fn find_token(conn: &mut PgConnection, hash: &TokenHash) -> StoreResult<Option<Presented>> {
     let row = sqlx::query(
-        "SELECT r.session_id, s.user_id, r.expires_at, r.used_at IS NOT NULL, s.revoked_at IS NOT NULL
+        "SELECT r.session_id, s.user_id, r.expires_at, r.used_at IS NOT NULL,
+                s.revoked_at IS NOT NULL, u.banned_at IS NOT NULL
            FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
+                JOIN users u ON u.id = s.user_id
           WHERE r.token_hash = $1
           FOR UPDATE OF r",
     )
@@ -80,6 +84,7 @@ async fn find_token(conn: &mut PgConnection, hash: &TokenHash) -> StoreResult<Op
         expires_at: row.try_get(2)?,
         used: row.try_get(3)?,
         revoked: row.try_get(4)?,
+        banned: row.try_get(5)?,
     }))
 }
 
@@ -98,6 +103,7 @@ async fn rotate(
             revoke(conn, p.session_id, now).await?;
             return Ok(Rotation::Reused);
         }
+        (Refresh::Banned, _) => return Ok(Rotation::Banned),
         _ => return Ok(Rotation::Rejected),
     };
     sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1")
@@ -171,19 +177,26 @@ impl Sessions for PgStore {
 
     async fn principal(&self, session_id: SessionId, user_id: UserId) -> Result<Option<Principal>> {
         self.run(async {
-            let is_admin: Option<bool> = sqlx::query_scalar(
-                "SELECT u.is_admin FROM sessions s JOIN users u ON u.id = s.user_id
-                  WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL",
+            // One row for the account, whether its login is live beside it (a ban answers
+            // whatever the login's state).
+            let found: Option<(bool, bool, bool)> = sqlx::query_as(
+                "SELECT u.is_admin, u.banned_at IS NOT NULL, EXISTS (
+                        SELECT 1 FROM sessions s
+                         WHERE s.id = $1 AND s.user_id = u.id AND s.revoked_at IS NULL)
+                   FROM users u WHERE u.id = $2",
             )
             .bind(session_id.as_uuid())
             .bind(user_id.as_uuid())
             .fetch_optional(&self.pool)
             .await?;
-            Ok(is_admin.map(|is_admin| Principal {
-                user_id,
-                session_id,
-                is_admin,
-            }))
+            Ok(found
+                .filter(|&(_, banned, live)| banned || live)
+                .map(|(is_admin, banned, _)| Principal {
+                    user_id,
+                    session_id,
+                    is_admin,
+                    banned,
+                }))
         })
         .await
     }

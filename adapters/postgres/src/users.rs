@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use confab_domain::decide;
-use confab_domain::{Email, Timestamp, User, UserId, Username};
+use confab_domain::{BanReason, Email, Timestamp, User, UserId, Username};
 use confab_ports::hasher::PasswordHash;
 use confab_ports::store::{Credentials, NewSession, NewUser, ProfileChange, Users};
 use confab_ports::{Error, Result};
@@ -212,19 +212,90 @@ impl Users for PgStore {
             if done.rows_affected() == 0 {
                 return Err(Error::NotFound("user").into());
             }
-            sqlx::query(
-                "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-            )
-            .bind(id.as_uuid())
-            .bind(millis(now))
-            .execute(&mut *tx)
-            .await?;
+            revoke_logins(&mut tx, id, now).await?;
             tx.commit().await?;
             crate::committed();
             Ok(())
         })
         .await
     }
+
+    async fn set_banned(
+        &self,
+        id: UserId,
+        banned: bool,
+        reason: Option<BanReason>,
+        now: Timestamp,
+    ) -> Result<bool> {
+        in_tx!(self, |tx| set_banned(
+            &mut tx,
+            id,
+            banned,
+            reason.as_ref(),
+            now
+        ))
+    }
+
+    async fn banned_since(&self, since: Timestamp) -> Result<Vec<UserId>> {
+        self.run(async {
+            let ids: Vec<uuid::Uuid> =
+                sqlx::query_scalar("SELECT id FROM users WHERE banned_at >= $1")
+                    .bind(millis(since))
+                    .fetch_all(&self.pool)
+                    .await?;
+            Ok(ids.into_iter().map(UserId::from_uuid).collect())
+        })
+        .await
+    }
+}
+
+/// Ends every login of the account.
+async fn revoke_logins(conn: &mut PgConnection, id: UserId, now: Timestamp) -> StoreResult<()> {
+    sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+        .bind(id.as_uuid())
+        .bind(millis(now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// `Users::set_banned`, in its transaction: the account's row locked first, so concurrent bans
+/// and lifts are judged one after the other; a ban also ends every login and leaves the pool.
+async fn set_banned(
+    conn: &mut PgConnection,
+    id: UserId,
+    banned: bool,
+    reason: Option<&BanReason>,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let was: Option<bool> =
+        sqlx::query_scalar("SELECT banned_at IS NOT NULL FROM users WHERE id = $1 FOR UPDATE")
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let was = was.ok_or(Error::NotFound("user"))?;
+    if was == banned {
+        return Ok(false);
+    }
+    if !banned {
+        sqlx::query("UPDATE users SET banned_at = NULL, ban_reason = NULL WHERE id = $1")
+            .bind(id.as_uuid())
+            .execute(&mut *conn)
+            .await?;
+        return Ok(true);
+    }
+    sqlx::query("UPDATE users SET banned_at = $2, ban_reason = $3 WHERE id = $1")
+        .bind(id.as_uuid())
+        .bind(millis(now))
+        .bind(reason.map(BanReason::as_str))
+        .execute(&mut *conn)
+        .await?;
+    revoke_logins(conn, id, now).await?;
+    sqlx::query("DELETE FROM pool_entries WHERE user_id = $1")
+        .bind(id.as_uuid())
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
 }
 
 impl PgStore {

@@ -102,6 +102,8 @@ fn open_direct(
     if !user_exists(conn, other)? {
         return Err(Error::NotFound("user").into());
     }
+    confab_domain::block::open_direct(crate::blocks::between(conn, me, other)?)
+        .map_err(Error::from)?;
     let key = pair_key(me, other);
     let open: Option<String> = conn
         .prepare_cached("SELECT id FROM groups WHERE direct_key = ?1 AND closed_at IS NULL")?

@@ -9,6 +9,7 @@
 mod announcements;
 mod attachments;
 mod blobs;
+mod blocks;
 mod chat_rows;
 mod error;
 mod extras;

@@ -64,7 +64,8 @@ fn join(conn: &Connection, j: &PoolJoin) -> StoreResult<Joined> {
         .query_map([], waiting_from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let partners = open_partners(conn, j.user, j.now)?;
-    let facts = j.facts(country, already, &waiting, &partners);
+    let blocks = crate::blocks::either_way(conn, j.user)?;
+    let facts = j.facts(country, already, &waiting, &partners, &blocks);
     let partner = match decide::join_pool(facts).map_err(Error::from)? {
         decide::Join::Match(partner) => partner,
         decide::Join::Wait(me) => {

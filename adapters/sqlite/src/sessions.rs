@@ -40,6 +40,7 @@ struct Presented {
     expires_at: i64,
     used: bool,
     revoked: bool,
+    banned: bool,
 }
 
 impl Presented {
@@ -48,6 +49,7 @@ impl Presented {
         Ok(decide::Presented {
             revoked: self.revoked,
             used: self.used,
+            banned: self.banned,
             expires_at: confab_domain::from_unix_millis(self.expires_at).ok_or_else(|| {
                 crate::error::StoreError::Internal("token expiry out of range".into())
             })?,
@@ -58,8 +60,10 @@ impl Presented {
 fn find_token(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<Presented>> {
     Ok(conn
         .query_row(
-            "SELECT r.session_id, s.user_id, r.expires_at, r.used_at IS NOT NULL, s.revoked_at IS NOT NULL
+            "SELECT r.session_id, s.user_id, r.expires_at, r.used_at IS NOT NULL,
+                    s.revoked_at IS NOT NULL, u.banned_at IS NOT NULL
              FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
+                  JOIN users u ON u.id = s.user_id
              WHERE r.token_hash = ?1",
             [&hash.0],
             |row| {
@@ -69,6 +73,7 @@ fn find_token(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<Present
                     expires_at: row.get(2)?,
                     used: row.get(3)?,
                     revoked: row.get(4)?,
+                    banned: row.get(5)?,
                 })
             },
         )
@@ -90,6 +95,7 @@ fn rotate(
             revoke(conn, &p.session_id.to_string(), now)?;
             return Ok(Rotation::Reused);
         }
+        (Refresh::Banned, _) => return Ok(Rotation::Banned),
         _ => return Ok(Rotation::Rejected),
     };
     let session = p.session_id.to_string();
@@ -153,22 +159,29 @@ impl Sessions for SqliteStore {
         Ok(self
             .readers
             .read(move |conn| {
-                // Every authenticated request asks this: keep it prepared.
-                let is_admin: Option<bool> = conn
+                // Every authenticated request asks this: keep it prepared. One row for the
+                // account, whether its login is live beside it (a ban answers whatever the
+                // login's state).
+                let found: Option<(bool, bool, bool)> = conn
                     .prepare_cached(
-                        "SELECT u.is_admin FROM sessions s JOIN users u ON u.id = s.user_id
-                         WHERE s.id = ?1 AND s.user_id = ?2 AND s.revoked_at IS NULL",
+                        "SELECT u.is_admin, u.banned_at IS NOT NULL, EXISTS (
+                                SELECT 1 FROM sessions s
+                                 WHERE s.id = ?1 AND s.user_id = u.id AND s.revoked_at IS NULL)
+                           FROM users u WHERE u.id = ?2",
                     )?
                     .query_row(
                         params![session_id.to_string(), user_id.to_string()],
-                        |row| row.get(0),
+                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
                     )
                     .optional()?;
-                Ok(is_admin.map(|is_admin| Principal {
-                    user_id,
-                    session_id,
-                    is_admin,
-                }))
+                Ok(found.filter(|&(_, banned, live)| banned || live).map(
+                    |(is_admin, banned, _)| Principal {
+                        user_id,
+                        session_id,
+                        is_admin,
+                        banned,
+                    },
+                ))
             })
             .await?)
     }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use confab_domain::decide;
-use confab_domain::{Email, Timestamp, User, UserId, Username};
+use confab_domain::{BanReason, Email, Timestamp, User, UserId, Username};
 use confab_ports::hasher::PasswordHash;
 use confab_ports::store::{Credentials, NewSession, NewUser, ProfileChange, Users};
 use confab_ports::{Error, Result};
@@ -194,14 +194,85 @@ impl Users for SqliteStore {
                 if n == 0 {
                     return Err(Error::NotFound("user").into());
                 }
-                conn.execute(
-                    "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
-                    params![id.to_string(), millis(now)],
-                )?;
-                Ok(())
+                revoke_logins(conn, id, now)
             })
             .await?)
     }
+
+    async fn set_banned(
+        &self,
+        id: UserId,
+        banned: bool,
+        reason: Option<BanReason>,
+        now: Timestamp,
+    ) -> Result<bool> {
+        Ok(self
+            .writer
+            .write(move |conn| set_banned(conn, id, banned, reason.as_ref(), now))
+            .await?)
+    }
+
+    async fn banned_since(&self, since: Timestamp) -> Result<Vec<UserId>> {
+        Ok(self
+            .readers
+            .read(move |conn| {
+                conn.prepare_cached("SELECT id FROM users WHERE banned_at >= ?1")?
+                    .query_map([millis(since)], |row| {
+                        Ok(UserId::from_uuid(crate::rows::uuid_at(row, 0)?))
+                    })?
+                    .collect::<rusqlite::Result<_>>()
+                    .map_err(Into::into)
+            })
+            .await?)
+    }
+}
+
+/// Ends every login of the account.
+fn revoke_logins(conn: &Connection, id: UserId, now: Timestamp) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+        params![id.to_string(), millis(now)],
+    )?;
+    Ok(())
+}
+
+/// `Users::set_banned`: a ban also ends every login and leaves the pool, in the writer's
+/// transaction.
+fn set_banned(
+    conn: &Connection,
+    id: UserId,
+    banned: bool,
+    reason: Option<&BanReason>,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let was: Option<bool> = conn
+        .query_row(
+            "SELECT banned_at IS NOT NULL FROM users WHERE id = ?1",
+            [id.to_string()],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let was = was.ok_or(Error::NotFound("user"))?;
+    if was == banned {
+        return Ok(false);
+    }
+    if !banned {
+        conn.execute(
+            "UPDATE users SET banned_at = NULL, ban_reason = NULL WHERE id = ?1",
+            [id.to_string()],
+        )?;
+        return Ok(true);
+    }
+    conn.execute(
+        "UPDATE users SET banned_at = ?2, ban_reason = ?3 WHERE id = ?1",
+        params![id.to_string(), millis(now), reason.map(BanReason::as_str)],
+    )?;
+    revoke_logins(conn, id, now)?;
+    conn.execute(
+        "DELETE FROM pool_entries WHERE user_id = ?1",
+        [id.to_string()],
+    )?;
+    Ok(true)
 }
 
 impl SqliteStore {

@@ -205,6 +205,8 @@ pub struct JoinFacts<'a> {
     pub waiting: &'a [Waiting],
     /// Users the joiner has an open (not closed, not expired) pool room with.
     pub open_partners: &'a [UserId],
+    /// Users the joiner blocked or was blocked by: never matched with them.
+    pub blocks: &'a [UserId],
     pub now: Timestamp,
     /// When the joiner's entry would expire.
     pub wait_until: Timestamp,
@@ -224,7 +226,13 @@ pub fn join_pool(facts: JoinFacts<'_>) -> Result<Join, Refusal> {
         expires_at: facts.wait_until,
     };
     Ok(
-        match pool::pick(&me, facts.waiting, facts.open_partners, facts.now) {
+        match pool::pick(
+            &me,
+            facts.waiting,
+            facts.open_partners,
+            facts.blocks,
+            facts.now,
+        ) {
             Some(partner) => Join::Match(partner.user),
             None => Join::Wait(me),
         },
@@ -259,6 +267,8 @@ pub struct Presented {
     /// It was exchanged before.
     pub used: bool,
     pub expires_at: Timestamp,
+    /// Its account is banned.
+    pub banned: bool,
 }
 
 /// What presenting a refresh token does.
@@ -270,13 +280,17 @@ pub enum Refresh {
     Reuse,
     /// Live: mark it used and hand out the next one.
     Rotate,
+    /// A token of a banned account, whatever its state: refuse as banned, change nothing.
+    Banned,
 }
 
 /// Decides a refresh at `now` (`None`: no such token). A used token is reuse even after it
-/// expired; a revoked login rejects every token of it, used ones included.
+/// expired; a revoked login rejects every token of it, used ones included. A banned account's
+/// tokens say so before anything else (the ban revoked its logins).
 pub fn refresh(presented: Option<Presented>, now: Timestamp) -> Refresh {
     match presented {
         None => Refresh::Reject,
+        Some(p) if p.banned => Refresh::Banned,
         Some(p) if p.revoked => Refresh::Reject,
         Some(p) if p.used => Refresh::Reuse,
         Some(p) if p.expires_at <= now => Refresh::Reject,

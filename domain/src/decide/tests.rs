@@ -352,6 +352,7 @@ fn facts<'a>(waiting: &'a [Waiting], partners: &'a [UserId]) -> JoinFacts<'a> {
         already_waiting: false,
         waiting,
         open_partners: partners,
+        blocks: &[],
         now: NOW,
         wait_until: NOW + Duration::minutes(10),
     }
@@ -400,6 +401,7 @@ fn a_refresh_rotates_a_live_token_and_a_used_one_is_reuse_even_expired() {
         revoked,
         used,
         expires_at: NOW + Duration::seconds(secs),
+        banned: false,
     };
     assert_eq!(refresh(None, NOW), Refresh::Reject);
     assert_eq!(refresh(Some(token(false, false, 60)), NOW), Refresh::Rotate);
@@ -408,6 +410,14 @@ fn a_refresh_rotates_a_live_token_and_a_used_one_is_reuse_even_expired() {
     assert_eq!(refresh(Some(token(false, true, -60)), NOW), Refresh::Reuse);
     assert_eq!(refresh(Some(token(true, true, 60)), NOW), Refresh::Reject);
     assert_eq!(refresh(Some(token(true, false, 60)), NOW), Refresh::Reject);
+    // A banned account's tokens say so, whatever their state.
+    for (revoked, used, secs) in [(false, false, 60), (true, false, 60), (false, true, -60)] {
+        let banned = Presented {
+            banned: true,
+            ..token(revoked, used, secs)
+        };
+        assert_eq!(refresh(Some(banned), NOW), Refresh::Banned);
+    }
 }
 
 fn role() -> impl Strategy<Value = Role> {

@@ -187,6 +187,11 @@ impl Accounts {
         };
         match user {
             Some(user) if ok => {
+                // Told only to someone who knows the password, before any code is mailed.
+                if user.banned {
+                    attempt.give_back().await;
+                    return Err(Error::Banned);
+                }
                 if user.two_factor {
                     let Some(code) = code else {
                         attempt.give_back().await;
@@ -229,6 +234,7 @@ impl Accounts {
                 return Err(Error::Unauthorized(AuthFailure::InvalidToken));
             }
             Rotation::Rejected => return Err(Error::Unauthorized(AuthFailure::InvalidToken)),
+            Rotation::Banned => return Err(Error::Banned),
         };
         Ok(self.tokens_for(user, session_id, next.token))
     }

@@ -38,7 +38,7 @@ impl Accounts {
         self.ports.users.user_by_username(&username).await
     }
 
-    async fn by_username(&self, raw: &str) -> Result<User> {
+    pub(crate) async fn by_username(&self, raw: &str) -> Result<User> {
         self.admin_find_user(raw)
             .await?
             .ok_or(Error::NotFound("user"))

@@ -33,12 +33,19 @@ impl Accounts {
 
     /// The caller behind claims already verified by [`Accounts::verify_access`] (or by
     /// [`Accounts::admit_request`]): the login behind them must still be live.
+    /// A banned account's tokens answer 403 `banned` (read in the same query, so a ban stops
+    /// every token at once, on every instance).
     pub async fn principal_for(&self, claims: &AccessClaims) -> Result<Principal> {
-        self.ports
+        let principal = self
+            .ports
             .sessions
             .principal(claims.session_id, claims.user_id)
             .await?
-            .ok_or(Error::Unauthorized(AuthFailure::InvalidToken))
+            .ok_or(Error::Unauthorized(AuthFailure::InvalidToken))?;
+        if principal.banned {
+            return Err(Error::Banned);
+        }
+        Ok(principal)
     }
 
     /// Spends one request from an authenticated user's budget: a command over the WebSocket

@@ -8,6 +8,7 @@ mod blob_copy;
 mod conversations;
 mod files;
 mod messaging;
+mod moderation;
 mod otp;
 mod pool;
 mod profile;

@@ -152,6 +152,10 @@ pub trait Groups: Send + Sync {
     /// open direct chat per pair even when both ask at the same instant (every caller gets that
     /// chat, exactly one of them with `true`), and MUST return `Error::NotFound("user")` when
     /// `other` does not exist. The use case refuses `me == other` before calling.
+    /// MUST refuse as `confab_domain::block::open_direct` says over the blocks between the two,
+    /// checked before an open chat is looked for: `Error::NotFound("user")` when `other`
+    /// blocked `me` (the answer an unknown user gets), `Error::Forbidden` when `me` blocked
+    /// `other`.
     async fn open_direct(
         &self,
         me: UserId,

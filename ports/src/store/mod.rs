@@ -6,6 +6,7 @@
 
 mod announcements;
 mod attachments;
+mod blocks;
 mod groups;
 mod health;
 mod messages;
@@ -34,6 +35,7 @@ pub fn pending_migrations(
 
 pub use announcements::{AnnouncementPage, Announcements, NewAnnouncement};
 pub use attachments::{Attachments, NewAttachment};
+pub use blocks::{Blocked, Blocks};
 pub use groups::{
     Closing, GroupView, Groups, Member, MyMembership, NewGroup, Removal, RoleChanged,
 };
@@ -49,6 +51,8 @@ pub use users::{Credentials, NewUser, ProfileChange, Users};
 pub use announcements::MockAnnouncements;
 #[cfg(test)]
 pub use attachments::MockAttachments;
+#[cfg(test)]
+pub use blocks::MockBlocks;
 #[cfg(test)]
 pub use groups::MockGroups;
 #[cfg(test)]

@@ -24,13 +24,15 @@ pub struct PoolJoin {
 impl PoolJoin {
     /// What the join decision (`confab_domain::decide::join_pool`) needs, from this join and
     /// what the store loaded in its transaction: the joiner's country, whether they wait
-    /// already, everybody waiting, and whom they have an open pool room with.
+    /// already, everybody waiting, whom they have an open pool room with, and whom they
+    /// blocked or were blocked by.
     pub fn facts<'a>(
         &self,
         country: Option<confab_domain::Country>,
         already_waiting: bool,
         waiting: &'a [confab_domain::pool::Waiting],
         open_partners: &'a [UserId],
+        blocks: &'a [UserId],
     ) -> confab_domain::decide::JoinFacts<'a> {
         confab_domain::decide::JoinFacts {
             user: self.user,
@@ -39,6 +41,7 @@ impl PoolJoin {
             already_waiting,
             waiting,
             open_partners,
+            blocks,
             now: self.now,
             wait_until: self.wait_until,
         }
@@ -83,8 +86,10 @@ pub trait MatchPool: Send + Sync {
     /// - MUST match the caller with the oldest live entry (`joined_at`, ties to the smaller
     ///   user id) that `confab_domain::pool::compatible` accepts — never the caller, and when
     ///   either side asked for `same_country`, only someone with the same country — and that
-    ///   is not someone the caller has an open pool room with. Other chats of the pair (a
-    ///   `POST /direct` chat, a closed or expired pool room) do not keep them apart.
+    ///   is not someone the caller has an open pool room with, nor someone the caller blocked
+    ///   or was blocked by (`confab_domain::pool::pick` decides, over the blocks either way).
+    ///   Other chats of the pair (a `POST /direct` chat, a closed or expired pool room) do not
+    ///   keep them apart.
     /// - On a match MUST remove the partner's entry and create the room `join.room`: a
     ///   `direct` group without a name or pair key, created by the caller at `now`, with
     ///   `expires_at = join.room_expires_at`, both users `member`s; and answer

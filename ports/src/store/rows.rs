@@ -56,6 +56,7 @@ pub const USER: &[&str] = &[
     "is_admin",
     "two_factor",
     "created_at",
+    "banned_at",
 ];
 
 /// The columns [`group`] reads, in order.
@@ -150,6 +151,7 @@ pub fn user(row: &impl ReadRow, at: usize) -> Result<User, BadColumn> {
         is_admin: row.flag(at + 5)?,
         two_factor: row.flag(at + 6)?,
         created_at: time(row, at + 7)?,
+        banned: row.opt_int(at + 8)?.is_some(),
     })
 }
 

@@ -25,6 +25,8 @@ pub enum Rotation {
     Reused,
     /// Unknown, expired, or its login was revoked.
     Rejected,
+    /// A token (live, used or of a revoked login) of a banned account.
+    Banned,
 }
 
 /// The authenticated caller of a request.
@@ -34,6 +36,8 @@ pub struct Principal {
     pub session_id: SessionId,
     /// Read fresh on every request, so a revoked role stops working at once.
     pub is_admin: bool,
+    /// Read fresh on every request too, so a ban stops every token at once.
+    pub banned: bool,
 }
 
 /// Logins (refresh-token families). A login is live until it is revoked (logout, reuse of one
@@ -53,6 +57,8 @@ pub trait Sessions: Send + Sync {
     /// MUST return `Rotation::Rejected` for a token it never stored.
     /// MUST return `Rotation::Rejected` for a token whose expiry is not after `now`.
     /// MUST return `Rotation::Rejected` for every token of a revoked login, used ones included.
+    /// MUST return `Rotation::Banned` for every token of a banned account (checked first,
+    /// whatever the token's state), and change nothing.
     /// MUST revoke the whole login and return `Rotation::Reused` when the token was already
     /// used (even if it has expired since), so that a stolen token is worthless once either
     /// party uses it twice.
@@ -77,6 +83,8 @@ pub trait Sessions: Send + Sync {
     /// MUST return the principal, with the account's `is_admin` as stored now, while the login
     /// is live.
     /// MUST return `None` for a revoked login, for a login it never stored, and for a login of
-    /// another account than `user_id`.
+    /// another account than `user_id` — except that for a banned account it MUST return the
+    /// principal with `banned: true` whatever the login's state (a ban revokes every login,
+    /// and its tokens must say "banned", not "unauthorized").
     async fn principal(&self, session_id: SessionId, user_id: UserId) -> Result<Option<Principal>>;
 }

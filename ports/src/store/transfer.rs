@@ -107,6 +107,8 @@ pub const TABLES: &[Table] = &[
             req("is_admin", Kind::Bool),
             req("two_factor", Kind::Bool),
             req("created_at", Kind::Int),
+            opt("banned_at", Kind::Int),
+            opt("ban_reason", Kind::Text),
         ],
         key: &["id"],
     },
@@ -129,6 +131,15 @@ pub const TABLES: &[Table] = &[
             opt("used_at", Kind::Int),
         ],
         key: &["token_hash"],
+    },
+    Table {
+        name: "blocks",
+        columns: &[
+            req("blocker_id", Kind::Uuid),
+            req("blocked_id", Kind::Uuid),
+            req("created_at", Kind::Int),
+        ],
+        key: &["blocker_id", "blocked_id"],
     },
     Table {
         name: "groups",

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use confab_domain::{Country, DisplayName, Email, Timestamp, User, UserId, Username};
+use confab_domain::{BanReason, Country, DisplayName, Email, Timestamp, User, UserId, Username};
 
 use crate::Result;
 use crate::hasher::PasswordHash;
@@ -130,4 +130,25 @@ pub trait Users: Send + Sync {
     /// tokens are `Rejected`), and no login of another account.
     /// MUST return `Error::NotFound("user")` if there is no such account.
     async fn replace_password(&self, id: UserId, hash: PasswordHash, now: Timestamp) -> Result<()>;
+
+    /// Bans the account (`banned`, with an optional `reason`, at `now`) or lifts its ban;
+    /// answers whether anything changed.
+    /// A ban MUST, in one transaction: mark the account banned (`User::banned`, and
+    /// `Sessions::principal` and `rotate_refresh` say so from then on), revoke every login of
+    /// it, and take it out of the matching pool. Banning a banned account MUST change nothing
+    /// and answer `false` (the first ban's time and reason stay).
+    /// Lifting a ban MUST clear it (the logins it revoked stay revoked); lifting none answers
+    /// `false`.
+    /// MUST return `Error::NotFound("user")` if there is no such account.
+    async fn set_banned(
+        &self,
+        id: UserId,
+        banned: bool,
+        reason: Option<BanReason>,
+        now: Timestamp,
+    ) -> Result<bool>;
+
+    /// The accounts banned (and still banned) at or after `since`: every instance asks, so
+    /// that a ban made without the bus (by `confab user ban`) still ends their sockets.
+    async fn banned_since(&self, since: Timestamp) -> Result<Vec<UserId>>;
 }

@@ -6,6 +6,7 @@ mod auth;
 mod groups;
 mod members;
 mod messages;
+mod moderation;
 mod ops;
 mod otp;
 mod pool;
@@ -40,6 +41,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(otp::request_otp))
         .routes(routes!(otp::password_reset))
         .routes(routes!(users::me, users::update_me))
+        .routes(routes!(moderation::blocks))
+        .routes(routes!(moderation::block, moderation::unblock))
+        .routes(routes!(moderation::ban, moderation::unban))
         .routes(routes!(users::user))
         .routes(routes!(users::find_users))
         .routes(routes!(users::grant_role, users::revoke_role))

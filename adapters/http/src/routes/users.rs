@@ -45,12 +45,11 @@ pub async fn update_me(
     ))]
 pub async fn user(
     State(s): State<AppState>,
-    Caller(_): Caller,
+    Caller(p): Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<UserBody>> {
-    Ok(Json(UserBody::from(
-        &s.accounts.user(UserId::from_uuid(id)).await?,
-    )))
+    let user = s.accounts.user(UserId::from_uuid(id)).await?;
+    Ok(Json(UserBody::seen_by(&user, p.is_admin)))
 }
 
 /// Find people by username or display-name prefix (`q`), or by exact `email`.
@@ -63,12 +62,15 @@ pub async fn user(
     ))]
 pub async fn find_users(
     State(s): State<AppState>,
-    Caller(_): Caller,
+    Caller(p): Caller,
     ApiQuery(q): ApiQuery<UserQuery>,
 ) -> ApiResult<Json<UsersBody>> {
     let users = s.accounts.find_users(q.try_into()?).await?;
     Ok(Json(UsersBody {
-        users: users.iter().map(UserBody::from).collect(),
+        users: users
+            .iter()
+            .map(|u| UserBody::seen_by(u, p.is_admin))
+            .collect(),
     }))
 }
 

@@ -380,6 +380,7 @@ mod tests {
             is_admin: false,
             two_factor: false,
             created_at: at(1_800_000_000),
+            banned: false,
         };
         let member = Member {
             user,

@@ -28,7 +28,7 @@ pub use messages::{
 pub use otp::{OtpRequestBody, PasswordResetRequest};
 pub use pool::{JoinPoolRequest, PoolBody};
 pub use time::rfc3339_ms;
-pub use users::{MeBody, PatchMeRequest, RolePath, UserBody, UserQuery, UsersBody};
+pub use users::{BanRequest, MeBody, PatchMeRequest, RolePath, UserBody, UserQuery, UsersBody};
 
 use serde::{Deserialize, Deserializer};
 

@@ -16,8 +16,8 @@ use std::sync::LazyLock;
 use confab_domain::attachment::MAX_ATTACHMENTS_PER_MESSAGE;
 use confab_domain::policy::joining_role;
 use confab_domain::{
-    Alias, Body, ClientId, Country, DisplayName, Email, GlobalRole, GroupKind, GroupName,
-    OTP_DIGITS, OtpCode, OtpPurpose, Password, Role, Username,
+    Alias, BanReason, Body, ClientId, Country, DisplayName, Email, GlobalRole, GroupKind,
+    GroupName, OTP_DIGITS, OtpCode, OtpPurpose, Password, Role, Username,
 };
 use confab_ports::service::{
     ANNOUNCEMENTS_DEFAULT, ANNOUNCEMENTS_MAX, MAX_INITIAL_MEMBERS, MESSAGES_DEFAULT, MESSAGES_MAX,
@@ -130,6 +130,7 @@ struct Computed {
     /// computed from its own parser).
     group_name: String,
     alias: String,
+    ban_reason: String,
     display_name: String,
     body: String,
     client_id: String,
@@ -193,6 +194,7 @@ static COMPUTED: LazyLock<Computed> = LazyLock::new(|| {
     Computed {
         group_name: label(|s| GroupName::parse(s).is_ok()),
         alias: label(|s| Alias::parse(s).is_ok()),
+        ban_reason: label(|s| BanReason::parse(s).is_ok()),
         display_name: label(|s| DisplayName::parse(s).is_ok()),
         body: trimmed_text(
             &class(|c| Body::parse(&around("a", c, "a")).is_ok()),
@@ -405,6 +407,15 @@ pub fn alias_or_null() -> Object {
         Alias::MAX
     ));
     alias
+}
+
+pub fn ban_reason_or_null() -> Object {
+    let mut reason = or_null(label(&COMPUTED.ban_reason, BanReason::MAX));
+    reason.description = Some(format!(
+        "Why, for the admins: 1–{} characters on one line after trimming; `null` or absent: none",
+        BanReason::MAX
+    ));
+    reason
 }
 
 pub fn member_ids_or_null() -> Array {

@@ -19,6 +19,28 @@ pub struct UserBody {
     /// RFC 3339, UTC, milliseconds.
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// Whether the account is banned: shown to server admins only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub banned: Option<bool>,
+}
+
+impl UserBody {
+    /// The user as `viewer_is_admin` may see them: `banned` for admins only.
+    pub fn seen_by(u: &User, viewer_is_admin: bool) -> Self {
+        Self {
+            banned: viewer_is_admin.then_some(u.banned),
+            ..Self::from(u)
+        }
+    }
+}
+
+/// `PUT /users/{id}/ban`: the body is required (`{}` is enough).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BanRequest {
+    #[serde(default)]
+    #[schema(schema_with = rules::ban_reason_or_null)]
+    pub reason: Option<String>,
 }
 
 impl From<&User> for UserBody {
@@ -30,6 +52,7 @@ impl From<&User> for UserBody {
             country: u.country.as_ref().map(|c| c.as_str().to_owned()),
             roles: u.roles().into_iter().map(|r| r.as_str()).collect(),
             created_at: rfc3339_ms(u.created_at),
+            banned: None,
         }
     }
 }

@@ -165,6 +165,8 @@ impl Index {
             }
             // Server-wide: every session of every user, in a group or not.
             Event::AnnouncementCreated { .. } => self.sessions.keys().copied().collect(),
+            // Addressed to the banned user's own sockets, which it ends.
+            Event::UserBanned { user_id } => self.sessions_of(*user_id),
             Event::PoolMatched { group_id, members } => {
                 // Addressed to the matched users themselves, on every socket of theirs.
                 let mut to = Vec::new();

@@ -127,6 +127,7 @@ fn every_event() -> Vec<Event> {
             group_id: g,
             members: vec![u, v],
         },
+        Event::UserBanned { user_id: v },
     ]
 }
 

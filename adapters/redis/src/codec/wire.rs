@@ -156,6 +156,9 @@ pub(super) enum WireEvent {
         group_id: Uuid,
         members: Vec<Uuid>,
     },
+    UserBanned {
+        user_id: Uuid,
+    },
 }
 
 /// Encodes what `origin` says: the version byte, then the body.
@@ -338,6 +341,9 @@ impl From<&Event> for WireEvent {
                 group_id: g(group_id),
                 members: ids(members, u),
             },
+            Event::UserBanned { user_id } => WireEvent::UserBanned {
+                user_id: user_id.as_uuid(),
+            },
         }
     }
 }
@@ -418,6 +424,9 @@ impl TryFrom<WireEvent> for Event {
             WireEvent::PoolMatched { group_id, members } => Event::PoolMatched {
                 group_id: g(group_id),
                 members: users(members),
+            },
+            WireEvent::UserBanned { user_id } => Event::UserBanned {
+                user_id: UserId::from_uuid(user_id),
             },
         })
     }

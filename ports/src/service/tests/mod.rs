@@ -34,8 +34,8 @@ use crate::mail::MockMailer;
 use crate::otp::{MockCodeMaker, OtpSettings};
 use crate::rate_limit::MockRateLimiter;
 use crate::store::{
-    MockAnnouncements, MockAttachments, MockGroups, MockHealth, MockMatchPool, MockMessages,
-    MockOneTimeCodes, MockSessions, MockUsers, Principal,
+    MockAnnouncements, MockAttachments, MockBlocks, MockGroups, MockHealth, MockMatchPool,
+    MockMessages, MockOneTimeCodes, MockSessions, MockUsers, Principal,
 };
 use crate::tokens::MockTokenIssuer;
 use crate::{AuthFailure, Error, Ports, Result};
@@ -93,6 +93,7 @@ impl EventBus for RecordingBus {
 #[derive(Default)]
 struct Mocks {
     users: MockUsers,
+    blocks: MockBlocks,
     groups: MockGroups,
     messages: MockMessages,
     announcements: MockAnnouncements,
@@ -117,6 +118,7 @@ impl Mocks {
     fn ports(self) -> Ports {
         Ports {
             users: Arc::new(self.users),
+            blocks: Arc::new(self.blocks),
             groups: Arc::new(self.groups),
             messages: Arc::new(self.messages),
             announcements: Arc::new(self.announcements),
@@ -167,6 +169,7 @@ fn user_named(name: &str) -> User {
         is_admin: false,
         two_factor: false,
         created_at: NOW,
+        banned: false,
     }
 }
 
@@ -175,6 +178,7 @@ fn caller(is_admin: bool) -> Principal {
         user_id: UserId::new(),
         session_id: SessionId::new(),
         is_admin,
+        banned: false,
     }
 }
 

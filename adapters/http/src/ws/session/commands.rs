@@ -8,7 +8,7 @@ use confab_ports::service::Draft;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{ClientFrame, ServerFrame, Session, Step};
+use super::{ClientFrame, End, ServerFrame, Session, Step};
 use crate::error::ApiError;
 use crate::wire;
 
@@ -249,6 +249,8 @@ impl Session {
                 )
                 .await
             }
+            // Banned meanwhile (the bus may not have told this instance yet): end the socket.
+            Err(confab_ports::Error::Banned) => Err(End::Banned),
             Err(e) => self.error(Some(reference), ApiError::from(e)).await,
         }
     }

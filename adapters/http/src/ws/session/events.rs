@@ -61,6 +61,8 @@ impl Session {
             Event::Typing { .. } | Event::Read { .. } | Event::AnnouncementCreated { .. } => {
                 self.on_relayed_event(event).await
             }
+            Event::UserBanned { user_id } if *user_id == mine => Err(End::Banned),
+            Event::UserBanned { .. } => Ok(()),
         }
     }
 

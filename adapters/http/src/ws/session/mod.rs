@@ -54,6 +54,8 @@ enum End {
     Dead,
     /// The access token expired without an `auth`: 4001.
     Expired,
+    /// An admin banned the user: 4003, on every socket of theirs.
+    Banned,
     /// The server is shutting down: 1001.
     Shutdown,
     /// The session could not start (the store failed): 1011.
@@ -68,6 +70,7 @@ impl End {
             End::TooBig => Some((1009, "frame too large")),
             End::NotUtf8 => Some((1007, "text frame is not UTF-8")),
             End::Expired => Some((4001, "token expired")),
+            End::Banned => Some((4003, "banned")),
             End::Shutdown => Some((1001, "server shutting down")),
             End::Failed => Some((1011, "internal error")),
         }

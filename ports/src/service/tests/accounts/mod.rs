@@ -50,6 +50,7 @@ fn stored(u: NewUser) -> User {
         is_admin: u.is_admin,
         two_factor: false,
         created_at: u.created_at,
+        banned: false,
     }
 }
 

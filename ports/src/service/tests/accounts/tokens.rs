@@ -184,6 +184,7 @@ async fn authenticate_with_a_live_token_returns_the_principal_from_the_store() {
         user_id,
         session_id,
         is_admin: true,
+        banned: false,
     };
     m.tokens
         .expect_verify_access()
