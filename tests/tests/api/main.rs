@@ -18,6 +18,7 @@ mod hostile;
 mod login_lockout;
 mod members;
 mod messages;
+mod moderation;
 mod openapi_rules;
 mod ops;
 mod otp;

@@ -9,8 +9,8 @@ use confab_domain::{
 use confab_ports::blobs::Blobs;
 use confab_ports::hasher::PasswordHash;
 use confab_ports::store::{
-    Announcements, Attachments, Groups, Health, MatchPool, Messages, NewGroup, NewMessage, NewUser,
-    OneTimeCodes, Sessions, Transfer, Users,
+    Announcements, Attachments, Blocks, Groups, Health, MatchPool, Messages, NewGroup, NewMessage,
+    NewUser, OneTimeCodes, Sessions, Transfer, Users,
 };
 use confab_tests::TestDatabase;
 use tempfile::TempDir;
@@ -28,6 +28,7 @@ pub struct Fresh {
     #[allow(dead_code)] // for cases that differ by store (say why where used)
     pub kind: Kind,
     pub users: Arc<dyn Users>,
+    pub blocks: Arc<dyn Blocks>,
     pub sessions: Arc<dyn Sessions>,
     pub groups: Arc<dyn Groups>,
     pub messages: Arc<dyn Messages>,
@@ -54,6 +55,7 @@ macro_rules! every_port {
         Fresh {
             kind: $kind,
             users: s.clone(),
+            blocks: s.clone(),
             sessions: s.clone(),
             groups: s.clone(),
             messages: s.clone(),

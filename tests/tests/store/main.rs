@@ -11,6 +11,7 @@ mod groups;
 mod health;
 mod members;
 mod messages;
+mod moderation;
 mod otp;
 mod pool;
 mod search;

@@ -34,7 +34,7 @@ const WAIT: i64 = 600;
 const ROOM: i64 = 3_600;
 
 /// `user` joining at `secs` (not asking for the same country), with a fresh room id.
-fn join_at(user: UserId, secs: i64) -> PoolJoin {
+pub(crate) fn join_at(user: UserId, secs: i64) -> PoolJoin {
     PoolJoin {
         user,
         same_country: false,
@@ -63,7 +63,7 @@ async fn user_in(s: &Fresh, name: &str, country: Option<&str>) -> UserId {
 }
 
 /// The room and partner of a match; panics on anything else.
-fn matched(joined: Joined) -> (GroupView, UserId) {
+pub(crate) fn matched(joined: Joined) -> (GroupView, UserId) {
     match joined {
         Joined::Matched { room, partner } => (room, partner),
         Joined::Waiting => panic!("expected a match, the joiner waits"),
@@ -71,7 +71,7 @@ fn matched(joined: Joined) -> (GroupView, UserId) {
 }
 
 /// Whether `user` had a waiting entry, removing it (`leave_pool`).
-async fn waits(s: &Fresh, user: UserId) -> bool {
+pub(crate) async fn waits(s: &Fresh, user: UserId) -> bool {
     s.pool.leave_pool(user).await.unwrap()
 }
 
@@ -119,7 +119,7 @@ async fn a_join_meets_a_waiting_user_in_a_new_direct_room(s: &Fresh) {
 
 /// Matches `a` (waiting) with `b` at `secs`: from then on they have an open room, so both
 /// can wait side by side without meeting each other.
-async fn acquaint(s: &Fresh, a: UserId, b: UserId, secs: i64) {
+pub(crate) async fn acquaint(s: &Fresh, a: UserId, b: UserId, secs: i64) {
     s.pool.join_pool(join_at(a, secs)).await.unwrap();
     let (_, partner) = matched(s.pool.join_pool(join_at(b, secs)).await.unwrap());
     assert_eq!(partner, a);
