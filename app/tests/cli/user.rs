@@ -1,5 +1,5 @@
 //! `confab user`: `create` (the password from the flag, stdin or the environment; optional
-//! profile fields), `grant-admin`, `revoke-admin` and `reset-password`, what the server then
+//! profile fields), `grant-admin`, `revoke-admin`, `ban`, `unban` and `reset-password`, what the server then
 //! sees, and one clear line for unknown users and invalid input.
 
 use crate::h::{
@@ -249,6 +249,8 @@ fn user_commands_on_an_unknown_user_fail_with_one_line() {
         &["user", "grant-admin", "nobody"][..],
         &["user", "revoke-admin", "nobody"],
         &["user", "reset-password", "nobody", "--password", PASSWORD],
+        &["user", "ban", "nobody"],
+        &["user", "unban", "nobody"],
     ] {
         let out = run(d.path(), args);
         assert_one_error_line(&out, &["user", "not found"]);
@@ -330,4 +332,48 @@ fn user_commands_honour_the_database_settings() {
         ],
     );
     assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn ban_ends_every_login_and_unban_lets_the_user_log_in_again() {
+    let d = dir();
+    let server = Server::start(d.path(), &[]);
+    let reg = post_json(
+        server.port,
+        "/api/v1/auth/register",
+        &format!(r#"{{"username":"dave","password":"{PASSWORD}"}}"#),
+    );
+    assert_eq!(reg.status, 201, "{reg:?}");
+    let bearer = format!("Bearer {}", h::json_str(&reg.body, "access_token").unwrap());
+
+    let out = run(d.path(), ["user", "ban", "DAVE", "--reason", "spam"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = stdout(&out);
+    assert_eq!(printed.lines().count(), 1, "{printed}");
+    assert!(printed.starts_with("banned dave"), "{printed}");
+    let me = get(
+        server.port,
+        "/api/v1/users/me",
+        &[("Authorization", &bearer)],
+    );
+    assert_eq!(me.status, 403, "{me:?}");
+    assert!(me.body.contains(r#""code":"banned""#), "{me:?}");
+    let refused = login(server.port, "dave", PASSWORD);
+    assert_eq!(refused.status, 403, "{refused:?}");
+
+    // Banning again is fine; a reason breaking its rule is one clear line.
+    let out = run(d.path(), ["user", "ban", "dave"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = run(d.path(), ["user", "ban", "dave", "--reason", "two\nlines"]);
+    assert_one_error_line(&out, &["reason"]);
+
+    let out = run(d.path(), ["user", "unban", "dave"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "dave is no longer banned and may log in again"
+    );
+    let back = login(server.port, "dave", PASSWORD);
+    assert_eq!(back.status, 200, "{back:?}");
+    server.stop();
 }

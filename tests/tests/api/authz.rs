@@ -20,7 +20,7 @@ enum Who {
 const WHO: [Who; 3] = [Who::Anonymous, Who::User, Who::Admin];
 
 /// One row: method, the path as the OpenAPI document spells it, a body, and the status for
-/// anonymous, user and admin callers. `{id}` is another user's id, `{role}` is `admin`; in
+/// anonymous, user and admin callers. `{id}` and `{user_id}` are another user's id, `{role}` is `admin`; in
 /// bodies `"{other}"` is that user's name, `"{refresh}"` one of their refresh tokens, `"{n}"` a
 /// fresh number.
 struct Row {
@@ -98,6 +98,37 @@ fn table() -> Vec<Row> {
             [401, 403, 204],
         ),
         row(
+            Method::GET,
+            "/api/v1/users/me/blocks",
+            None,
+            [401, 200, 200],
+        ),
+        row(
+            Method::PUT,
+            "/api/v1/users/me/blocks/{user_id}",
+            None,
+            [401, 204, 204],
+        ),
+        row(
+            Method::DELETE,
+            "/api/v1/users/me/blocks/{user_id}",
+            None,
+            [401, 204, 204],
+        ),
+        // Admins only, checked before the body; the body is required (`{}` is enough).
+        row(
+            Method::PUT,
+            "/api/v1/users/{id}/ban",
+            Some(json!({"reason": "spam"})),
+            [401, 403, 204],
+        ),
+        row(
+            Method::DELETE,
+            "/api/v1/users/{id}/ban",
+            None,
+            [401, 403, 204],
+        ),
+        row(
             Method::POST,
             "/api/v1/announcements",
             Some(json!({"body": "hello, everyone"})),
@@ -160,6 +191,7 @@ async fn every_route_answers_each_caller_as_the_table_says(s: &TestServer) {
             let path = row
                 .path
                 .replace("{id}", &other.user_id)
+                .replace("{user_id}", &other.user_id)
                 .replace("{role}", "admin")
                 .replace("{asset}", "icon.svg");
             let body = match &row.body {

@@ -14,6 +14,7 @@ mod announcements;
 mod conversations;
 mod events;
 mod files;
+mod moderation;
 mod otp;
 mod pool;
 mod transfer;
