@@ -178,6 +178,9 @@ pub struct ServeArgs {
     /// Sustained requests per second per user (or anonymous address) after the burst.
     #[arg(long, env = "CONFAB_REQUESTS_PER_SECOND", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
     pub requests_per_second: u32,
+    /// Reports (POST /reports) one user may file in any hour; past it, 429 with Retry-After.
+    #[arg(long, env = "CONFAB_REPORTS_PER_HOUR", default_value_t = confab_ports::rate_limit::REPORTS.limit, value_parser = clap::value_parser!(u32).range(1..))]
+    pub reports_per_hour: u32,
     /// Largest request body in bytes.
     #[arg(long, env = "CONFAB_BODY_LIMIT", default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1024..=16_777_216))]
     pub body_limit: u64,

@@ -13,6 +13,7 @@ mod members;
 mod messages;
 mod otp;
 mod pool;
+mod reports;
 mod search;
 mod sessions;
 mod social;

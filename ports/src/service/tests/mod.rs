@@ -16,6 +16,7 @@ mod events;
 mod files;
 mod otp;
 mod pool;
+mod reports;
 mod transfer;
 
 use std::sync::Arc;
@@ -35,7 +36,7 @@ use crate::otp::{MockCodeMaker, OtpSettings};
 use crate::rate_limit::MockRateLimiter;
 use crate::store::{
     MockAnnouncements, MockAttachments, MockGroups, MockHealth, MockMatchPool, MockMessages,
-    MockOneTimeCodes, MockSessions, MockUsers, Principal,
+    MockOneTimeCodes, MockReports, MockSessions, MockUsers, Principal,
 };
 use crate::tokens::MockTokenIssuer;
 use crate::{AuthFailure, Error, Ports, Result};
@@ -96,6 +97,7 @@ struct Mocks {
     groups: MockGroups,
     messages: MockMessages,
     announcements: MockAnnouncements,
+    reports: MockReports,
     sessions: MockSessions,
     hasher: MockPasswordHasher,
     tokens: MockTokenIssuer,
@@ -120,6 +122,7 @@ impl Mocks {
             groups: Arc::new(self.groups),
             messages: Arc::new(self.messages),
             announcements: Arc::new(self.announcements),
+            reports: Arc::new(self.reports),
             sessions: Arc::new(self.sessions),
             // No use case looks at the health port: any call fails the test.
             health: Arc::new(MockHealth::new()),
