@@ -3,6 +3,7 @@
 use std::io::BufRead;
 use std::sync::Arc;
 
+use confab_ports::Ports;
 use confab_ports::clock::SystemClock;
 use confab_ports::service::{Accounts, Registration};
 
@@ -107,12 +108,16 @@ fn fail_for(username: &str) -> impl Fn(confab_ports::Error) -> StartError + '_ {
 }
 
 async fn accounts(store: StoreArgs) -> Result<Accounts, StartError> {
+    Ok(Accounts::new(ports(store).await?))
+}
+
+/// Every port over the store `store` names, with the other settings from the environment and
+/// the defaults: what an operator's subcommand runs its use cases on.
+pub(crate) async fn ports(store: StoreArgs) -> Result<Ports, StartError> {
     let mut args = ServeArgs::try_from_flags(std::iter::empty::<String>())
         .map_err(|e| StartError(format!("bad settings in the environment: {e}")))?;
     args.store = store;
-    Ok(Accounts::new(
-        wiring::ports(&args, Arc::new(SystemClock)).await?,
-    ))
+    wiring::ports(&args, Arc::new(SystemClock)).await
 }
 
 fn password_or_stdin(password: Option<String>) -> Result<String, StartError> {

@@ -39,6 +39,34 @@ pub enum Command {
     /// Copy everything from one database into another, empty one (e.g. SQLite to
     /// PostgreSQL), then verify the row counts. Stop the server first.
     Port(PortArgs),
+    /// List reports of messages and users, newest first, one line each (open ones unless
+    /// --status says otherwise): id, time, status, reporter, reported user, message id or -,
+    /// reason, the reported body as it was (shortened).
+    Reports(ReportsArgs),
+}
+
+/// `confab reports [--status S] [--limit N]`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportsArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Which reports to list.
+    #[arg(long, value_enum, default_value_t = StatusFilter::Open)]
+    pub status: StatusFilter,
+    /// Most reports to list.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub limit: u32,
+}
+
+/// The reports `confab reports` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFilter {
+    /// Not decided yet.
+    Open,
+    Resolved,
+    Dismissed,
+    /// Whatever their status.
+    All,
 }
 
 /// `confab port --from URL --to URL`.
@@ -195,6 +223,9 @@ pub struct ServeArgs {
     /// Sustained requests per second per user (or anonymous address) after the burst.
     #[arg(long, env = "CONFAB_REQUESTS_PER_SECOND", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
     pub requests_per_second: u32,
+    /// Reports (POST /reports) one user may file in any hour; past it, 429 with Retry-After.
+    #[arg(long, env = "CONFAB_REPORTS_PER_HOUR", default_value_t = confab_ports::rate_limit::REPORTS.limit, value_parser = clap::value_parser!(u32).range(1..))]
+    pub reports_per_hour: u32,
     /// Largest request body in bytes.
     #[arg(long, env = "CONFAB_BODY_LIMIT", default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1024..=16_777_216))]
     pub body_limit: u64,
@@ -447,6 +478,7 @@ impl Cli {
             Some(Command::Serve(a)) => a.store.log_format,
             Some(Command::Migrate(s) | Command::Demo(s)) => s.log_format,
             Some(Command::Port(p)) => p.log_format,
+            Some(Command::Reports(r)) => r.store.log_format,
             Some(Command::User(
                 UserCommand::Create { store, .. }
                 | UserCommand::GrantAdmin { store, .. }

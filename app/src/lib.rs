@@ -13,6 +13,7 @@ mod logging;
 mod mail_config;
 mod open_files;
 mod port;
+mod reports;
 mod server;
 mod store;
 mod sweeper;
@@ -198,6 +199,7 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
             Ok(())
         }
         Some(Command::Port(args)) => port::run(args).await,
+        Some(Command::Reports(args)) => reports::run(args).await,
         Some(Command::Demo(store)) => demo::run(store).await,
     }
 }
@@ -245,7 +247,7 @@ pub fn main() -> ExitCode {
 
 /// The error as one line: a value from the command line may hold line breaks or terminal
 /// escapes, which must neither split the line nor forge another one.
-fn one_line(message: &str) -> String {
+pub(crate) fn one_line(message: &str) -> String {
     message
         .chars()
         .flat_map(|c| {

@@ -1,11 +1,11 @@
-//! Opens the store the database URL names, as the five store ports (or, for `confab port`,
+//! Opens the store the database URL names, as the store ports (or, for `confab port`,
 //! as the `Transfer` port).
 
 use std::sync::Arc;
 
 use confab_ports::blobs::Blobs;
 use confab_ports::store::{
-    Announcements, Attachments, Blocks, Groups, Health, MatchPool, Messages, OneTimeCodes,
+    Announcements, Attachments, Blocks, Groups, Health, MatchPool, Messages, OneTimeCodes, Reports,
     Sessions, Transfer, Users,
 };
 use confab_postgres::{PgSettings, PgStore};
@@ -22,6 +22,7 @@ pub(crate) struct Store {
     pub groups: Arc<dyn Groups>,
     pub messages: Arc<dyn Messages>,
     pub announcements: Arc<dyn Announcements>,
+    pub reports: Arc<dyn Reports>,
     pub sessions: Arc<dyn Sessions>,
     pub health: Arc<dyn Health>,
     pub otp_codes: Arc<dyn OneTimeCodes>,
@@ -38,6 +39,7 @@ impl Store {
             + Groups
             + Messages
             + Announcements
+            + Reports
             + Sessions
             + Health
             + OneTimeCodes
@@ -55,6 +57,7 @@ impl Store {
             groups: store.clone(),
             messages: store.clone(),
             announcements: store.clone(),
+            reports: store.clone(),
             sessions: store.clone(),
             otp_codes: store.clone(),
             pool: store.clone(),

@@ -10,7 +10,7 @@ use confab_local::{LocalBus, LocalRateLimiter};
 use confab_ports::Ports;
 use confab_ports::bus::EventBus;
 use confab_ports::clock::Clock;
-use confab_ports::rate_limit::{Quotas, Rate, RateLimiter, TYPING, Window};
+use confab_ports::rate_limit::{Quotas, REPORTS, Rate, RateLimiter, TYPING, Window};
 use confab_ports::service::{Accounts, Conversations, Files, Matchmaking, PoolSettings};
 
 use crate::StartError;
@@ -63,6 +63,10 @@ fn quotas(args: &ServeArgs) -> Quotas {
         otp_sends_per_ip: Window {
             limit: args.mail.otp_sends_per_ip,
             window: args.mail.otp_send_window,
+        },
+        reports: Window {
+            limit: args.reports_per_hour,
+            window: REPORTS.window,
         },
     }
 }
@@ -139,6 +143,7 @@ pub(crate) async fn ports(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Por
         groups: store.groups,
         messages: store.messages,
         announcements: store.announcements,
+        reports: store.reports,
         sessions: store.sessions,
         health: store.health,
         pool: store.pool,

@@ -63,6 +63,10 @@ id_type!(
     /// A server-wide announcement.
     AnnouncementId
 );
+id_type!(
+    /// A report of a message or a user to the server's admins.
+    ReportId
+);
 
 #[cfg(test)]
 mod tests {

@@ -22,6 +22,7 @@ mod password;
 pub mod policy;
 pub mod pool;
 pub mod reaction;
+mod report;
 mod search;
 mod user;
 mod username;
@@ -33,7 +34,7 @@ pub use display_name::DisplayName;
 pub use email::Email;
 pub use event::Event;
 pub use group::{Alias, Closed, Group, GroupKind, GroupName, pair_key};
-pub use ids::{AnnouncementId, AttachmentId, GroupId, MessageId, SessionId, UserId};
+pub use ids::{AnnouncementId, AttachmentId, GroupId, MessageId, ReportId, SessionId, UserId};
 pub use invalid::Invalid;
 pub use message::{Body, ClientId, Message, Reaction, ReplyRef};
 pub use otp::{
@@ -43,6 +44,7 @@ pub use otp::{
 pub use password::Password;
 pub use policy::{Refusal, Role};
 pub use reaction::Emoji;
+pub use report::{Report, ReportDecision, ReportReason, ReportStatus, ReportTarget, may_moderate};
 pub use search::{MAX_WORD_BYTES, search_words};
 pub use user::{BanReason, GlobalRole, User, check_ban};
 pub use username::Username;

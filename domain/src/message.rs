@@ -13,24 +13,7 @@ impl Body {
 
     /// Trims and checks a body.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let trimmed = raw.trim();
-        let len = trimmed.chars().count();
-        if trimmed.chars().all(is_blank) {
-            return Err(Invalid::new("body", "must not be empty"));
-        }
-        if len > Self::MAX {
-            return Err(Invalid::new(
-                "body",
-                format!("must be at most {} characters", Self::MAX),
-            ));
-        }
-        if trimmed
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
-            return Err(Invalid::new("body", "must not contain control characters"));
-        }
-        Ok(Self(trimmed.to_owned()))
+        parse_text(raw, "body", Self::MAX).map(Self)
     }
 
     /// A body of a message that carries `attachments` files: with at least one, it may be
@@ -51,6 +34,30 @@ impl Body {
     pub fn into_string(self) -> String {
         self.0
     }
+}
+
+/// Free text as people write it (a message body, a report's reason): trimmed, 1–`max`
+/// characters (Unicode scalar values) of which at least one shows (see [`is_blank`]); line
+/// breaks and tabs are kept, other control characters (NUL included) are refused. `field` names
+/// the field in the refusal.
+pub(crate) fn parse_text(raw: &str, field: &'static str, max: usize) -> Result<String, Invalid> {
+    let trimmed = raw.trim();
+    if trimmed.chars().all(is_blank) {
+        return Err(Invalid::new(field, "must not be empty"));
+    }
+    if trimmed.chars().count() > max {
+        return Err(Invalid::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(Invalid::new(field, "must not contain control characters"));
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// White space, and characters that show nothing (zero-width and filler characters): a body of

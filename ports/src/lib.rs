@@ -30,6 +30,8 @@ pub struct Ports {
     pub groups: Arc<dyn store::Groups>,
     pub messages: Arc<dyn store::Messages>,
     pub announcements: Arc<dyn store::Announcements>,
+    /// Reports of messages and users, for the admins.
+    pub reports: Arc<dyn store::Reports>,
     pub sessions: Arc<dyn store::Sessions>,
     pub health: Arc<dyn store::Health>,
     pub pool: Arc<dyn store::MatchPool>,

@@ -33,6 +33,8 @@ pub enum Bucket {
     OtpSendsPerAddress,
     /// One-time codes asked for from one client address.
     OtpSendsPerIp,
+    /// Reports filed by one user (keyed by user id).
+    Reports,
 }
 
 /// Why a unit could not be spent.
@@ -49,6 +51,9 @@ impl Bucket {
     /// Request budgets and typing fail open: an outage of the counters must not take the whole
     /// service down with it. Login failures and one-time-code sends fail closed: they guard
     /// against password guessing and mail flooding, which an outage must not switch off.
+    /// Reports fail closed too: their budget guards the admins' attention against a flood, and
+    /// refusing a report for the length of an outage (503: the client retries later) costs
+    /// nothing else — chatting goes on.
     pub fn fails_open(self) -> bool {
         match self {
             Bucket::RequestsPerUser | Bucket::RequestsPerIp | Bucket::Typing => true,
@@ -57,14 +62,15 @@ impl Bucket {
             | Bucket::LoginFailuresAccountCeiling
             | Bucket::LoginFailureMark
             | Bucket::OtpSendsPerAddress
-            | Bucket::OtpSendsPerIp => false,
+            | Bucket::OtpSendsPerIp
+            | Bucket::Reports => false,
         }
     }
 
     /// Every bucket with a field of its own in [`Quotas`], for adapters that keep per-bucket
     /// state and for tests. The two login-policy buckets ([`Bucket::LOGIN_POLICY`]) take their
     /// quotas from `login_failures_per_account`'s window until they get settings of their own.
-    pub const ALL: [Bucket; 7] = [
+    pub const ALL: [Bucket; 8] = [
         Bucket::LoginFailuresPerAccount,
         Bucket::LoginFailuresPerIp,
         Bucket::RequestsPerUser,
@@ -72,6 +78,7 @@ impl Bucket {
         Bucket::Typing,
         Bucket::OtpSendsPerAddress,
         Bucket::OtpSendsPerIp,
+        Bucket::Reports,
     ];
 
     /// The buckets only the login policy uses, with quotas derived in [`Quotas::get`].
@@ -92,6 +99,7 @@ impl Bucket {
             Bucket::Typing => "typing",
             Bucket::OtpSendsPerAddress => "otp_address",
             Bucket::OtpSendsPerIp => "otp_ip",
+            Bucket::Reports => "reports",
         }
     }
 }
@@ -124,6 +132,7 @@ impl Quotas {
             Bucket::Typing => Quota::Rate(self.typing),
             Bucket::OtpSendsPerAddress => Quota::Window(self.otp_sends_per_address),
             Bucket::OtpSendsPerIp => Quota::Window(self.otp_sends_per_ip),
+            Bucket::Reports => Quota::Window(self.reports),
         }
     }
 }
@@ -168,11 +177,14 @@ pub struct Quotas {
     /// One-time codes asked for per address (or login) and per client address.
     pub otp_sends_per_address: Window,
     pub otp_sends_per_ip: Window,
+    /// Reports filed per user (`--reports-per-hour`).
+    pub reports: Window,
 }
 
 impl Default for Quotas {
     /// 5 failed logins per account and client address and 50 per client address in any 10
-    /// minutes; a burst of 300 requests, then 30 a second, per user and per anonymous address.
+    /// minutes; a burst of 300 requests, then 30 a second, per user and per anonymous address;
+    /// 20 reports per user in any hour.
     fn default() -> Self {
         let ten_minutes = Duration::from_secs(600);
         let requests = Rate {
@@ -194,6 +206,7 @@ impl Default for Quotas {
             typing: TYPING,
             otp_sends_per_address: OTP_SENDS_PER_ADDRESS,
             otp_sends_per_ip: OTP_SENDS_PER_IP,
+            reports: REPORTS,
         }
     }
 }
@@ -214,6 +227,13 @@ pub const OTP_SENDS_PER_ADDRESS: Window = Window {
 pub const OTP_SENDS_PER_IP: Window = Window {
     limit: 30,
     window: Duration::from_secs(600),
+};
+
+/// 20 reports per user in any hour: far more than anyone who meets abuse files, few enough that
+/// one account cannot bury the admins' list.
+pub const REPORTS: Window = Window {
+    limit: 20,
+    window: Duration::from_secs(3600),
 };
 
 /// One typing notice per 2 seconds.
@@ -264,9 +284,19 @@ mod tests {
         assert_eq!(names.len(), every.len(), "{every:?}");
         assert_eq!(
             every.len(),
-            9,
+            10,
             "a new bucket belongs in ALL or LOGIN_POLICY"
         );
+    }
+
+    #[test]
+    fn reports_fail_closed_and_count_in_their_own_window() {
+        assert!(!Bucket::Reports.fails_open());
+        assert_eq!(
+            Quotas::default().get(Bucket::Reports),
+            Quota::Window(REPORTS)
+        );
+        assert_eq!(REPORTS.window, Duration::from_secs(3600));
     }
 
     #[test]

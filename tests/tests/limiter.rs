@@ -85,6 +85,7 @@ fn quotas(window: Window, rate: Rate) -> Quotas {
         typing: rate,
         otp_sends_per_address: window,
         otp_sends_per_ip: window,
+        reports: window,
     }
 }
 
@@ -327,6 +328,7 @@ async fn every_bucket_counts_by_its_own_quota(backend: Backend) {
         typing: rate(5),
         otp_sends_per_address: window(6),
         otp_sends_per_ip: window(7),
+        reports: window(8),
     };
     let l = Limiters::new(backend, q).await;
     for (expected, bucket) in (1..).zip(Bucket::ALL) {

@@ -26,6 +26,7 @@ use confab_ports::store::Health;
 pub use metrics::install_recorder;
 pub use refusal::ConnectionRefusal;
 pub use routes::router;
+pub use wire::rfc3339_ms;
 
 /// Settings of the HTTP edge.
 #[derive(Debug, Clone)]

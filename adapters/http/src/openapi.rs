@@ -28,6 +28,7 @@ Each operation lists every status it can answer. Beyond those, any request may b
         (name = "groups", description = "Groups, direct chats and members"),
         (name = "messages", description = "Sending, reading, editing and searching messages"),
         (name = "announcements", description = "Server-wide announcements"),
+        (name = "reports", description = "Reports of messages and users to the server's admins"),
         (name = "pool", description = "The matching pool: anonymous 1:1 rooms that expire"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
         (name = "realtime", description = "The WebSocket: every event, in order"),

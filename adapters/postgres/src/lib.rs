@@ -48,6 +48,7 @@ mod messages;
 mod migrate;
 mod otp;
 mod pool;
+mod reports;
 mod rows;
 mod search;
 mod sessions;

@@ -21,6 +21,7 @@ mod otp;
 mod pool;
 mod reactions;
 mod readers;
+mod reports;
 mod rows;
 mod search_index;
 mod sessions;

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_attachments.sql"),
     include_str!("../migrations/0009_replies_reactions.sql"),
     include_str!("../migrations/0010_blocks_bans.sql"),
+    include_str!("../migrations/0011_reports.sql"),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction. Refuses a

@@ -1,7 +1,7 @@
 //! Black-box tests of the `confab` binary: its command line, its start-up checks, the server's
-//! life cycle (start, health, restart, SIGTERM) and the `user`, `migrate`, `demo` and `port`
-//! subcommands. One test binary (`cargo test -p confab --test cli`), one module per subcommand;
-//! the helpers they share are in [`h`].
+//! life cycle (start, health, restart, SIGTERM) and the `user`, `migrate`, `demo`, `port` and
+//! `reports` subcommands. One test binary (`cargo test -p confab --test cli`), one module per
+//! subcommand; the helpers they share are in [`h`].
 //!
 //! Every run gets a fresh temporary working directory and an environment with no `CONFAB_*`
 //! (nor `RUST_LOG`, nor `RUST_BACKTRACE`) variable, so no test can see another's settings.
@@ -13,6 +13,7 @@ mod demo;
 mod help;
 mod migrate;
 mod port;
+mod reports;
 mod serve;
 mod serve_config;
 mod user;

@@ -5,6 +5,10 @@
 //!
 //! These functions must stay pure: no I/O, no clock (the caller passes `now`), no randomness.
 
+mod report;
+
+pub use report::{Reported, SeenMessage, StatusChange, report_message, report_status, report_user};
+
 use crate::policy::{self, Action, Leaving, Refusal, RoleChange, Standing};
 use crate::pool::{self, Waiting};
 use crate::{Country, Group, GroupKind, Message, Role, Timestamp, UserId};

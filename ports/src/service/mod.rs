@@ -13,6 +13,7 @@ mod otp;
 mod pool;
 mod profile;
 mod reactions;
+mod reports;
 mod transfer;
 
 pub use accounts::{Accounts, Authenticated, IssuedTokens, Registration};
@@ -27,6 +28,7 @@ pub use profile::{
     ProfilePatch, USER_SEARCH_DEFAULT, USER_SEARCH_MAX, USER_SEARCH_QUERY_MAX, UserLookup,
     page_limit,
 };
+pub use reports::{REPORTS_DEFAULT, REPORTS_MAX, ReportDraft, ReportLine};
 pub use transfer::{Progress, Report, Side, TRANSFER_BATCH, TransferError, Verified, copy_store};
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod health;
 mod messages;
 mod otp;
 mod pool;
+mod reports;
 pub mod rows;
 mod sessions;
 mod transfer;
@@ -43,6 +44,7 @@ pub use health::Health;
 pub use messages::{Appended, Changed, Cursor, Messages, NewMessage, Page};
 pub use otp::{NewOtp, OneTimeCodes};
 pub use pool::{Joined, MatchPool, PoolJoin, Swept};
+pub use reports::{NewReport, ReportPage, Reports};
 pub use sessions::{NewSession, Principal, Rotation, Sessions};
 pub use transfer::{Column, Kind, NOT_COPIED, Row, TABLES, Table, TableLayout, Transfer, Value};
 pub use users::{Credentials, NewUser, ProfileChange, Users};
@@ -63,6 +65,8 @@ pub use messages::MockMessages;
 pub use otp::MockOneTimeCodes;
 #[cfg(test)]
 pub use pool::MockMatchPool;
+#[cfg(test)]
+pub use reports::MockReports;
 #[cfg(test)]
 pub use sessions::MockSessions;
 #[cfg(test)]

@@ -260,6 +260,34 @@ pub fn announcement(row: &impl ReadRow) -> Result<confab_domain::Announcement, B
     })
 }
 
+/// The columns [`report`] reads (of `reports`), in order.
+pub const REPORT: &[&str] = &[
+    "id",
+    "reporter_id",
+    "message_id",
+    "user_id",
+    "reason",
+    "status",
+    "created_at",
+    "message_body",
+];
+
+/// A report from the [`REPORT`] columns.
+pub fn report(row: &impl ReadRow) -> Result<confab_domain::Report, BadColumn> {
+    let status = row.text(5)?;
+    Ok(confab_domain::Report {
+        id: confab_domain::ReportId::from_uuid(row.id(0)?),
+        reporter_id: UserId::from_uuid(row.id(1)?),
+        message_id: row.opt_id(2)?.map(MessageId::from_uuid),
+        user_id: UserId::from_uuid(row.id(3)?),
+        reason: row.text(4)?,
+        status: confab_domain::ReportStatus::parse(&status)
+            .map_err(|_| BadColumn::new(5, format!("unknown status {status:?}")))?,
+        created_at: time(row, 6)?,
+        message_body: row.opt_text(7)?,
+    })
+}
+
 /// A pool entry from the [`WAITING`] columns.
 pub fn waiting(row: &impl ReadRow) -> Result<confab_domain::pool::Waiting, BadColumn> {
     Ok(confab_domain::pool::Waiting {
@@ -355,6 +383,29 @@ mod tests {
                 .index,
             7
         );
+    }
+
+    #[test]
+    fn a_report_row_reads_into_a_report_and_a_bad_status_names_its_column() {
+        let cells = |status: &'static str, message: Option<&'static str>| {
+            Cells(vec![
+                Cell::Text(ID),
+                Cell::Text(ID),
+                message.map_or(Cell::Null, Cell::Text),
+                Cell::Text(ID),
+                Cell::Text("spam"),
+                Cell::Text(status),
+                Cell::Int(1_764_590_400_000),
+                message.map_or(Cell::Null, |_| Cell::Text("buy now")),
+            ])
+        };
+        let r = report(&cells("resolved", Some(ID))).unwrap();
+        assert_eq!(r.status, confab_domain::ReportStatus::Resolved);
+        assert_eq!(r.message_body.as_deref(), Some("buy now"));
+        assert!(r.message_id.is_some());
+        let r = report(&cells("open", None)).unwrap();
+        assert_eq!((r.message_id, r.message_body), (None, None));
+        assert_eq!(report(&cells("closed", None)).unwrap_err().index, 5);
     }
 
     #[test]

@@ -243,6 +243,22 @@ pub const TABLES: &[Table] = &[
         ],
         key: &["id"],
     },
+    Table {
+        name: "reports",
+        columns: &[
+            req("id", Kind::Uuid),
+            req("reporter_id", Kind::Uuid),
+            // NULL for a user report, and once the reported message's group is deleted.
+            opt("message_id", Kind::Uuid),
+            req("user_id", Kind::Uuid),
+            req("reason", Kind::Text),
+            req("status", Kind::Text),
+            req("created_at", Kind::Int),
+            // The body as it was reported: a copy, kept whatever becomes of the message.
+            opt("message_body", Kind::Text),
+        ],
+        key: &["id"],
+    },
 ];
 
 impl Kind {

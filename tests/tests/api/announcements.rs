@@ -9,6 +9,20 @@ use confab_tests::{Body, Resp, Session, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+/// Query strings every list paged by `before=<id>&limit=<n>` refuses with 400: values that do
+/// not parse, a repeated parameter, unknown ones.
+pub(crate) const BAD_PAGE_QUERIES: [&str; 9] = [
+    "limit=abc",
+    "limit=1.5",
+    "limit=99999999999999999999",
+    "before=not-a-uuid",
+    "before=42",
+    "before=",
+    "limit=1&limit=2",
+    "after=0190c0ff-ee00-7000-8000-000000000000",
+    "page=2",
+];
+
 async fn announce(s: &TestServer, who: &Session, body: &str) -> Resp {
     s.post("/announcements", Some(&who.access), json!({ "body": body }))
         .await
@@ -238,17 +252,7 @@ async fn bad_input_is_refused(s: &TestServer) {
         .expect_error(413, "payload_too_large");
 
     // The list's query.
-    for query in [
-        "limit=abc",
-        "limit=1.5",
-        "limit=99999999999999999999",
-        "before=not-a-uuid",
-        "before=42",
-        "before=",
-        "limit=1&limit=2",
-        "after=0190c0ff-ee00-7000-8000-000000000000",
-        "page=2",
-    ] {
+    for query in BAD_PAGE_QUERIES {
         let r = s.get(&format!("/announcements?{query}"), token).await;
         r.expect_error(400, "bad_request");
     }

@@ -20,9 +20,9 @@ enum Who {
 const WHO: [Who; 3] = [Who::Anonymous, Who::User, Who::Admin];
 
 /// One row: method, the path as the OpenAPI document spells it, a body, and the status for
-/// anonymous, user and admin callers. `{id}` and `{user_id}` are another user's id, `{role}` is `admin`; in
-/// bodies `"{other}"` is that user's name, `"{refresh}"` one of their refresh tokens, `"{n}"` a
-/// fresh number.
+/// anonymous, user and admin callers. `{id}` and `{user_id}` are another user's id, `{role}`
+/// is `admin`, `{report}` a report that user filed; in bodies `"{other}"` is that user's name,
+/// `"{refresh}"` one of their refresh tokens, `"{n}"` a fresh number.
 struct Row {
     method: Method,
     path: &'static str,
@@ -135,6 +135,21 @@ fn table() -> Vec<Row> {
             [401, 403, 201],
         ),
         row(Method::GET, "/api/v1/announcements", None, [401, 200, 200]),
+        // Reports are read and decided by server admins only (filing one is in the group
+        // table: a message report needs membership).
+        row(Method::GET, "/api/v1/reports", None, [401, 403, 200]),
+        row(
+            Method::GET,
+            "/api/v1/reports?status=open&limit=1",
+            None,
+            [401, 403, 200],
+        ),
+        row(
+            Method::PATCH,
+            "/api/v1/reports/{report}",
+            Some(json!({"status": "resolved"})),
+            [401, 403, 200],
+        ),
         // Each cell is a fresh user: the user waits (202), then the admin meets them (200).
         row(
             Method::POST,
@@ -178,6 +193,15 @@ fn fill(v: &Value, other: &Session, n: usize) -> Value {
     }
 }
 
+/// A report `other` files of a fresh user: its id.
+async fn report_by(s: &TestServer, other: &Session, n: usize) -> String {
+    let target = s.register(&format!("target{n}")).await;
+    let body = json!({"user_id": target.user_id, "reason": "rude"});
+    let r = s.post("/reports", Some(&other.access), body).await;
+    r.expect(201);
+    id(&r.json)
+}
+
 async fn every_route_answers_each_caller_as_the_table_says(s: &TestServer) {
     for row in table() {
         for (who, expected) in WHO.iter().zip(row.expect) {
@@ -188,10 +212,16 @@ async fn every_route_answers_each_caller_as_the_table_says(s: &TestServer) {
                 Who::User => Some(s.register(&format!("user{n}")).await.access),
                 Who::Admin => Some(s.admin(&format!("admin{n}")).await.access),
             };
+            let report = if row.path.contains("{report}") {
+                report_by(s, &other, n).await
+            } else {
+                String::new()
+            };
             let path = row
                 .path
                 .replace("{id}", &other.user_id)
                 .replace("{user_id}", &other.user_id)
+                .replace("{report}", &report)
                 .replace("{role}", "admin")
                 .replace("{asset}", "icon.svg");
             let body = match &row.body {
@@ -293,6 +323,11 @@ fn group_table() -> Vec<GroupRow> {
         row(M::GET, "/api/v1/groups/{group}/pins", None,                                     [401, 404, 200, 200, 200]),
         row(M::PUT, "/api/v1/groups/{group}/pins/{msg}", None,                               [401, 404, 403, 204, 204]),
         row(M::DELETE, "/api/v1/groups/{group}/pins/{msg}", None,                            [401, 404, 403, 204, 204]),
+        // Reports: a message of the group needs membership (404 otherwise, as for no such
+        // message); another user may be reported by anyone. Reading and deciding them is in
+        // the accounts table (server admins).
+        row(M::POST, "/api/v1/reports", Some(json!({"message_id": "{msg}", "reason": "spam"})), [401, 404, 201, 201, 201]),
+        row(M::POST, "/api/v1/reports", Some(json!({"user_id": "{member}", "reason": "rude"})), [401, 201, 201, 201, 201]),
     ]
 }
 

@@ -26,6 +26,8 @@ mod outage;
 mod pool;
 mod reactions;
 mod read_state;
+mod reports;
+mod reports_admin;
 mod search;
 mod tokens;
 mod users;

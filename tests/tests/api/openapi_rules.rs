@@ -4,11 +4,11 @@
 
 use confab_domain::{
     Alias, Body as MessageBody, ClientId, DisplayName, Email, GroupName, OTP_DIGITS, Password,
-    Username,
+    ReportReason, Username,
 };
 use confab_ports::service::{
     ANNOUNCEMENTS_DEFAULT, ANNOUNCEMENTS_MAX, MAX_INITIAL_MEMBERS, MESSAGES_DEFAULT, MESSAGES_MAX,
-    USER_SEARCH_DEFAULT, USER_SEARCH_MAX,
+    REPORTS_DEFAULT, REPORTS_MAX, USER_SEARCH_DEFAULT, USER_SEARCH_MAX,
 };
 use confab_tests::{Body, TestServer};
 use reqwest::Method;
@@ -70,6 +70,7 @@ async fn every_limit_is_the_domains_own(s: &TestServer) {
         ("SendMessageRequest", "body", 0, MessageBody::MAX),
         ("EditMessageRequest", "body", 1, MessageBody::MAX),
         ("AnnounceRequest", "body", 1, MessageBody::MAX),
+        ("ReportRequest", "reason", 1, ReportReason::MAX),
         ("SendMessageRequest", "client_id", 1, ClientId::MAX),
     ];
     for &(schema, name, min, max) in lengths {
@@ -112,6 +113,7 @@ async fn every_limit_is_the_domains_own(s: &TestServer) {
             ANNOUNCEMENTS_DEFAULT,
             ANNOUNCEMENTS_MAX,
         ),
+        ("get", "/api/v1/reports", REPORTS_DEFAULT, REPORTS_MAX),
     ];
     for &(method, path, default, max) in pages {
         let limit = parameter(&doc, method, path, "limit");
@@ -125,6 +127,11 @@ async fn every_limit_is_the_domains_own(s: &TestServer) {
         assert_eq!(seq["minimum"], 0, "{name}");
     }
     assert_eq!(property(&doc, "ReadRequest", "seq")["minimum"], 0);
+    // The statuses a report can have, and the decisions an admin can take.
+    let statuses = parameter(&doc, "get", "/api/v1/reports", "status");
+    assert_eq!(statuses["enum"], json!(["open", "resolved", "dismissed"]));
+    let decision = property(&doc, "DecideReportRequest", "status");
+    assert_eq!(decision["enum"], json!(["resolved", "dismissed"]));
 }
 
 /// Request fields that take any string: each is compared with what is stored (a password at
@@ -357,6 +364,17 @@ async fn the_stated_limits_are_where_the_server_draws_the_line(s: &TestServer) {
         )
         .await;
     r.expect(200);
+
+    let reason_max = number(property(&doc, "ReportRequest", "reason"), "maxLength");
+    let reported = s.register("reported").await;
+    for (len, status) in [(reason_max + 1, 422), (reason_max, 201)] {
+        let body = json!({"user_id": reported.user_id, "reason": "r".repeat(len)});
+        let r = s.post("/reports", token, body).await;
+        r.expect(status);
+        if status == 422 {
+            assert_eq!(r.field(), Some("reason"));
+        }
+    }
 }
 
 confab_tests::store_tests!(

@@ -10,7 +10,7 @@ use confab_ports::blobs::Blobs;
 use confab_ports::hasher::PasswordHash;
 use confab_ports::store::{
     Announcements, Attachments, Blocks, Groups, Health, MatchPool, Messages, NewGroup, NewMessage,
-    NewUser, OneTimeCodes, Sessions, Transfer, Users,
+    NewUser, OneTimeCodes, Reports, Sessions, Transfer, Users,
 };
 use confab_tests::TestDatabase;
 use tempfile::TempDir;
@@ -33,6 +33,7 @@ pub struct Fresh {
     pub groups: Arc<dyn Groups>,
     pub messages: Arc<dyn Messages>,
     pub announcements: Arc<dyn Announcements>,
+    pub reports: Arc<dyn Reports>,
     pub pool: Arc<dyn MatchPool>,
     pub otp: Arc<dyn OneTimeCodes>,
     pub health: Arc<dyn Health>,
@@ -60,6 +61,7 @@ macro_rules! every_port {
             groups: s.clone(),
             messages: s.clone(),
             announcements: s.clone(),
+            reports: s.clone(),
             pool: s.clone(),
             otp: s.clone(),
             health: s.clone(),

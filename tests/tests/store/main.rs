@@ -14,6 +14,7 @@ mod messages;
 mod moderation;
 mod otp;
 mod pool;
+mod reports;
 mod search;
 mod sessions;
 mod social;

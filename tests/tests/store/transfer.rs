@@ -3,11 +3,13 @@
 
 use std::collections::BTreeSet;
 
-use confab_domain::{AnnouncementId, Body, GroupId, SessionId, UserId};
+use confab_domain::{
+    AnnouncementId, Body, GroupId, ReportId, ReportReason, ReportTarget, SessionId, UserId,
+};
 use confab_ports::Error;
 use confab_ports::service::copy_store;
 use confab_ports::store::{
-    Kind, NOT_COPIED, NewAnnouncement, NewSession, Row, TABLES, Table, Value,
+    Kind, NOT_COPIED, NewAnnouncement, NewReport, NewSession, Row, TABLES, Table, Value,
 };
 use confab_ports::tokens::TokenHash;
 use uuid::Uuid;
@@ -46,6 +48,7 @@ fn row(table: &Table, n: u64) -> Row {
             Kind::Text => Value::Text(match c.name {
                 "kind" => "group".into(),
                 "role" => "member".into(),
+                "status" => "open".into(),
                 _ => format!("{} {n} ü'\"", c.name),
             }),
             Kind::Int => Value::Int(i64::MAX - i64::try_from(n).unwrap()),
@@ -302,10 +305,12 @@ async fn rows_the_store_wrote_itself_read_back(s: &Fresh) {
     let users = read_all(s, table("users"), 10).await;
     assert!(users.iter().any(|r| r[0] == Value::Uuid(ada.as_uuid())));
     assert_eq!(read_all(s, table("messages"), 10).await.len(), 2);
+    assert_eq!(read_all(s, table("reports"), 10).await.len(), 1);
 }
 
 /// Writes through the store's own ports: two users (one admin, with a login), a group with
-/// two messages, an announcement, the signing secret. Returns the admin.
+/// two messages, a report of one of them, an announcement, the signing secret. Returns the
+/// admin.
 async fn seed(s: &Fresh) -> UserId {
     let mut new = new_user("ada");
     new.is_admin = true;
@@ -325,8 +330,19 @@ async fn seed(s: &Fresh) -> UserId {
         .append_message(message(g, ada, "Meet at the lighthouse", Some("c1")))
         .await
         .unwrap();
-    s.messages
+    let said = s
+        .messages
         .append_message(message(g, bob, "On my way", None))
+        .await
+        .unwrap();
+    s.reports
+        .create_report(NewReport {
+            id: ReportId::new(),
+            reporter_id: ada,
+            target: ReportTarget::Message(said.message.id),
+            reason: ReportReason::parse("off topic").unwrap(),
+            now: at(2),
+        })
         .await
         .unwrap();
     s.announcements

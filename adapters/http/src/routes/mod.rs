@@ -11,6 +11,7 @@ mod ops;
 mod otp;
 mod pool;
 mod reactions;
+mod reports;
 mod users;
 mod web;
 
@@ -72,6 +73,8 @@ fn api() -> OpenApiRouter<AppState> {
             announcements::announce,
             announcements::announcements
         ))
+        .routes(routes!(reports::report, reports::reports))
+        .routes(routes!(reports::decide_report))
         .routes(routes!(pool::join_pool, pool::leave_pool))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))

@@ -8,6 +8,7 @@ mod groups;
 mod messages;
 mod otp;
 mod pool;
+mod reports;
 mod rules;
 mod time;
 mod users;
@@ -27,6 +28,7 @@ pub use messages::{
 };
 pub use otp::{OtpRequestBody, PasswordResetRequest};
 pub use pool::{JoinPoolRequest, PoolBody};
+pub use reports::{DecideReportRequest, ReportBody, ReportPageBody, ReportRequest, ReportsQuery};
 pub use time::rfc3339_ms;
 pub use users::{BanRequest, MeBody, PatchMeRequest, RolePath, UserBody, UserQuery, UsersBody};
 

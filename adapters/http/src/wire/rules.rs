@@ -17,11 +17,13 @@ use confab_domain::attachment::MAX_ATTACHMENTS_PER_MESSAGE;
 use confab_domain::policy::joining_role;
 use confab_domain::{
     Alias, BanReason, Body, ClientId, Country, DisplayName, Email, GlobalRole, GroupKind,
-    GroupName, OTP_DIGITS, OtpCode, OtpPurpose, Password, Role, Username,
+    GroupName, OTP_DIGITS, OtpCode, OtpPurpose, Password, ReportDecision, ReportReason,
+    ReportStatus, Role, Username,
 };
 use confab_ports::service::{
     ANNOUNCEMENTS_DEFAULT, ANNOUNCEMENTS_MAX, MAX_INITIAL_MEMBERS, MESSAGES_DEFAULT, MESSAGES_MAX,
-    USER_SEARCH_DEFAULT, USER_SEARCH_MAX, USER_SEARCH_QUERY_MAX, search_terms,
+    REPORTS_DEFAULT, REPORTS_MAX, USER_SEARCH_DEFAULT, USER_SEARCH_MAX, USER_SEARCH_QUERY_MAX,
+    search_terms,
 };
 use serde_json::Value;
 use utoipa::openapi::RefOr;
@@ -133,6 +135,8 @@ struct Computed {
     ban_reason: String,
     display_name: String,
     body: String,
+    /// A report's reason: the text rule of a body, with its own limit.
+    reason: String,
     client_id: String,
     username: String,
     otp: String,
@@ -200,6 +204,10 @@ static COMPUTED: LazyLock<Computed> = LazyLock::new(|| {
             &class(|c| Body::parse(&around("a", c, "a")).is_ok()),
             &class(|c| Body::parse(&c.to_string()).is_ok()),
         ),
+        reason: trimmed_text(
+            &class(|c| ReportReason::parse(&around("a", c, "a")).is_ok()),
+            &class(|c| ReportReason::parse(&c.to_string()).is_ok()),
+        ),
         client_id: format!("^{}*$", class(|c| ClientId::parse(&c.to_string()).is_ok())),
         username: format!(
             "^{}*$",
@@ -239,6 +247,12 @@ fn every_server_role() -> [GlobalRole; 1] {
     let all = [GlobalRole::Admin];
     all.map(|r| match r {
         GlobalRole::Admin => r,
+    })
+}
+
+fn every_report_status() -> [ReportStatus; 3] {
+    ReportStatus::ALL.map(|s| match s {
+        ReportStatus::Open | ReportStatus::Resolved | ReportStatus::Dismissed => s,
     })
 }
 
@@ -489,6 +503,39 @@ pub fn body() -> Object {
         .build()
 }
 
+pub fn report_reason() -> Object {
+    string()
+        .min_length(Some(1))
+        .max_length(Some(ReportReason::MAX))
+        .pattern(Some(&COMPUTED.reason))
+        .description(Some(format!(
+            "Why: 1–{} characters after trimming, not only white space or invisible characters; \
+             line breaks and tabs are kept, other control characters refused",
+            ReportReason::MAX
+        )))
+        .build()
+}
+
+/// A report's status, as answers show it and as the list filters by.
+pub fn report_status() -> Object {
+    one_of(
+        every_report_status().map(ReportStatus::as_str),
+        "`open` until an admin decides it `resolved` or `dismissed`",
+    )
+}
+
+/// What an admin may decide: every status a report can be given (never back to `open`).
+pub fn report_decision() -> Object {
+    one_of(
+        every_report_status()
+            .into_iter()
+            .filter(|s| ReportDecision::parse(s.as_str()).is_ok())
+            .map(ReportStatus::as_str),
+        "`resolved` or `dismissed`; a decided report may change to the other decision, never \
+         back to `open` (422)",
+    )
+}
+
 /// A sent message's body: as [`body`], or empty when files come with it.
 pub fn send_body() -> Object {
     string()
@@ -581,6 +628,10 @@ pub fn announcements_limit() -> Object {
     page_limit(ANNOUNCEMENTS_DEFAULT, ANNOUNCEMENTS_MAX)
 }
 
+pub fn reports_limit() -> Object {
+    page_limit(REPORTS_DEFAULT, REPORTS_MAX)
+}
+
 pub fn user_prefix() -> Object {
     string()
         .max_length(Some(USER_SEARCH_QUERY_MAX))
@@ -644,7 +695,13 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         let beyond = || vec![(SCANNED + 1, u32::from(char::MAX))];
-        let checks: [(&str, &dyn Fn(char) -> bool); 6] = [
+        let checks: [(&str, &dyn Fn(char) -> bool); 8] = [
+            ("reason inside", &|c| {
+                ReportReason::parse(&around("a", c, "a")).is_ok()
+            }),
+            ("reason alone", &|c| {
+                ReportReason::parse(&c.to_string()).is_ok()
+            }),
             ("label inside", &|c| {
                 GroupName::parse(&around("a", c, "a")).is_ok()
             }),
@@ -698,6 +755,7 @@ mod tests {
             c.body.contains(r"\u2000-\u200F"),
             "zero-width spaces show nothing"
         );
+        assert_eq!(c.reason, c.body, "a reason reads like a body");
         assert_eq!(c.search, "[0-9A-Za-z]");
         assert!(c.countries.contains(&"DE".to_owned()) && !c.countries.contains(&"XX".to_owned()));
         assert!(c.email.contains("{1,64}@"), "{}", c.email);

@@ -17,6 +17,7 @@ mod files;
 mod moderation;
 mod otp;
 mod pool;
+mod reports;
 mod transfer;
 
 use std::sync::Arc;
@@ -36,7 +37,7 @@ use crate::otp::{MockCodeMaker, OtpSettings};
 use crate::rate_limit::MockRateLimiter;
 use crate::store::{
     MockAnnouncements, MockAttachments, MockBlocks, MockGroups, MockHealth, MockMatchPool,
-    MockMessages, MockOneTimeCodes, MockSessions, MockUsers, Principal,
+    MockMessages, MockOneTimeCodes, MockReports, MockSessions, MockUsers, Principal,
 };
 use crate::tokens::MockTokenIssuer;
 use crate::{AuthFailure, Error, Ports, Result};
@@ -98,6 +99,7 @@ struct Mocks {
     groups: MockGroups,
     messages: MockMessages,
     announcements: MockAnnouncements,
+    reports: MockReports,
     sessions: MockSessions,
     hasher: MockPasswordHasher,
     tokens: MockTokenIssuer,
@@ -123,6 +125,7 @@ impl Mocks {
             groups: Arc::new(self.groups),
             messages: Arc::new(self.messages),
             announcements: Arc::new(self.announcements),
+            reports: Arc::new(self.reports),
             sessions: Arc::new(self.sessions),
             // No use case looks at the health port: any call fails the test.
             health: Arc::new(MockHealth::new()),

@@ -176,6 +176,7 @@ async fn every_table_is_copied_in_order_in_batches_and_verified() {
         ("members", 3),
         ("messages", 2_500),
         ("announcements", 4),
+        ("reports", 3),
     ]);
     let to = Memory::default();
     let (result, progress) = copy(&from, &to, 1_000).await;
@@ -196,6 +197,7 @@ async fn every_table_is_copied_in_order_in_batches_and_verified() {
             ("messages", 1_000),
             ("messages", 500),
             ("announcements", 4),
+            ("reports", 3),
         ]
     );
     let at = |table: &'static str, copied, total| Progress {
@@ -225,6 +227,8 @@ async fn every_table_is_copied_in_order_in_batches_and_verified() {
             at("mentions", 0, 0),
             at("announcements", 0, 4),
             at("announcements", 4, 4),
+            at("reports", 0, 3),
+            at("reports", 3, 3),
         ]
     );
     let names: Vec<_> = report.tables.iter().map(|t| t.table).collect();
@@ -235,7 +239,7 @@ async fn every_table_is_copied_in_order_in_batches_and_verified() {
         report.to_string(),
         "settings 1 = 1, users 5 = 5, sessions 0 = 0, refresh_tokens 0 = 0, groups 2 = 2, \
          members 3 = 3, messages 2500 = 2500, attachments 0 = 0, reactions 0 = 0, \
-         mentions 0 = 0, announcements 4 = 4, \
+         mentions 0 = 0, announcements 4 = 4, reports 3 = 3, \
          attachment files 0 (sha256 checked)"
     );
 }
