@@ -71,7 +71,7 @@ async fn blocks_are_idempotent_listed_and_refused_for_oneself(s: &TestServer) {
     s.delete(&blocks_path(&unknown), Some(&alice.access))
         .await
         .expect(204);
-    assert_eq!(blocked_ids(s, &alice).await, [carol.user_id.clone()]);
+    assert_eq!(blocked_ids(s, &alice).await, [carol.user_id.as_str()]);
     s.get("/users/me/blocks", None)
         .await
         .expect_error(401, "unauthorized");
