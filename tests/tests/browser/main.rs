@@ -15,9 +15,13 @@ mod codes;
 mod conversations;
 mod edit_search;
 mod members;
+mod moderation;
 mod pool;
+// Enabled once the presence branch is merged: the server has no presence yet.
+// mod presence; // needs the presence branch
 mod reconnect;
 mod refresh;
+mod reports;
 mod screenshots;
 mod scrollback;
 mod smoke;

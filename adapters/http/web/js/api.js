@@ -1,10 +1,14 @@
 // api.js — HTTP to /api/v1 and the session's tokens: keeps them (localStorage, so a reload keeps
-// the session), refreshes the access token silently before it expires, and tells listeners.
+// the session), refreshes the access token silently before it expires, and tells listeners —
+// also why a session ended when the server ended it (a ban: 403 `banned`, or the socket's 4003).
 // It must never refresh twice at once (refresh tokens are single use: a second use revokes the
 // whole login), across tabs too, and never render anything.
 
 const BASE = "/api/v1";
 const KEY = "confab.session";
+// Why the last session ended, when the server ended it ({reason, at}): another tab that sees the
+// session go (a `storage` event) says the same thing.
+const ENDED = "confab.ended";
 let session = null; // {access, refresh, expiresAt, user}
 let refreshing = null;
 let timer = null;
@@ -38,11 +42,19 @@ window.addEventListener("storage", (e) => {
   if (e.key !== KEY) return;
   let next = null;
   try { next = JSON.parse(e.newValue || "null"); } catch { next = null; }
-  if (!next) { if (session) { session = null; clearTimeout(timer); emit("logout"); } return; }
+  if (!next) { if (session) { session = null; clearTimeout(timer); emit("logout", recentEnd()); } return; }
   if (session && next.refresh !== session.refresh) { session = next; schedule(); emit("tokens"); }
 });
 
-function emit(what) { for (const fn of listeners[what]) { try { fn(session); } catch (e) { console.error(e); } } }
+// `logout` listeners get the reason the server ended the session ("banned"), or null.
+function emit(what, reason = null) { for (const fn of listeners[what]) { try { fn(what === "logout" ? reason : session); } catch (e) { console.error(e); } } }
+
+function recentEnd() {
+  try {
+    const e = JSON.parse(localStorage.getItem(ENDED) || "null");
+    return e && Date.now() - e.at < 30000 ? e.reason : null;
+  } catch { return null; }
+}
 
 export function setSession({ user, tokens }) {
   session = {
@@ -52,6 +64,7 @@ export function setSession({ user, tokens }) {
     ttl: tokens.expires_in,
     user: user || (session && session.user),
   };
+  localStorage.removeItem(ENDED);
   save();
   schedule();
   emit("tokens");
@@ -91,7 +104,7 @@ async function doRefresh() {
   const data = await res.json().catch(() => null);
   if (!res.ok) {
     const err = errorOf(res, data);
-    if (res.status === 401 || res.status === 403) { dropSession(); }
+    if (res.status === 401 || res.status === 403) { dropSession(err.code === "banned" ? "banned" : null); }
     else { clearTimeout(timer); timer = setTimeout(() => refresh().catch(() => {}), 5000); }
     throw err;
   }
@@ -107,11 +120,17 @@ export function refresh() {
   return refreshing;
 }
 
-function dropSession() {
+function dropSession(reason = null) {
   const had = !!session;
+  if (reason) localStorage.setItem(ENDED, JSON.stringify({ reason, at: Date.now() }));
+  else localStorage.removeItem(ENDED);
   session = null; clearTimeout(timer); save();
-  if (had) emit("logout");
+  if (had) emit("logout", reason);
 }
+
+// The server ended this account's session (a ban: 403 `banned`, or the socket closed with
+// 4003): every token of it is dead already, so nothing is sent; listeners are told why.
+export function ended(reason) { dropSession(reason); }
 
 export function errorOf(res, data) {
   const e = data && data.error;
@@ -137,7 +156,7 @@ export async function request(method, path, body, opts = {}) {
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   if (!res.ok) {
     const err = errorOf(res, data);
-    if (err.code === "banned") dropSession();
+    if (err.code === "banned" && auth) dropSession("banned");
     throw err;
   }
   return data;
@@ -150,7 +169,11 @@ export async function raw(path, retried = false) {
   try { res = await fetch(BASE + path, { headers: token ? { Authorization: "Bearer " + token } : {} }); }
   catch { throw new ApiError(0, "network", "The server cannot be reached"); }
   if (res.status === 401 && session && !retried) { await refresh(); return raw(path, true); }
-  if (!res.ok) throw errorOf(res, await res.json().catch(() => null));
+  if (!res.ok) {
+    const err = errorOf(res, await res.json().catch(() => null));
+    if (err.code === "banned") dropSession("banned");
+    throw err;
+  }
   return res;
 }
 
@@ -172,11 +195,14 @@ export async function logout() {
   if (rt) await fetch(BASE + "/auth/logout", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ refresh_token: rt }) }).catch(() => {});
 }
 
+export const BANNED = "This account has been banned.";
+
 // Human text for an error, for auth forms and toasts.
 export function explain(e) {
   if (!(e instanceof ApiError)) return String(e && e.message || e);
   if (e.code === "rate_limited") return `Too many attempts. Try again${e.retryAfter ? ` in ${e.retryAfter} s` : " later"}.`;
   if (e.code === "invalid_credentials") return "Wrong username, password or code.";
   if (e.code === "network") return "The server cannot be reached. Check your connection.";
+  if (e.code === "banned") return BANNED;
   return e.message;
 }

@@ -112,7 +112,7 @@ function onFrame(f) {
       emit("announcements", f.announcement); break;
     case "pool.matched":
       S.pool = { waiting: false }; upsertGroup(f.group, true); emit("pool"); emit("groups"); emit("matched", f.group); break;
-    case "presence": { const u = names.user(f.user_id); if (u) { u.online = f.online; u.last_seen_at = f.last_seen_at; emit("names"); } break; }
+    case "presence": names.presence(f); emit("presence", f.user_id); break;
     default: break;
   }
 }
@@ -423,6 +423,13 @@ export async function remove(m) {
 }
 
 // ---- group management ---------------------------------------------------------------------
+
+// Leaves the open conversation for another view (the admin page): nothing is read meanwhile.
+export function closeCurrent() {
+  if (!S.current) return;
+  S.current = null; S.highlight = null; visibleSeq = 0;
+  emit("open");
+}
 
 export function adopt(g) { upsertGroup(g, true); emit("groups"); }
 

@@ -28,6 +28,19 @@ export function dayLabel(iso) {
   return dayFmt.format(d);
 }
 
+// How long ago `iso` was, in words ("just now", "5 minutes ago", "yesterday", "on 3 Dec 2025").
+const relFmt = typeof Intl.RelativeTimeFormat === "function" ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
+const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+export function ago(iso, now = Date.now()) {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (!Number.isFinite(s) || s < 45) return "just now";
+  const rel = (n, unit) => (relFmt ? relFmt.format(-n, unit) : `${n} ${unit}${n === 1 ? "" : "s"} ago`);
+  if (s < 3600) return rel(Math.max(1, Math.round(s / 60)), "minute");
+  if (s < 86400) return rel(Math.round(s / 3600), "hour");
+  if (s < 7 * 86400) return rel(Math.round(s / 86400), "day");
+  return "on " + dateFmt.format(new Date(iso));
+}
+
 export function countdown(ms) {
   if (ms <= 0) return "expired";
   const s = Math.floor(ms / 1000), hh = Math.floor(s / 3600), mm = Math.floor((s % 3600) / 60), ss = s % 60;

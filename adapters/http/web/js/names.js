@@ -1,4 +1,5 @@
-// names.js — the cache of users (id -> user) that names senders and direct-chat partners.
+// names.js — the cache of users (id -> user) that names senders and direct-chat partners, and
+// shows who is online (`presence` events change its users in place).
 // It is filled in batches from GET /groups/{id}/members; GET /users/{id} is asked only for ids
 // still unknown, each at most once at a time. It must never make one request per message.
 import * as api from "./api.js";
@@ -9,7 +10,22 @@ const inflight = new Map();
 const membersOf = new Map(); // group id -> Promise<members>
 let flushTimer = null;
 
-export function put(u) { if (u && u.id) users.set(u.id, u); }
+// A user as the server last showed them; a `presence` event seen since is kept over an older
+// copy (a members list read before the event but answered after it).
+const seenPresence = new Map(); // id -> {online, last_seen_at, at}
+export function put(u) {
+  if (!u || !u.id) return;
+  const p = seenPresence.get(u.id);
+  if (p && Date.now() - p.at < 2000) { u.online = p.online; u.last_seen_at = p.last_seen_at; }
+  users.set(u.id, u);
+}
+
+// A `presence` event: the user's `online` and `last_seen_at` change in place.
+export function presence(f) {
+  seenPresence.set(f.user_id, { online: f.online, last_seen_at: f.last_seen_at, at: Date.now() });
+  const u = users.get(f.user_id);
+  if (u) { u.online = f.online; u.last_seen_at = f.last_seen_at; }
+}
 export const user = (id) => users.get(id) || null;
 
 export function name(id) {
@@ -61,4 +77,4 @@ export function members(groupId, fresh = false) {
 }
 
 export function forget(groupId) { membersOf.delete(groupId); }
-export function clear() { users.clear(); membersOf.clear(); }
+export function clear() { users.clear(); membersOf.clear(); seenPresence.clear(); }

@@ -1,6 +1,7 @@
 // socket.js — the one WebSocket of the session: connects with the access token, answers
 // commands' acks by ref, reconnects with exponential backoff and jitter, renews itself with
-// `auth` after each token refresh, and reports its state ("connected" / "reconnecting").
+// `auth` after each token refresh, and reports its state ("connected" / "reconnecting"); a
+// close with 4003 (banned) ends the session instead of reconnecting.
 // It must never open a second socket, never drop a frame it was given without rejecting the
 // caller's promise, and never decide what the frames mean (chat.js does).
 import * as api from "./api.js";
@@ -84,8 +85,9 @@ function open(token) {
     clearInterval(pingTimer);
     failAll("disconnected");
     if (!wanted) return;
+    // Banned: every token is gone and coming back would only be refused. Signed out, no retry.
+    if (ev.code === 4003) { wanted = false; clearTimeout(retryTimer); api.ended("banned"); return; }
     setState("reconnecting");
-    if (ev.code === 4003) { api.logout(); return; } // banned: every token is gone
     if (ev.code === 4001) {
       // The token ran out: refresh first, then come straight back.
       api.refresh().then(() => later(0), () => later(backoff()));

@@ -1,16 +1,18 @@
 // views/auth.js — the signed-out screens: log in (with the one-time code step for two-factor
 // accounts), register (with the email code step when the server verifies emails), and reset a
-// password by code. It must never keep a password after the request, and never say whether an
-// account exists beyond what the server's answers say.
+// password by code; the login screen says why the server ended the last session (a ban). It must
+// never keep a password after the request, and never say whether an account exists beyond what
+// the server's answers say.
 import { h, field } from "../dom.js";
 import * as api from "../api.js";
 
 let onSignedIn = () => {};
 let root = null;
 
-export function mount(el, signedIn) {
+// `error`: what to say on the login screen (why the session ended), or null.
+export function mount(el, signedIn, error = null) {
   root = el; onSignedIn = signedIn;
-  show("login");
+  show("login", error ? { error } : {});
 }
 
 function errorBox() { return h("p", { class: "error", role: "alert", "data-testid": "auth-error" }); }
@@ -45,6 +47,7 @@ export function show(which, prefill = {}) {
 
 function login(prefill = {}) {
   const err = errorBox(), info = note(prefill.note);
+  if (prefill.error) err.textContent = prefill.error;
   const codeSlot = h("div");
   const form = h("form", { "data-testid": "login-form", novalidate: false },
     field("Username or email", input("login", "text", { autocomplete: "username", required: true, value: prefill.login || "" })),

@@ -1,9 +1,10 @@
-// views/conversation.js — the open conversation: header (title, room countdown and alias,
-// members), the message list (paging back on scroll-up with the scroll position kept, day
-// separators, edit/delete, pending sends with retry, "seen by", attachments; replies, reactions,
-// mentions and pins: social.js and panels.js), the typing line and the composer (its files:
-// attachments.js; "Replying to …"). It must never insert user text as anything but text, and
-// never send a read marker for messages the user has not had on screen.
+// views/conversation.js — the open conversation: header (title, a direct partner's online dot,
+// room countdown and alias, members), the message list (paging back on scroll-up with the
+// scroll position kept, day separators, edit/delete, report, pending sends with retry, "seen
+// by", attachments; replies, reactions, mentions and pins: social.js and panels.js), the typing
+// line and the composer (its files: attachments.js; "Replying to …"). It must never insert user
+// text as anything but text, and never send a read marker for messages the user has not had on
+// screen.
 import { h, reconcile, announce } from "../dom.js";
 import { S, on, conv, frameOnce } from "../state.js";
 import * as chat from "../chat.js";
@@ -16,6 +17,8 @@ import * as ui from "./social.js";
 import * as panels from "./panels.js";
 import * as mentions from "./mentions.js";
 import * as social from "../social.js";
+import * as presence from "./presence.js";
+import { openReport, closedText } from "./moderation.js";
 
 let root, head, scroller, list, olderBtn, newerBtn, typingEl, composer, closedNote, roomBar, toggle;
 let editing = null; // id of the message being edited
@@ -27,7 +30,7 @@ let replyBox = null;
 
 export function mount(drawerToggle) {
   toggle = drawerToggle;
-  head = h("header", { class: "conv-head" });
+  head = h("header", { class: "conv-head", "data-testid": "conversation-head" });
   roomBar = h("div", { class: "room-bar" });
   list = h("ol", { class: "messages", "data-testid": "message-list", "aria-label": "Messages" });
   olderBtn = h("button", { type: "button", class: "more", onclick: () => older() }, "Load older messages");
@@ -37,7 +40,7 @@ export function mount(drawerToggle) {
   scroller.addEventListener("scroll", onScroll, { passive: true });
   typingEl = h("div", { class: "typing", "data-testid": "typing" });
   const statusLine = ui.statusLine();
-  closedNote = h("p", { class: "closed-note", hidden: true }, "This chat is closed: you can read it, but not write.");
+  closedNote = h("p", { class: "closed-note", "data-testid": "closed-note", hidden: true }, "This chat is closed: you can read it, but not write.");
   composer = composerForm();
   const dropTarget = h("div", { class: "drop-target", "data-testid": "drop-target", hidden: true }, h("p", null, "Drop files to attach them"));
   root = h("section", { class: "conversation", "aria-labelledby": "conv-title" }, head, roomBar, scroller, typingEl, statusLine, closedNote, composer, dropTarget);
@@ -54,7 +57,8 @@ export function mount(drawerToggle) {
   on("reply", (gid) => { if (gid === S.current) drawReply(); });
   on("conv", (gid) => { if (gid === S.current) redraw(); });
   on("names", redraw);
-  on("groups", frameOnce(drawHead));
+  const head_ = frameOnce(drawHead);
+  on("groups", head_); on("presence", head_); on("blocks", head_);
   on("typing", (gid) => { if (gid === S.current) drawTyping(); });
   on("scroll", ({ gid, to }) => { if (gid === S.current) { wantScroll = to; redraw(); } });
   on("incoming", (m) => {
@@ -141,23 +145,29 @@ function drawHead() {
   let sub = "";
   if (g.kind === "group") sub = `${g.member_count} members · you are ${g.my.role}`;
   else if (g.expires_at) sub = "anonymous chat with a stranger";
-  else { const p = g._partner && names.user(g._partner); sub = p ? "@" + p.username + (p.online ? " · online" : "") : "direct chat"; }
+  const partner = g.kind === "direct" && !g.expires_at && g._partner ? names.user(g._partner) : null;
+  if (g.kind === "direct" && !g.expires_at) { const seen = presence.label(partner); sub = partner ? "@" + partner.username + (seen ? " · " + seen : "") : "direct chat"; }
   const closed = chat.isClosed(g);
   closedNote.hidden = !closed;
+  if (closed) { const t = closedText(g); if (closedNote.textContent !== t) closedNote.textContent = t; }
   composer.hidden = closed;
   if (g.expires_at) drawRoom(g); else { roomBar.replaceChildren(); roomSig = null; }
   // Rebuild only on a visible change, so focus and half-typed input survive live updates.
   const sigNow = [g.id, title, sub, g.kind, g._partner].join("|");
   if (sigNow === headSig) return;
   headSig = sigNow;
+  const pic = avatar(g.kind === "direct" && g._partner ? g._partner : g.id, title);
+  // "last seen 5 minutes ago" changes every minute: the keyboard stays on the same button.
+  const focused = head.contains(document.activeElement) && document.activeElement !== toggle ? document.activeElement.dataset.testid : null;
   head.replaceChildren(toggle,
-    avatar(g.kind === "direct" && g._partner ? g._partner : g.id, title),
+    partner ? presence.withDot(pic, partner) : pic,
     h("div", { class: "title-box" },
       h("h2", { id: "conv-title", "data-testid": "conversation-title" }, title),
       h("span", { class: "conv-sub" }, sub)),
     h("button", { type: "button", "data-testid": "pins-button", "aria-haspopup": "dialog", "aria-label": "Pinned messages", title: "Pinned messages", onclick: (e) => panels.openPins(g.id, jump, e.currentTarget) },
       h("span", { "aria-hidden": "true" }, "📌"), h("span", { class: "btn-label", "aria-hidden": "true" }, " Pinned")),
     h("button", { type: "button", "data-testid": "members-button", onclick: () => members.open(g.id), "aria-haspopup": "dialog" }, g.kind === "group" ? "Members" : "Details"));
+  if (focused) { const b = head.querySelector(`[data-testid="${focused}"]`); if (b) b.focus({ preventScroll: true }); }
 }
 
 // A pool room: the countdown, my alias for it, close early.
@@ -237,12 +247,22 @@ function messageEl(g, m) {
     open ? h("button", { type: "button", "data-testid": "add-reaction", "aria-label": "Add reaction", "aria-haspopup": "dialog", title: "Add reaction", onclick: (e) => ui.picker(m, e.currentTarget) }, "☺+") : null,
     open && social.canPin(g) ? h("button", { type: "button", "data-testid": m.pinned ? "unpin-message" : "pin-message", "aria-label": m.pinned ? "Unpin message" : "Pin message", onclick: () => ui.pin(m, !m.pinned) }, m.pinned ? "Unpin" : "Pin") : null,
     mine && !m.deleted && !chat.isClosed(g) && editing !== m.id ? h("button", { type: "button", "data-testid": "edit-message", "aria-label": "Edit message", onclick: () => { editing = m.id; draw(); } }, "Edit") : null,
-    canDelete(g, m) && editing !== m.id ? h("button", { type: "button", "data-testid": "delete-message", "aria-label": "Delete message", onclick: () => chat.remove(m).catch((e) => announce("Delete failed: " + api.explain(e))) }, "Delete") : null);
+    canDelete(g, m) && editing !== m.id ? h("button", { type: "button", "data-testid": "delete-message", "aria-label": "Delete message", onclick: () => chat.remove(m).catch((e) => announce("Delete failed: " + api.explain(e))) }, "Delete") : null,
+    !mine && !m.deleted ? h("button", { type: "button", "data-testid": "report-message", "aria-label": "Report this message", "aria-haspopup": "dialog",
+      onclick: (e) => openReport({ message_id: m.id }, `${who}'s message`, `${who}: ${excerptOf(m)}`, e.currentTarget) }, "Report") : null);
   li.append(avatar(m.sender_id === S.me.id || !g.expires_at ? m.sender_id : "stranger", who), h("div", { class: "bubble" }, meta,
     m.reply_to && !m.deleted ? ui.quote(g, m.reply_to, jump) : null, body, m.deleted ? null : attach.shown(m.attachments),
     m.deleted ? null : ui.reactions(g, m, !chat.isClosed(g)), thread, actions.childNodes.length ? actions : null));
   li._sig = sig(g, m);
   return li;
+}
+
+// What the report dialog quotes of a message.
+function excerptOf(m) {
+  const text = [...(m.body || "")];
+  if (text.length) return text.length > 300 ? text.slice(0, 300).join("") + "…" : m.body;
+  const n = (m.attachments || []).length;
+  return n === 1 ? `(file: ${m.attachments[0].name})` : `(${n} files)`;
 }
 
 function sig(g, m) {

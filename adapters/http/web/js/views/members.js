@@ -1,7 +1,8 @@
-// views/members.js — the members dialog of a conversation: who is in it and their roles; add by
-// username, remove, change role, rename, leave, delete (or close a direct chat). Controls appear
-// only where the caller's role allows; the server decides anyway. It must never guess a user id
-// from a name: a username is resolved with GET /users?q= and must match exactly.
+// views/members.js — the members dialog of a conversation ("Details" of a direct chat): who is
+// in it, their roles and online dots; add by username, remove, change role, rename, leave,
+// delete (or close a direct chat); Block / Unblock and Report beside everyone else. Controls
+// appear only where the caller's role allows; the server decides anyway. It must never guess a
+// user id from a name: a username is resolved with GET /users?q= and must match exactly.
 import { h, dialog, field } from "../dom.js";
 import { S, on } from "../state.js";
 import * as chat from "../chat.js";
@@ -9,11 +10,16 @@ import * as names from "../names.js";
 import * as api from "../api.js";
 import { avatar } from "../format.js";
 import { suggest } from "./sidebar.js";
+import * as presence from "./presence.js";
+import * as mod from "../moderation.js";
+import { personActions } from "./moderation.js";
 
 let current = null; // {d, gid, listEl, err}
 
 on("members", (gid) => { if (current && current.gid === gid) load(true); });
 on("groups", () => { if (current && !S.groups.has(current.gid)) current.d.close(); });
+on("presence", () => { if (current) drawPresence(); });
+on("blocks", () => { if (current) load(false); });
 
 export function open(gid) {
   const g = S.groups.get(gid);
@@ -66,6 +72,8 @@ export function open(gid) {
   d.addEventListener("close", () => { if (current && current.d === d) current = null; });
   current = { d, gid, listEl, err };
   load(false);
+  // Block / Unblock needs to know whom I block.
+  mod.blocks().catch(() => {});
 }
 
 async function load(fresh) {
@@ -76,6 +84,7 @@ async function load(fresh) {
   const g = S.groups.get(gid);
   const owner = g.kind === "group" && g.my.role === "owner";
   const admin = g.kind === "group" && (owner || g.my.role === "admin");
+  const back = keepFocus(listEl);
   listEl.replaceChildren(...ms.map((m) => {
     const u = m.user, self = u.id === S.me.id;
     const shownName = g.expires_at && !self ? "Stranger" : (u.display_name || u.username);
@@ -96,13 +105,49 @@ async function load(fresh) {
       });
       role = h("span", { class: "role" }, h("label", { for: id, class: "sr-only" }, "Role of " + shownName), sel);
     }
-    return h("li", { "data-testid": "member", "data-user-id": u.id, class: "member" },
-      avatar(u.id, shownName),
-      h("span", { class: "member-name" }, shownName, self ? " (you)" : "", !g.expires_at || self ? h("small", null, " @" + u.username) : null),
-      u.online && !g.expires_at ? h("span", { class: "online", title: "online" }, "● online") : null,
+    const li = h("li", { "data-testid": "member", "data-user-id": u.id, class: "member" },
+      h("span", { class: "member-pic" }),
+      h("span", { class: "member-name" }, shownName, self ? " (you)" : "", !g.expires_at || self ? h("small", null, " @" + u.username) : null,
+        h("small", { class: "presence-text", "aria-hidden": "true" })),
       role,
+      self ? null : personActions(u, shownName, (text) => { err.textContent = text; }),
       admin && !self && m.role !== "owner" ? h("button", { type: "button", class: "danger small", "data-testid": "remove-member", "aria-label": "Remove " + shownName, onclick: async () => {
         try { await api.del(`/groups/${gid}/members/${u.id}`); await load(true); } catch (ex) { err.textContent = api.explain(ex); }
       } }, "Remove") : null);
+    li._name = shownName;
+    return li;
   }));
+  drawPresence();
+  back();
+}
+
+// The online dots and "last seen …" of the rows shown (none for the stranger of a pool room).
+function drawPresence() {
+  const g = S.groups.get(current.gid);
+  if (!g) return;
+  for (const li of current.listEl.children) {
+    const id = li.dataset.userId, pic = li.querySelector(".member-pic"), text = li.querySelector(".presence-text");
+    if (!id || !pic) continue;
+    const u = g.expires_at && id !== S.me.id ? null : names.user(id);
+    const seen = presence.label(u);
+    if (pic.dataset.sig === (seen || "-") && pic.firstChild) continue;
+    pic.dataset.sig = seen || "-";
+    pic.replaceChildren(seen ? presence.withDot(avatar(id, li._name), u) : avatar(id, li._name));
+    text.textContent = seen ? " · " + seen : "";
+  }
+}
+
+// A redrawn list keeps the keyboard on the same control of the same person (Unblock after
+// Block).
+const TWIN = { "block-user": "unblock-user", "unblock-user": "block-user" };
+function keepFocus(listEl) {
+  const a = document.activeElement;
+  const row = a && listEl.contains(a) ? a.closest("[data-user-id]") : null;
+  if (!row || !a.dataset.testid) return () => {};
+  const { userId } = row.dataset, { testid } = a.dataset;
+  return () => {
+    const r = listEl.querySelector(`[data-user-id="${CSS.escape(userId)}"]`);
+    const to = r && (r.querySelector(`[data-testid="${testid}"]`) || (TWIN[testid] && r.querySelector(`[data-testid="${TWIN[testid]}"]`)));
+    if (to) to.focus();
+  };
 }

@@ -1,7 +1,8 @@
 // views/sidebar.js — the signed-in frame's left column: who I am, the connection state, search,
-// the buttons that start things, and the list of conversations (most recent first, with unread
-// and mention counts). On narrow screens it is a drawer. It must never fetch per conversation
-// beyond what chat.js does, and never put user text anywhere but text nodes.
+// the buttons that start things (and "Admin" for server admins), and the list of conversations
+// (most recent first, with unread and mention counts, and the partner's online dot on direct
+// chats). On narrow screens it is a drawer. It must never fetch per conversation beyond what
+// chat.js does, and never put user text anywhere but text nodes.
 import { h, add, reconcile, dialog, field } from "../dom.js";
 import { S, on, frameOnce } from "../state.js";
 import * as chat from "../chat.js";
@@ -11,8 +12,12 @@ import * as search from "./search.js";
 import * as profile from "./profile.js";
 import * as pool from "./pool.js";
 import * as announcements from "./announcements.js";
+import * as names from "../names.js";
+import * as presence from "./presence.js";
+import { isAdmin } from "../moderation.js";
 
-let list, statusEl, aside, scrim, toggleBtn;
+let list, statusEl, aside, scrim;
+const toggles = []; // the ☰ buttons (the conversation's and the admin page's headers)
 
 export function mount(onOpen) {
   list = h("ul", { class: "conv-list", "data-testid": "conversations", "aria-label": "Conversations" });
@@ -29,14 +34,16 @@ export function mount(onOpen) {
       h("button", { type: "button", "data-testid": "new-group", onclick: newGroup }, "+ Group"),
       h("button", { type: "button", "data-testid": "new-direct", onclick: newDirect }, "+ Direct"),
       h("button", { type: "button", "data-testid": "pool-button", title: "Talk to a stranger", onclick: pool.openPool }, "Stranger"),
-      h("button", { type: "button", "data-testid": "announcements-button", title: "Announcements", onclick: announcements.openList }, "News")),
+      h("button", { type: "button", "data-testid": "announcements-button", title: "Announcements", onclick: announcements.openList }, "News"),
+      isAdmin() ? h("button", { type: "button", "data-testid": "admin-button", title: "Reports and bans", onclick: () => adminHandler() }, "Admin") : null),
     pool.status(),
     h("nav", { class: "conv-nav", "aria-label": "Conversations" }, list));
   scrim = h("div", { class: "scrim", onclick: () => drawer(false) });
-  aside.addEventListener("keydown", (e) => { if (e.key === "Escape" && document.body.classList.contains("drawer-open")) { drawer(false); if (toggleBtn) toggleBtn.focus(); } });
+  aside.addEventListener("keydown", (e) => { if (e.key === "Escape" && document.body.classList.contains("drawer-open")) { drawer(false); const t = toggles.find((b) => b.offsetParent); if (t) t.focus(); } });
   openHandler = onOpen;
   const redraw = frameOnce(render);
-  on("groups", redraw); on("names", redraw); on("open", redraw);
+  on("groups", redraw); on("names", redraw); on("open", redraw); on("presence", redraw);
+  on("view", (v) => { const b = aside.querySelector("[data-testid=admin-button]"); if (b) { if (v === "admin") b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current"); } });
   on("connection", showStatus); showStatus();
   setInterval(() => { if (S.order.some((id) => { const g = S.groups.get(id); return g && g.expires_at; })) redraw(); }, 30000);
   render();
@@ -44,12 +51,16 @@ export function mount(onOpen) {
 }
 
 let openHandler = () => {};
+let adminHandler = () => {};
 
-export function setToggle(btn) { toggleBtn = btn; }
+// What the "Admin" button does (main.js shows the admin page).
+export function onAdmin(fn) { adminHandler = fn; }
+
+export function setToggles(...btns) { toggles.splice(0, toggles.length, ...btns); }
 
 export function drawer(open) {
   document.body.classList.toggle("drawer-open", open);
-  if (toggleBtn) toggleBtn.setAttribute("aria-expanded", open ? "true" : "false");
+  for (const b of toggles) b.setAttribute("aria-expanded", open ? "true" : "false");
   if (open) { const cur = list.querySelector("[aria-current=true]") || list.querySelector("button") || aside.querySelector("button"); if (cur) cur.focus(); }
 }
 
@@ -78,8 +89,9 @@ function fill(li, g) {
     : g.closed_at ? "closed" : g.kind === "direct" ? "direct chat" : `${g.member_count} ${g.member_count === 1 ? "member" : "members"}`;
   const unread = g.my.unread_count || 0, mentions = g.my.mention_count || 0;
   b.replaceChildren();
+  const pic = avatar(g.kind === "direct" && g._partner ? g._partner : g.id, title);
   add(b, [
-    avatar(g.kind === "direct" && g._partner ? g._partner : g.id, title),
+    g.kind === "direct" && !g.expires_at && g._partner ? presence.withDot(pic, names.user(g._partner)) : pic,
     h("span", { class: "conv-text" },
       h("span", { class: "conv-name", "data-testid": "conversation-name" }, title),
       h("span", { class: "conv-sub" }, sub)),
@@ -106,7 +118,7 @@ function newGroup() {
 }
 
 function newDirect() {
-  const err = h("p", { class: "error", role: "alert" });
+  const err = h("p", { class: "error", role: "alert", "data-testid": "form-error" });
   const dl = h("datalist", { id: "direct-users" });
   const input = h("input", { name: "username", required: true, autocomplete: "off", list: "direct-users", autocapitalize: "none", spellcheck: "false" });
   input.addEventListener("input", suggest(input, dl));
@@ -117,7 +129,7 @@ function newDirect() {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     try { const g = await chat.direct(form.username.value); d.close(); openHandler(g.id); }
-    catch (ex) { err.textContent = ex.code === "not_found" ? "No user with that username." : ex.code === "validation_failed" ? (ex.field === "username" && /self|yourself|oneself/i.test(ex.message) ? ex.message : "That is not a username you can chat with.") : api.explain(ex); }
+    catch (ex) { err.textContent = ex.code === "not_found" ? "No user with that username." : ex.code === "forbidden" ? "You block this person: unblock them first (⚙ Profile, Blocked people)." : ex.code === "validation_failed" ? (ex.field === "username" && /self|yourself|oneself/i.test(ex.message) ? ex.message : "That is not a username you can chat with.") : api.explain(ex); }
   });
 }
 
