@@ -1,5 +1,4 @@
-//! Reports in the page — needs the reports branch (`POST /reports`, `GET /reports`, `PATCH
-//! /reports/{id}`): its `mod` line in `main.rs` stays commented out until that branch is merged.
+//! Reports in the page (`POST /reports`, `GET /reports`, `PATCH /reports/{id}`).
 //!
 //! Bob reports alice's message from its actions with a reason; alice edits it afterwards. The
 //! admin's page lists the open report with who reported whom, the message as it was when
@@ -16,7 +15,6 @@ use crate::NODE;
 use crate::moderation::banned;
 use crate::ui;
 
-// needs the reports branch
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reported_message_reaches_the_admin_who_resolves_it_and_bans() {
     let server = BrowserServer::start(NODE, &[]).await;
@@ -126,7 +124,6 @@ async fn a_reported_message_reaches_the_admin_who_resolves_it_and_bans() {
     bob.close().await;
 }
 
-// needs the reports branch
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_reported_from_the_member_list_is_dismissed_by_the_admin() {
     let server = BrowserServer::start(NODE, &[]).await;
