@@ -21,6 +21,7 @@ mod refresh;
 mod screenshots;
 mod scrollback;
 mod smoke;
+mod social;
 mod ui;
 
 /// The server binary built from this code.
