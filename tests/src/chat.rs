@@ -258,13 +258,12 @@ impl TestServer {
             .status
     }
 
-    /// `PUT` (`on`) or `DELETE /groups/{id}/pins/{message_id}`; returns the status.
-    pub async fn pin(&self, who: &Session, group: &str, message: &str, on: bool) -> u16 {
+    /// `PUT` (`on`) or `DELETE /groups/{id}/pins/{message_id}`; returns the answer.
+    pub async fn pin(&self, who: &Session, group: &str, message: &str, on: bool) -> Resp {
         let method = if on { Method::PUT } else { Method::DELETE };
         let path = format!("/api/v1/groups/{group}/pins/{message}");
         self.call(method, &path, Some(&who.access), Body::None)
             .await
-            .status
     }
 
     /// `GET /groups/{id}/messages?{query}` (asserts 200) → `(messages, has_more)`.

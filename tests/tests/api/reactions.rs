@@ -5,7 +5,6 @@
 use confab_tests::chat::{id, num, text};
 use confab_tests::ws::kind;
 use confab_tests::{Session, TestServer};
-use reqwest::Method;
 use serde_json::{Value, json};
 
 confab_tests::store_tests!(
@@ -300,14 +299,8 @@ async fn owners_and_admins_pin_and_the_list_is_newest_first(s: &TestServer) {
     let a = id(&s.send(&carol, &g, "first").await);
     let b = id(&s.send(&carol, &g, "second").await);
     let pin = |who: &Session, m: &str, on: bool| {
-        let method = if on { Method::PUT } else { Method::DELETE };
-        let path = format!("/api/v1/groups/{g}/pins/{m}");
-        let token = who.access.clone();
-        async move {
-            s.call(method, &path, Some(&token), confab_tests::Body::None)
-                .await
-                .status
-        }
+        let (who, m, g) = (who.clone(), m.to_owned(), g.clone());
+        async move { s.pin(&who, &g, &m, on).await.status }
     };
     assert_eq!(pin(&carol, &a, true).await, 403, "a member may not pin");
     assert_eq!(pin(&alice, &a, true).await, 204);
@@ -333,16 +326,7 @@ async fn owners_and_admins_pin_and_the_list_is_newest_first(s: &TestServer) {
     // In a direct chat either member pins.
     let d = id(&s.direct(&alice, &carol).await.json);
     let dm = id(&s.send(&alice, &d, "pin me").await);
-    let path = format!("/api/v1/groups/{d}/pins/{dm}");
-    let r = s
-        .call(
-            Method::PUT,
-            &path,
-            Some(&carol.access),
-            confab_tests::Body::None,
-        )
-        .await;
-    assert_eq!(r.status, 204, "{}", r.text);
+    s.pin(&carol, &d, &dm, true).await.expect(204);
 }
 
 async fn a_group_holds_at_most_fifty_pins(s: &TestServer) {
@@ -352,27 +336,11 @@ async fn a_group_holds_at_most_fifty_pins(s: &TestServer) {
         ids.push(id(&s.send(&alice, &g, &format!("m{i}")).await));
     }
     for m in &ids[..50] {
-        let path = format!("/api/v1/groups/{g}/pins/{m}");
-        let r = s
-            .call(
-                Method::PUT,
-                &path,
-                Some(&alice.access),
-                confab_tests::Body::None,
-            )
-            .await;
-        assert_eq!(r.status, 204);
+        s.pin(&alice, &g, m, true).await.expect(204);
     }
-    let path = format!("/api/v1/groups/{g}/pins/{}", ids[50]);
-    let r = s
-        .call(
-            Method::PUT,
-            &path,
-            Some(&alice.access),
-            confab_tests::Body::None,
-        )
-        .await;
-    r.expect_error(422, "validation_failed");
+    s.pin(&alice, &g, &ids[50], true)
+        .await
+        .expect_error(422, "validation_failed");
 }
 
 async fn sync_after_a_reconnect_recovers_reactions_pins_and_replies_in_rev_order(s: &TestServer) {
@@ -380,15 +348,7 @@ async fn sync_after_a_reconnect_recovers_reactions_pins_and_replies_in_rev_order
     let m = id(&s.send(&alice, &g, "base").await);
     let seen = num(&s.group(&bob, &g).await, "last_rev");
     s.react(&alice, &m, "👍", true).await;
-    let path = format!("/api/v1/groups/{g}/pins/{m}");
-    s.call(
-        Method::PUT,
-        &path,
-        Some(&alice.access),
-        confab_tests::Body::None,
-    )
-    .await
-    .expect(204);
+    s.pin(&alice, &g, &m, true).await.expect(204);
     s.try_send(&alice, &g, json!({"body": "re", "reply_to": m}))
         .await
         .expect(201);

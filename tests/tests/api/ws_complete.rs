@@ -423,7 +423,10 @@ async fn social(
         }
         108..=112 => {
             let on = rng.below(3) > 0;
-            (format!("pin ({on}) {m}"), s.pin(who, g, &m, on).await)
+            (
+                format!("pin ({on}) {m}"),
+                s.pin(who, g, &m, on).await.status,
+            )
         }
         _ => {
             let named = &rng.pick(people).username;

@@ -25,6 +25,7 @@ mod reports;
 mod screenshots;
 mod scrollback;
 mod smoke;
+mod social;
 mod ui;
 
 /// The server binary built from this code.

@@ -1,5 +1,6 @@
 // chat.js — what the user can do and what the server's frames mean: loads groups and history,
-// applies live events (deduplicated by seq and rev), syncs after a reconnect, sends with an
+// applies live events (deduplicated by seq and rev; held replies' quotes follow their original,
+// unread and mention counts drop with a deleted message), syncs after a reconnect, sends with an
 // optimistic echo, moves the read marker. It must never touch the DOM (views do) and never
 // show a message twice: every message is keyed by its group's seq and the higher rev wins.
 import * as api from "./api.js";
@@ -177,10 +178,26 @@ function applyMessage(m, created) {
     if (mine && m.seq > g.my.last_read_seq) g.my.last_read_seq = m.seq;
   }
   const c = S.convs.get(g.id);
+  const held = c && c.msgs.get(m.seq);
+  const quotes = !created && c && !(held && held.rev > m.rev) ? followQuotes(c, m) : false;
   if (c && store(c, m, true)) emit("conv", g.id);
-  else if (c && mine) emit("conv", g.id);
+  else if (c && (mine || quotes)) emit("conv", g.id);
   emit("message", m); // the thread and pins panels follow single messages
   emit("groups");
+}
+
+// A reply's `reply_to.excerpt` is its original as it is now, but the server sends the replies no
+// event when the original is edited or deleted: the held replies follow it here (whether any
+// changed).
+function followQuotes(c, orig) {
+  const excerpt = orig.deleted ? "" : [...(orig.body || "")].slice(0, 100).join("");
+  let changed = false;
+  for (const [seq, m] of c.msgs) {
+    if (!m.reply_to || m.reply_to.seq !== orig.seq || m.reply_to.excerpt === excerpt) continue;
+    c.msgs.set(seq, { ...m, reply_to: { ...m.reply_to, excerpt } });
+    changed = true;
+  }
+  return changed;
 }
 
 // Whether `m` mentions me: the server's `mentions`; an older server without it, my @username.
@@ -198,11 +215,29 @@ function applyDeleted(f) {
     c.msgs.set(f.seq, { ...old, body: "", attachments: [], reactions: [], mentions: [], pinned: false, deleted: true, edited_at: null, rev: f.rev });
     emit("conv", f.group_id);
   }
-  // Replies keep pointing at it, with an empty excerpt (the server sends them no update).
-  if (c) for (const [seq, m] of c.msgs) if (m.reply_to && m.reply_to.seq === f.seq && m.reply_to.excerpt) c.msgs.set(seq, { ...m, reply_to: { ...m.reply_to, excerpt: "" } });
+  // Replies keep pointing at it, with an empty excerpt.
+  if (c && followQuotes(c, { seq: f.seq, deleted: true })) emit("conv", f.group_id);
   emit("deleted", f);
+  // An unread message that goes no longer counts, as unread nor as a mention.
   const g = S.groups.get(f.group_id);
-  if (g && old && !old.deleted && old.sender_id !== S.me.id && f.seq > g.my.last_read_seq && g.my.unread_count > 0) { g.my.unread_count--; emit("groups"); }
+  if (!g || f.seq <= g.my.last_read_seq) return;
+  if (!old) { recount(g.id); return; } // not held here: whose it was, and whom it named, is unknown
+  if (old.deleted || old.sender_id === S.me.id) return;
+  if (g.my.unread_count > 0) g.my.unread_count--;
+  if (mentionsMe(old) && g.my.mention_count > 0) g.my.mention_count--;
+  emit("groups");
+}
+
+// The unread and mention counts of `gid` as the server has them (after a deletion this client
+// could not judge).
+function recount(gid) {
+  api.get(`/groups/${gid}`).then((fresh) => {
+    const g = S.groups.get(gid);
+    if (!g || gid === S.current) return;
+    g.my.unread_count = fresh.my.unread_count;
+    if (fresh.my.mention_count !== undefined) g.my.mention_count = fresh.my.mention_count;
+    emit("groups");
+  }).catch(() => {});
 }
 
 // ---- typing and read receipts -------------------------------------------------------------

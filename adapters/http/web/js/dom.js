@@ -1,4 +1,5 @@
-// dom.js — the only way the client builds elements.
+// dom.js — the only way the client builds elements, and its modal dialogs (with where the focus
+// goes back when one closes).
 // h(tag, attrs, ...children) creates an element; every string child becomes a text node, so user
 // text can never become markup. It must never parse strings as HTML, and never set a URL
 // attribute from user text (links are made only by format.js's linkify, which checks the scheme).
@@ -60,6 +61,26 @@ export function dialog(title, testid, ...content) {
   document.body.append(d);
   d.showModal();
   return d;
+}
+
+// Where the focus goes back when a dialog closes: `from`, the control that opened it, or — when
+// the view was redrawn meanwhile (a live reply or reaction redraws its message) — the control
+// of the same test id in the same message (or the page's only one). Returns the function to
+// call on close.
+export function focusBack(from) {
+  if (!from) return () => {};
+  const testid = from.dataset.testid;
+  const msg = from.closest("[data-testid=message][data-id]");
+  const id = msg && msg.dataset.id;
+  return () => {
+    let to = from.isConnected ? from : null;
+    if (!to && testid) {
+      const sel = `[data-testid="${CSS.escape(testid)}"]`;
+      to = id ? document.querySelector(`[data-testid=message][data-id="${CSS.escape(id)}"] ${sel}`)
+        : document.querySelectorAll(sel).length === 1 ? document.querySelector(sel) : null;
+    }
+    if (to) to.focus();
+  };
 }
 
 // Announce to screen readers through the one polite live region.

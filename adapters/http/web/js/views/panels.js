@@ -3,7 +3,7 @@
 // group's pinned messages (most recently pinned first; choosing one jumps to it). Both are
 // modal dialogs (Escape closes them, focus returns to the button that opened them). They must
 // never show user text as anything but text, and stop listening once closed.
-import { h, dialog, field } from "../dom.js";
+import { h, dialog, field, focusBack } from "../dom.js";
 import { S, on } from "../state.js";
 import * as chat from "../chat.js";
 import * as social from "../social.js";
@@ -44,12 +44,13 @@ export function openThread(gid, root, onJump, from) {
   const ta = h("textarea", { name: "body", rows: 2, maxlength: 4000, placeholder: "Reply in thread…", autocomplete: "off" });
   const form = h("form", { class: "thread-composer", "data-testid": "thread-composer", hidden: chat.isClosed(g) },
     field("Reply", ta), h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Reply")));
+  let back = focusBack(from); // null once the dialog jumps elsewhere
   const d = dialog("Thread", "thread", head, status, list, moreBtn, form);
   d.classList.add("panel");
 
   function drawRoot() {
     head.replaceChildren(...line(g, root,
-      h("button", { type: "button", class: "link", "data-testid": "thread-jump", onclick: () => { from = null; d.close(); onJump(gid, root.seq); } }, "Show in conversation")));
+      h("button", { type: "button", class: "link", "data-testid": "thread-jump", onclick: () => { back = null; d.close(); onJump(gid, root.seq); } }, "Show in conversation")));
   }
   function draw() {
     const replies = [...shown.values()].sort((a, b) => a.seq - b.seq);
@@ -91,7 +92,7 @@ export function openThread(gid, root, onJump, from) {
     on("conv", (id) => { if (id === gid) draw(); }),
     on("names", () => { drawRoot(); draw(); }),
   ];
-  d.addEventListener("close", () => { offs.forEach((off) => off()); if (from && from.isConnected) from.focus(); });
+  d.addEventListener("close", () => { offs.forEach((off) => off()); if (back) back(); });
   ta.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
   });
@@ -117,13 +118,14 @@ export function openPins(gid, onJump, from) {
   let pins = [];
   const status = h("p", { class: "note", role: "status" }, "Loading pinned messages…");
   const list = h("ul", { class: "result-list", "data-testid": "pinned-list", "aria-label": "Pinned messages" });
+  let back = focusBack(from); // null once the dialog jumps elsewhere
   const d = dialog("Pinned messages", "pins", status, list);
   d.classList.add("panel");
   function draw() {
     status.textContent = pins.length ? `${pins.length} pinned` : "Nothing is pinned here yet.";
     list.replaceChildren(...pins.map((m) => h("li", { class: "pinned-item" },
       h("button", { type: "button", class: "result", "data-testid": "pinned-message", "data-id": m.id, "data-seq": m.seq,
-        onclick: () => { from = null; d.close(); onJump(gid, m.seq); } },
+        onclick: () => { back = null; d.close(); onJump(gid, m.seq); } },
       h("span", { class: "result-head" }, ui.who(g, m.sender_id), " · ", fullTime(m.created_at)),
       h("span", { class: "result-body" }, excerpt(m))),
       social.canPin(g) ? h("button", { type: "button", class: "small", "data-testid": "unpin-pinned", "aria-label": "Unpin this message", onclick: () => ui.pin(m, false) }, "Unpin") : null)));
@@ -142,5 +144,5 @@ export function openPins(gid, onJump, from) {
     on("deleted", (f) => { const n = pins.length; pins = pins.filter((x) => !(x.group_id === f.group_id && x.seq === f.seq)); if (pins.length !== n) draw(); }),
     on("names", draw),
   ];
-  d.addEventListener("close", () => { offs.forEach((off) => off()); if (from && from.isConnected) from.focus(); });
+  d.addEventListener("close", () => { offs.forEach((off) => off()); if (back) back(); });
 }

@@ -3,7 +3,7 @@
 // reaction chips and the emoji picker, and the composer's "Replying to …" bar. It must never
 // insert user text as anything but text (mentions are split into text nodes, never parsed),
 // and never change a message itself: reactions and pins come back as `message.updated`.
-import { h, dialog, announce } from "../dom.js";
+import { h, dialog, announce, focusBack } from "../dom.js";
 import { S, emit } from "../state.js";
 import * as names from "../names.js";
 import * as social from "../social.js";
@@ -37,10 +37,12 @@ export function excerptText(g, r) {
 export function quote(g, r, onJump) {
   const text = excerptText(g, r);
   const gone = !r.excerpt && text === "deleted message";
+  // Named by its visible text (an aria-label would hide it from voice control users), with
+  // "Reply to" for screen readers only.
   return h("button", { type: "button", class: "quote" + (gone ? " gone" : ""), "data-testid": "reply-quote", "data-reply-id": r.id, "data-seq": r.seq,
-    "aria-label": `Reply to ${who(g, r.sender_id)}: ${text}. Show the original message`,
+    title: onJump ? "Show the original message" : null,
     onclick: onJump ? () => onJump(g.id, r.seq) : null, disabled: !onJump },
-  h("span", { class: "quote-who" }, who(g, r.sender_id)),
+  h("span", { class: "quote-who" }, h("span", { class: "sr-only" }, "Reply to "), who(g, r.sender_id)),
   h("span", { class: "quote-text" }, text));
 }
 
@@ -149,7 +151,7 @@ export function picker(m, from) {
       onclick: () => { d.close(); toggle(m, e); } }, e)));
   const d = dialog("Add a reaction", "reaction-picker", grid);
   d.classList.add("picker");
-  d.addEventListener("close", () => { if (from && from.isConnected) from.focus(); });
+  d.addEventListener("close", focusBack(from));
   const first = grid.querySelector("button"); if (first) first.focus();
   return d;
 }
