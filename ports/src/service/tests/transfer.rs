@@ -214,6 +214,7 @@ async fn every_table_is_copied_in_order_in_batches_and_verified() {
             at("users", 5, 5),
             at("sessions", 0, 0),
             at("refresh_tokens", 0, 0),
+            at("blocks", 0, 0),
             at("groups", 0, 2),
             at("groups", 2, 2),
             at("members", 0, 3),
@@ -237,7 +238,8 @@ async fn every_table_is_copied_in_order_in_batches_and_verified() {
     assert!(report.tables.iter().all(|t| t.matches()));
     assert_eq!(
         report.to_string(),
-        "settings 1 = 1, users 5 = 5, sessions 0 = 0, refresh_tokens 0 = 0, groups 2 = 2, \
+        "settings 1 = 1, users 5 = 5, sessions 0 = 0, refresh_tokens 0 = 0, blocks 0 = 0, \
+         groups 2 = 2, \
          members 3 = 3, messages 2500 = 2500, attachments 0 = 0, reactions 0 = 0, \
          mentions 0 = 0, announcements 4 = 4, reports 3 = 3, \
          attachment files 0 (sha256 checked)"
