@@ -120,6 +120,18 @@ fn command(frame: ClientFrame) -> Vec<String> {
         ClientFrame::MemberAdd {
             reference, role, ..
         } => vec![answer(reference, bodies::add_member(role.as_deref()))],
+        // `Conversations::react`: one emoji, or 422, before the store is asked.
+        ClientFrame::ReactionAdd {
+            reference, emoji, ..
+        }
+        | ClientFrame::ReactionRemove {
+            reference, emoji, ..
+        } => {
+            let checked = confab_domain::Emoji::parse(&emoji)
+                .map(|_| ())
+                .map_err(|e| ApiError::from(Error::from(e)));
+            vec![answer(reference, checked)]
+        }
         ClientFrame::Typing { reference, .. } => quiet(reference, Ok(())),
         ClientFrame::Read { reference, seq, .. } => quiet(reference, bodies::read(seq)),
         ClientFrame::Ping { reference } => {
