@@ -71,7 +71,7 @@ impl Limiters {
 
 async fn redis_limiter(server: &RedisServer, quotas: Quotas) -> Arc<dyn RateLimiter> {
     let timing = confab_redis::Timing::default();
-    let redis = confab_redis::connect(&server.url(), quotas, timing).await;
+    let redis = confab_redis::connect(&server.url(), quotas, timing, Default::default()).await;
     Arc::new(redis.expect("connect to Redis").limiter)
 }
 

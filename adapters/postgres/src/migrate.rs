@@ -11,6 +11,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_attachments.sql"),
     include_str!("../migrations/0006_replies_reactions.sql"),
     include_str!("../migrations/0007_blocks_bans.sql"),
+    // 0008 is the reports' (another branch): until it lands, this one runs as version 8.
+    include_str!("../migrations/0009_presence.sql"),
 ];
 
 /// Key of the advisory lock held while migrating (any constant unlikely to collide).

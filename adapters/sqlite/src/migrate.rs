@@ -13,6 +13,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_attachments.sql"),
     include_str!("../migrations/0009_replies_reactions.sql"),
     include_str!("../migrations/0010_blocks_bans.sql"),
+    // 0011 is the reports' (another branch): until it lands, this one runs as version 11.
+    include_str!("../migrations/0012_presence.sql"),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction. Refuses a
