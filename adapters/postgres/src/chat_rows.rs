@@ -160,12 +160,15 @@ pub(crate) async fn members(conn: &mut PgConnection, group: GroupId) -> StoreRes
         .collect::<sqlx::Result<_>>()?)
 }
 
+/// Where a member row's own columns start: after the user's.
+const AFTER_USER: usize = rows::USER.len();
+
 fn member_from_row(row: &PgRow) -> sqlx::Result<Member> {
     Ok(Member {
         user: user_at(row, 0)?,
-        role: role_at(row, 8)?,
-        joined_at: time_at(row, 9)?,
-        last_read_seq: rows::count(&Cols(row), 10).map_err(driver)?,
+        role: role_at(row, AFTER_USER)?,
+        joined_at: time_at(row, AFTER_USER + 1)?,
+        last_read_seq: rows::count(&Cols(row), AFTER_USER + 2).map_err(driver)?,
     })
 }
 

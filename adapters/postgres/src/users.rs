@@ -135,7 +135,7 @@ impl Users for PgStore {
             let Some(row) = row else { return Ok(None) };
             Ok(Some(Credentials {
                 user: user_from_row(&row)?,
-                password_hash: PasswordHash(row.try_get(8)?),
+                password_hash: PasswordHash(row.try_get(confab_ports::store::rows::USER.len())?),
             }))
         })
         .await

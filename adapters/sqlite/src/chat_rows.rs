@@ -130,12 +130,15 @@ pub(crate) fn members(conn: &Connection, group: GroupId) -> StoreResult<Vec<Memb
     Ok(members)
 }
 
+/// Where a member row's own columns start: after the user's.
+const AFTER_USER: usize = rows::USER.len();
+
 fn member_from_row(row: &Row<'_>) -> rusqlite::Result<Member> {
     Ok(Member {
         user: user_from_row(row)?,
-        role: role_at(row, 8)?,
-        joined_at: time_at(row, 9)?,
-        last_read_seq: rows::count(&Cols(row), 10).map_err(driver)?,
+        role: role_at(row, AFTER_USER)?,
+        joined_at: time_at(row, AFTER_USER + 1)?,
+        last_read_seq: rows::count(&Cols(row), AFTER_USER + 2).map_err(driver)?,
     })
 }
 

@@ -124,7 +124,7 @@ impl Users for SqliteStore {
                     .query_row(&sql, [login], |row| {
                         Ok(Credentials {
                             user: user_from_row(row)?,
-                            password_hash: PasswordHash(row.get(8)?),
+                            password_hash: PasswordHash(row.get(confab_ports::store::rows::USER.len())?),
                         })
                     })
                     .optional()?)
