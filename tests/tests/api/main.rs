@@ -23,6 +23,7 @@ mod ops;
 mod otp;
 mod outage;
 mod pool;
+mod presence;
 mod reactions;
 mod read_state;
 mod search;
