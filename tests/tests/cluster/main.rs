@@ -9,5 +9,6 @@ mod balancer;
 mod failures;
 mod fanout;
 mod instances;
+mod presence;
 mod shared;
 mod team;
