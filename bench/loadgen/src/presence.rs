@@ -147,6 +147,18 @@ impl Summary for PresenceSummary {
 /// The churners' open sockets, each with its index in `Run::churners`.
 type Open = Vec<(usize, Churner)>;
 
+/// A socket opened for churner `.0`, with when its change began.
+type Opened = Result<(usize, Churner, Instant)>;
+
+/// What a phase changed: when each churner's change began (by user id), how long all took.
+struct Changes {
+    name: &'static str,
+    round: usize,
+    seconds: f64,
+    since: HashMap<String, Instant>,
+    failed: usize,
+}
+
 /// The run's fixed parts.
 struct Run<'a> {
     cfg: &'a PresenceConfig,
@@ -227,50 +239,35 @@ impl Run<'_> {
     }
 
     /// Holds the phase, then reads its cost and what was heard about churners.
-    async fn end_phase(&self, began: Instant, before: &Reading) -> Result<(Cost, Vec<Heard>)> {
+    async fn end_phase(&self, began: Instant, before: &Reading, changes: Changes) -> Result<Phase> {
         tokio::time::sleep(Duration::from_secs_f64(self.cfg.hold)).await;
         let cost = before.until(&self.reading().await?);
         let ids: std::collections::HashSet<&str> =
             self.churners.iter().map(|u| u.id.as_str()).collect();
-        let heard = self
+        let heard: Vec<Heard> = self
             .observers
             .heard_since(began)
             .into_iter()
             .filter(|h| ids.contains(h.user.as_str()))
             .collect();
-        Ok((cost, heard))
+        Ok(phase(changes, cost, &heard))
     }
 
     /// Every churner opens a socket.
     async fn connect(&mut self, round: usize, phases: &mut Vec<Phase>) -> Result<Open> {
         let before = self.reading().await?;
         let began = Instant::now();
-        let opened = self.open_all().await;
-        let change_seconds = began.elapsed().as_secs_f64();
-        let (mut open, mut ready, mut failed) = (Vec::new(), HashMap::new(), 0);
-        for (i, result) in opened {
-            match result {
-                Ok((churner, at)) => {
-                    open.push((i, churner));
-                    ready.insert(self.churners[i].id.clone(), at);
-                }
-                Err(e) => {
-                    failed += 1;
-                    self.failed(e);
-                }
-            }
-        }
-        let (cost, heard) = self.end_phase(began, &before).await?;
-        phases.push(phase(
-            "connect",
-            round,
-            change_seconds,
-            cost,
-            &heard,
-            &ready,
-            true,
-            failed,
-        ));
+        let target = &self.target;
+        let opened: Vec<Opened> = stream::iter(self.churners.iter().enumerate())
+            .map(|(i, user)| async move {
+                let (churner, at) = Churner::open(target, &user.access).await?;
+                Ok((i, churner, at))
+            })
+            .buffer_unordered(self.cfg.concurrency.max(1))
+            .collect()
+            .await;
+        let (open, changes) = self.keep_opened("connect", round, began, opened);
+        phases.push(self.end_phase(began, &before, changes).await?);
         Ok(open)
     }
 
@@ -279,38 +276,17 @@ impl Run<'_> {
         let before = self.reading().await?;
         let began = Instant::now();
         let (target, churners) = (&self.target, &self.churners);
-        let reopened: Vec<Result<(usize, Churner)>> = stream::iter(open)
+        let reopened: Vec<Opened> = stream::iter(open)
             .map(|(i, churner)| async move {
-                churner.close().await;
+                let closed = churner.close().await;
                 let (again, _) = Churner::open(target, &churners[i].access).await?;
-                Ok((i, again))
+                Ok((i, again, closed))
             })
             .buffer_unordered(self.cfg.concurrency.max(1))
             .collect()
             .await;
-        let change_seconds = began.elapsed().as_secs_f64();
-        let mut open = Vec::new();
-        let mut failed = 0;
-        for result in reopened {
-            match result {
-                Ok(churner) => open.push(churner),
-                Err(e) => {
-                    failed += 1;
-                    self.failed(e);
-                }
-            }
-        }
-        let (cost, heard) = self.end_phase(began, &before).await?;
-        phases.push(phase(
-            "reload",
-            round,
-            change_seconds,
-            cost,
-            &heard,
-            &HashMap::new(),
-            false,
-            failed,
-        ));
+        let (open, changes) = self.keep_opened("reload", round, began, reopened);
+        phases.push(self.end_phase(began, &before, changes).await?);
         Ok(open)
     }
 
@@ -324,51 +300,59 @@ impl Run<'_> {
         let before = self.reading().await?;
         let began = Instant::now();
         let churners = &self.churners;
-        let closed: HashMap<String, Instant> = stream::iter(open)
+        let since: HashMap<String, Instant> = stream::iter(open)
             .map(|(i, churner)| async move { (churners[i].id.clone(), churner.close().await) })
             .buffer_unordered(self.cfg.concurrency.max(1))
             .collect()
             .await;
-        let change_seconds = began.elapsed().as_secs_f64();
-        let (cost, heard) = self.end_phase(began, &before).await?;
-        phases.push(phase(
-            "disconnect",
+        let changes = Changes {
+            name: "disconnect",
             round,
-            change_seconds,
-            cost,
-            &heard,
-            &closed,
-            false,
-            0,
-        ));
+            seconds: began.elapsed().as_secs_f64(),
+            since,
+            failed: 0,
+        };
+        phases.push(self.end_phase(began, &before, changes).await?);
         Ok(())
     }
 
-    /// Opens one socket per churner, `concurrency` at a time: each churner's index with the
-    /// result.
-    async fn open_all(&self) -> Vec<(usize, Result<(Churner, Instant)>)> {
-        let target = &self.target;
-        stream::iter(self.churners.iter().enumerate())
-            .map(|(i, user)| async move { (i, Churner::open(target, &user.access).await) })
-            .buffered(self.cfg.concurrency.max(1))
-            .collect()
-            .await
+    /// The sockets that opened, and the phase's changes: when each began; failures counted.
+    fn keep_opened(
+        &mut self,
+        name: &'static str,
+        round: usize,
+        began: Instant,
+        results: Vec<Opened>,
+    ) -> (Open, Changes) {
+        let seconds = began.elapsed().as_secs_f64();
+        let (mut open, mut since, mut failed) = (Vec::new(), HashMap::new(), 0);
+        for result in results {
+            match result {
+                Ok((i, churner, at)) => {
+                    since.insert(self.churners[i].id.clone(), at);
+                    open.push((i, churner));
+                }
+                Err(e) => {
+                    failed += 1;
+                    self.failed(e);
+                }
+            }
+        }
+        let changes = Changes {
+            name,
+            round,
+            seconds,
+            since,
+            failed,
+        };
+        (open, changes)
     }
 }
 
-/// A phase's result: what was heard about churners, with each change's latency from `since`
-/// (when a churner's change happened) to the first frame saying `online`.
-#[allow(clippy::too_many_arguments)]
-fn phase(
-    name: &'static str,
-    round: usize,
-    change_seconds: f64,
-    cost: Cost,
-    heard: &[Heard],
-    since: &HashMap<String, Instant>,
-    online: bool,
-    failed: usize,
-) -> Phase {
+/// A phase's result: what was heard about churners, with each change's latency from when it
+/// began to the first frame saying so (online after a connect, offline otherwise).
+fn phase(changes: Changes, cost: Cost, heard: &[Heard]) -> Phase {
+    let online = changes.name == "connect";
     let mut first: HashMap<&str, Instant> = HashMap::new();
     for h in heard.iter().filter(|h| h.online == online) {
         first.entry(h.user.as_str()).or_insert(h.at);
@@ -376,19 +360,20 @@ fn phase(
     let latencies = first
         .iter()
         .filter_map(|(user, at)| {
-            since
+            changes
+                .since
                 .get(*user)
                 .map(|from| micros(at.saturating_duration_since(*from)))
         })
         .collect();
     Phase {
-        name,
-        round,
-        change_seconds,
+        name: changes.name,
+        round: changes.round,
+        change_seconds: changes.seconds,
         cost,
         heard: heard.len(),
         latency: Latency::from_micros(latencies),
-        failed,
+        failed: changes.failed,
     }
 }
 

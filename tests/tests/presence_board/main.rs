@@ -104,29 +104,7 @@ const UNSEEN: Reading = Reading {
     last: None,
 };
 
-/// Each shared case, once per adapter.
-macro_rules! board_tests {
-    ($($case:ident),* $(,)?) => {
-        mod local {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::Backend::Local).await;
-                }
-            )*
-        }
-        mod redis {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::Backend::Redis).await;
-                }
-            )*
-        }
-    };
-}
-
-board_tests!(
+confab_tests::adapter_tests!(
     an_unknown_user_reads_unseen_and_never_announced,
     a_user_marked_here_reads_connected_on_every_instance,
     a_user_marked_gone_reads_away_since_the_moment_it_was_marked,

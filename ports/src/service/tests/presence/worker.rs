@@ -14,7 +14,8 @@ use tokio::time::Instant;
 use super::{at, published, reading, readings, registered, run_for};
 use crate::Error;
 use crate::presence::{Claimed, Outcome, Upkeep};
-use crate::service::tests::Mocks;
+use crate::service::tests::{Mocks, RecordingBus};
+use crate::service::{Presence, PresenceWorker};
 
 fn won(n: usize, now: i64) -> crate::Result<Claimed> {
     Ok(Claimed {
@@ -32,6 +33,23 @@ fn mocks() -> Mocks {
 
 /// Every mark the board was asked for: (here, gone).
 type Marks = Arc<Mutex<Vec<(Vec<UserId>, Vec<UserId>)>>>;
+
+/// The use case over `m` with its worker started, and the bus it publishes on.
+fn start_worker(m: Mocks) -> (Presence, PresenceWorker, Arc<RecordingBus>) {
+    let bus = Arc::clone(&m.bus);
+    let presence = m.presence();
+    let worker = presence.start();
+    (presence, worker, bus)
+}
+
+/// `u`'s away entry is released once.
+fn expect_release_of(m: &mut Mocks, u: UserId) {
+    m.presence
+        .expect_release()
+        .times(1)
+        .withf(move |users| users == [u])
+        .returning(|_| Ok(()));
+}
 
 fn expect_marks(m: &mut Mocks) -> Marks {
     let marks = Arc::new(Mutex::new(Vec::new()));
@@ -62,9 +80,7 @@ async fn a_first_socket_is_marked_then_announced_online_to_every_group_of_the_us
         .times(1)
         .returning(move |_| Ok(vec![(u, g1), (u, g2)]));
     m.circles.expect_record_last_seen().never();
-    let bus = Arc::clone(&m.bus);
-    let presence = m.presence();
-    let worker = presence.start();
+    let (presence, worker, bus) = start_worker(m);
     presence.connected(u);
     presence.connected(u);
     run_for(Duration::from_millis(50)).await;
@@ -116,14 +132,8 @@ async fn a_last_socket_is_judged_when_the_grace_ends_and_announced_offline_with_
     m.circles
         .expect_memberships()
         .returning(move |_| Ok(vec![(u, g)]));
-    m.presence
-        .expect_release()
-        .times(1)
-        .withf(move |users| users == [u])
-        .returning(|_| Ok(()));
-    let bus = Arc::clone(&m.bus);
-    let presence = m.presence();
-    let _worker = presence.start();
+    expect_release_of(&mut m, u);
+    let (presence, _worker, bus) = start_worker(m);
     presence.connected(u);
     run_for(Duration::from_millis(50)).await;
     assert!(published(&bus).is_empty(), "already announced online");
@@ -158,9 +168,7 @@ async fn a_reconnect_within_the_grace_is_marked_but_never_claimed() {
     });
     m.presence.expect_claim().never();
     m.presence.expect_release().never();
-    let bus = Arc::clone(&m.bus);
-    let presence = m.presence();
-    let _worker = presence.start();
+    let (presence, _worker, bus) = start_worker(m);
     presence.connected(u);
     run_for(Duration::from_millis(50)).await;
     presence.disconnected(u);
@@ -195,9 +203,7 @@ async fn a_change_within_5_s_of_the_last_announcement_waits_for_the_gap() {
         won(c.len(), 3)
     });
     m.circles.expect_memberships().returning(|_| Ok(Vec::new()));
-    let bus = Arc::clone(&m.bus);
-    let presence = m.presence();
-    let _worker = presence.start();
+    let (presence, _worker, bus) = start_worker(m);
     presence.connected(u);
     run_for(Duration::from_secs(2)).await;
     assert!(published(&bus).is_empty(), "held back by the gap");
@@ -227,9 +233,7 @@ async fn a_lost_claim_is_judged_again_on_the_fresh_reading_and_announces_nothing
         })
     });
     m.circles.expect_memberships().never();
-    let bus = Arc::clone(&m.bus);
-    let presence = m.presence();
-    let _worker = presence.start();
+    let (presence, _worker, bus) = start_worker(m);
     presence.connected(u);
     run_for(Duration::from_secs(10)).await;
     assert!(published(&bus).is_empty());
@@ -265,14 +269,8 @@ async fn users_adopted_from_a_dead_instance_are_announced_offline_and_released()
         .withf(move |seen| seen == [(u, at(-12))])
         .returning(|_| Ok(()));
     m.circles.expect_memberships().returning(|_| Ok(Vec::new()));
-    m.presence
-        .expect_release()
-        .times(1)
-        .withf(move |users| users == [u])
-        .returning(|_| Ok(()));
-    let bus = Arc::clone(&m.bus);
-    let presence = m.presence();
-    let _worker = presence.start();
+    expect_release_of(&mut m, u);
+    let (_presence, _worker, bus) = start_worker(m);
     run_for(Duration::from_millis(100)).await;
     assert!(matches!(
         published(&bus).as_slice(),
@@ -302,8 +300,7 @@ async fn an_instance_given_up_for_dead_marks_its_users_again_and_judges_them() {
             vec![reading(Sighting::Connected, Some((true, 0)))],
         ))
     });
-    let presence = m.presence();
-    let _worker = presence.start();
+    let (presence, _worker, _) = start_worker(m);
     presence.connected(u);
     run_for(Duration::from_millis(2500)).await;
     assert_eq!(
@@ -334,8 +331,7 @@ async fn a_failing_mark_is_tried_again() {
             vec![reading(Sighting::Connected, Some((true, 0)))],
         ))
     });
-    let presence = m.presence();
-    let _worker = presence.start();
+    let (presence, _worker, _) = start_worker(m);
     run_for(Duration::from_millis(50)).await;
     presence.connected(u);
     run_for(Duration::from_millis(50)).await;
@@ -364,8 +360,7 @@ async fn closing_marks_the_last_sockets_and_writes_what_the_board_hands_back() {
         .times(1)
         .withf(move |seen| seen == [(u, at(1))])
         .returning(|_| Ok(()));
-    let presence = m.presence();
-    let worker = presence.start();
+    let (presence, worker, _) = start_worker(m);
     presence.connected(u);
     run_for(Duration::from_millis(50)).await;
     presence.disconnected(u);
