@@ -9,6 +9,7 @@ use confab_domain::presence::PresenceRules;
 use confab_ports::presence::BoardSettings;
 use confab_ports::service::PresenceSettings;
 
+use crate::StartError;
 use crate::config::parse_duration;
 use crate::wiring::to_time;
 
@@ -18,6 +19,9 @@ const KEEP_ALIVE_SHARE: u32 = 10;
 const KEEP_ALIVE_MAX: Duration = Duration::from_secs(1);
 /// Offline announcements are remembered at least this long (more with a longer gap).
 const FORGET_AFTER: Duration = Duration::from_secs(60);
+/// The shortest instance timeout: an instance keeps alive every tenth of it, and one that
+/// pauses for less than this must not be given up.
+const SHORTEST_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Presence.
 #[derive(Debug, Clone, Args)]
@@ -37,6 +41,16 @@ pub struct PresenceArgs {
 }
 
 impl PresenceArgs {
+    /// Refuses an instance timeout too short to keep alive within.
+    pub(crate) fn check(&self) -> Result<(), StartError> {
+        if self.presence_instance_timeout < SHORTEST_TIMEOUT {
+            return Err(StartError(
+                "--presence-instance-timeout must be at least 1s".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// The use case's settings (bounded at start with the other durations).
     pub(crate) fn settings(&self) -> PresenceSettings {
         PresenceSettings {
@@ -76,6 +90,14 @@ mod tests {
             args(5, 5, 2).settings().keep_alive,
             Duration::from_millis(200)
         );
+    }
+
+    #[test]
+    fn an_instance_timeout_under_a_second_is_refused() {
+        assert!(args(5, 5, 1).check().is_ok());
+        let mut short = args(5, 5, 1);
+        short.presence_instance_timeout = Duration::from_millis(999);
+        assert!(short.check().is_err());
     }
 
     #[test]

@@ -108,6 +108,7 @@ const BOUNDS: [Bound; 13] = [
 ];
 
 fn check_bounds(args: &ServeArgs) -> Result<(), StartError> {
+    args.presence.check()?;
     for (flag, get, max) in BOUNDS {
         let limit = parse_duration(max).map_err(StartError)?;
         if get(args) > limit {
