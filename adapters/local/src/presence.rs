@@ -3,7 +3,8 @@
 //! up for dead, and at close the entries are answered for the caller to record.
 //!
 //! Memory stays bounded: an entry lives while its user is connected or in their grace (until
-//! released), and an offline announcement is forgotten `forget_after` after it was made.
+//! released), and an offline announcement is forgotten `forget_after` after it was made. It
+//! must never be shared by two server processes: each would see only its own sockets.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

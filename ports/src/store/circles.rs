@@ -1,6 +1,8 @@
 //! Who shares a group with whom, and when users were last seen: what presence needs of the
 //! store. Every group counts — named groups, direct chats and pool rooms, open or closed —
-//! as long as both are members now (`confab_domain::presence::may_see`).
+//! as long as both are members now (`confab_domain::presence::may_see`). A store only answers
+//! these; it never decides who may see whose presence, and never reads per user: each method
+//! is one statement for a whole list.
 
 use async_trait::async_trait;
 use confab_domain::{GroupId, Timestamp, UserId};

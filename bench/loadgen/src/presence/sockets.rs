@@ -1,7 +1,8 @@
 //! The presence scenario's sockets. Observers: one per group, connected through the whole run,
 //! noting every `presence` frame with when it came. Churners: one per churning user, each read
 //! by a task of its own (so pings are answered and nothing piles up) until it is told to
-//! close; opening and closing note the instant, which latencies are measured from.
+//! close; opening and closing note the instant, which latencies are measured from. Nothing
+//! here may wait on a socket while holding the log's lock.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;

@@ -1,6 +1,7 @@
 //! When each user is next to be judged: one time per user (the earliest asked for), in a
 //! heap. Replaced times stay in the heap until they come up and are skipped, so its size is
-//! bounded by what was scheduled within the longest wait (the grace or the 5 s gap).
+//! bounded by what was scheduled within the longest wait (the grace or the 5 s gap). It must
+//! never hand out a user before their time, nor twice for one time.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
