@@ -258,6 +258,9 @@ pub struct ServeArgs {
     /// One-time codes and mail.
     #[command(flatten)]
     pub mail: Box<crate::mail_config::MailArgs>,
+    /// Presence: its timing, and how soon a dead instance's users go offline.
+    #[command(flatten)]
+    pub presence: Box<crate::presence_config::PresenceArgs>,
     /// How long a user waits in the matching pool before the entry is dropped.
     #[arg(long, env = "CONFAB_POOL_WAIT", default_value = "10m", value_parser = parse_duration)]
     pub pool_wait: Duration,

@@ -13,6 +13,7 @@ mod logging;
 mod mail_config;
 mod open_files;
 mod port;
+mod presence_config;
 mod reports;
 mod server;
 mod store;
@@ -52,6 +53,8 @@ pub struct App {
     connection_limits: server::ConnectionLimits,
     /// Closed after the last request: what was published reaches the other instances.
     bus: std::sync::Arc<dyn confab_ports::bus::EventBus>,
+    /// Started with the server, closed after its last socket (before the bus).
+    presence: confab_ports::service::Presence,
 }
 
 impl App {
@@ -78,7 +81,8 @@ pub async fn build_with_clock(
     let bus = std::sync::Arc::clone(&ports.bus);
     let pool = wiring::matchmaking(ports.clone(), args);
     let files = confab_ports::service::Files::new(ports.clone());
-    let (router, hub) = wiring::router(ports, files.clone(), args);
+    let presence = confab_ports::service::Presence::new(ports.clone(), args.presence.settings());
+    let (router, hub) = wiring::router(ports, files.clone(), presence.clone(), args);
     Ok(App {
         connection_limits: connection_limits(args),
         shutdown_grace: args.shutdown_grace,
@@ -89,6 +93,7 @@ pub async fn build_with_clock(
         router,
         hub,
         bus,
+        presence,
     })
 }
 
@@ -117,6 +122,7 @@ pub async fn serve(
     let grace = app.shutdown_grace;
     let (stop_sweep, sweep_stopped) = tokio::sync::watch::channel(false);
     let ban_watch = ban_watch::spawn(app.accounts.clone(), sweep_stopped.clone());
+    let presence = app.presence.start();
     let sweep = sweeper::spawn(app.pool, app.files, app.sweep_interval, sweep_stopped);
     // Sockets are upgraded connections the HTTP shutdown does not wait for: close them (1001,
     // after the answers they owe) once the signal comes, within the same grace.
@@ -131,6 +137,9 @@ pub async fn serve(
     ban_watch.abort();
     let _ = sweep.await;
     let _ = ban_watch.await;
+    // Every socket has ended: presence hands its users over (or writes their last_seen_at),
+    // and what it announced goes out with the bus's last events.
+    presence.close().await;
     // Every request is answered: hand the last events to the other instances.
     app.bus.close().await;
     served

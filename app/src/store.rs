@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use confab_ports::blobs::Blobs;
 use confab_ports::store::{
-    Announcements, Attachments, Blocks, Groups, Health, MatchPool, Messages, OneTimeCodes, Reports,
+    Announcements, Attachments, Blocks, Circles, Groups, Health, MatchPool, Messages, OneTimeCodes,
+    Reports,
     Sessions, Transfer, Users,
 };
 use confab_postgres::{PgSettings, PgStore};
@@ -19,6 +20,7 @@ use crate::config::{DatabaseUrl, StoreArgs};
 pub(crate) struct Store {
     pub users: Arc<dyn Users>,
     pub blocks: Arc<dyn Blocks>,
+    pub circles: Arc<dyn Circles>,
     pub groups: Arc<dyn Groups>,
     pub messages: Arc<dyn Messages>,
     pub announcements: Arc<dyn Announcements>,
@@ -36,6 +38,7 @@ impl Store {
     fn over<
         S: Users
             + Blocks
+            + Circles
             + Groups
             + Messages
             + Announcements
@@ -54,6 +57,7 @@ impl Store {
         Self {
             users: store.clone(),
             blocks: store.clone(),
+            circles: store.clone(),
             groups: store.clone(),
             messages: store.clone(),
             announcements: store.clone(),

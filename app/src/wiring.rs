@@ -6,32 +6,48 @@ use std::time::Duration;
 use confab_crypto::{Argon2Hasher, HmacCodeMaker, JwtIssuer, MIN_SECRET_LEN, generate_secret};
 use confab_http::ws::hub::Hub;
 use confab_http::{AppState, HttpConfig};
-use confab_local::{LocalBus, LocalRateLimiter};
+use confab_local::{LocalBus, LocalPresence, LocalRateLimiter};
 use confab_ports::Ports;
 use confab_ports::bus::EventBus;
 use confab_ports::clock::Clock;
+use confab_ports::presence::PresenceBoard;
 use confab_ports::rate_limit::{Quotas, REPORTS, Rate, RateLimiter, TYPING, Window};
-use confab_ports::service::{Accounts, Conversations, Files, Matchmaking, PoolSettings};
+use confab_ports::service::{Accounts, Conversations, Files, Matchmaking, PoolSettings, Presence};
 
 use crate::StartError;
 use crate::config::{DatabaseUrl, ServeArgs, parse_duration};
 use crate::store::open_store;
 
-/// The bus and the limiter: in process for one instance, over Redis for several.
-async fn shared(args: &ServeArgs) -> Result<(Arc<dyn EventBus>, Arc<dyn RateLimiter>), StartError> {
-    let Some(url) = &args.redis_url else {
-        return Ok((
-            Arc::new(LocalBus::default()),
-            Arc::new(LocalRateLimiter::new(quotas(args))),
-        ));
-    };
-    let redis = confab_redis::connect(url, quotas(args), confab_redis::Timing::default())
-        .await
-        .map_err(|e| StartError(e.to_string()))?;
-    Ok((Arc::new(redis.bus), Arc::new(redis.limiter)))
+/// What instances share: in process for one instance, over Redis for several.
+struct Shared {
+    bus: Arc<dyn EventBus>,
+    limiter: Arc<dyn RateLimiter>,
+    presence: Arc<dyn PresenceBoard>,
 }
 
-fn to_time(d: std::time::Duration) -> time::Duration {
+/// The bus, the limiter and the presence board: in process for one instance, over Redis for
+/// several.
+async fn shared(args: &ServeArgs) -> Result<Shared, StartError> {
+    let board = args.presence.board();
+    let Some(url) = &args.redis_url else {
+        return Ok(Shared {
+            bus: Arc::new(LocalBus::default()),
+            limiter: Arc::new(LocalRateLimiter::new(quotas(args))),
+            presence: Arc::new(LocalPresence::new(board)),
+        });
+    };
+    let redis = confab_redis::connect(url, quotas(args), confab_redis::Timing::default(), board)
+        .await
+        .map_err(|e| StartError(e.to_string()))?;
+    Ok(Shared {
+        bus: Arc::new(redis.bus),
+        limiter: Arc::new(redis.limiter),
+        presence: Arc::new(redis.presence),
+    })
+}
+
+/// A setting's duration as a domain duration (settings are bounded at start: see [`BOUNDS`]).
+pub(crate) fn to_time(d: std::time::Duration) -> time::Duration {
     time::Duration::try_from(d).unwrap_or(time::Duration::MAX)
 }
 
@@ -75,7 +91,7 @@ fn quotas(args: &ServeArgs) -> Quotas {
 type Bound = (&'static str, fn(&ServeArgs) -> Duration, &'static str);
 
 /// Longest settings that still make sense; beyond them date arithmetic could overflow.
-const BOUNDS: [Bound; 10] = [
+const BOUNDS: [Bound; 13] = [
     ("--access-token-ttl", |a| a.access_token_ttl, "1d"),
     ("--refresh-token-ttl", |a| a.refresh_token_ttl, "3650d"),
     ("--login-failure-window", |a| a.login_failure_window, "1d"),
@@ -86,9 +102,17 @@ const BOUNDS: [Bound; 10] = [
     ("--pool-wait", |a| a.pool_wait, "1d"),
     ("--room-lifetime", |a| a.room_lifetime, "3650d"),
     ("--expiry-sweep-interval", |a| a.expiry_sweep_interval, "1h"),
+    ("--presence-grace", |a| a.presence.presence_grace, "1h"),
+    ("--presence-gap", |a| a.presence.presence_gap, "1h"),
+    (
+        "--presence-instance-timeout",
+        |a| a.presence.presence_instance_timeout,
+        "1h",
+    ),
 ];
 
 fn check_bounds(args: &ServeArgs) -> Result<(), StartError> {
+    args.presence.check()?;
     for (flag, get, max) in BOUNDS {
         let limit = parse_duration(max).map_err(StartError)?;
         if get(args) > limit {
@@ -123,7 +147,7 @@ pub(crate) async fn ports(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Por
         }
     }
     // Redis before the database: an unreachable Redis is refused before anything migrates.
-    let (bus, limiter) = shared(args).await?;
+    let shared = shared(args).await?;
     let store = open_store(&args.store).await?;
     let secret = match &args.jwt_secret {
         Some(s) => s.as_bytes().to_vec(),
@@ -140,6 +164,7 @@ pub(crate) async fn ports(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Por
     Ok(Ports {
         users: store.users,
         blocks: store.blocks,
+        circles: store.circles,
         groups: store.groups,
         messages: store.messages,
         announcements: store.announcements,
@@ -154,8 +179,9 @@ pub(crate) async fn ports(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Por
             to_time(args.access_token_ttl),
             to_time(args.refresh_token_ttl),
         )),
-        limiter,
-        bus,
+        limiter: shared.limiter,
+        bus: shared.bus,
+        presence: shared.presence,
         otp_codes: store.otp_codes,
         codes: Arc::new(HmacCodeMaker::new(&secret)),
         mailer,
@@ -196,7 +222,12 @@ pub(crate) fn matchmaking(ports: Ports, args: &ServeArgs) -> Matchmaking {
 }
 
 /// The HTTP application over the ports, and the hub that feeds its sockets.
-pub(crate) fn router(ports: Ports, files: Files, args: &ServeArgs) -> (axum::Router, Arc<Hub>) {
+pub(crate) fn router(
+    ports: Ports,
+    files: Files,
+    presence: Presence,
+    args: &ServeArgs,
+) -> (axum::Router, Arc<Hub>) {
     let health = ports.health.clone();
     let bus = Arc::clone(&ports.bus);
     let ws_outbox = usize::try_from(args.ws_outbox).unwrap_or(1024);
@@ -207,6 +238,7 @@ pub(crate) fn router(ports: Ports, files: Files, args: &ServeArgs) -> (axum::Rou
         conversations: Conversations::new(ports.clone()),
         files,
         pool: matchmaking(ports.clone(), args),
+        presence,
         accounts: Accounts::new(ports),
         hub: Arc::clone(&hub),
         health,

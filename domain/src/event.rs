@@ -3,7 +3,7 @@
 //! These carry what routing needs (member lists for events that change membership); the
 //! frames a client sees are made from them at the edge, per recipient.
 
-use crate::{Announcement, GroupId, Message, Role, UserId};
+use crate::{Announcement, GroupId, Message, Role, Timestamp, UserId};
 
 /// Something that happened that connected clients must hear about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +59,15 @@ pub enum Event {
     },
     /// An admin banned `user_id`: every socket of theirs, on every instance, ends (4003).
     UserBanned { user_id: UserId },
+    /// `user_id` came online, or went offline (last seen at `last_seen_at`). Heard by the
+    /// members of `groups` — every group the user is in, open or closed, read when it was
+    /// announced — and by the user's own sockets.
+    Presence {
+        user_id: UserId,
+        online: bool,
+        last_seen_at: Option<Timestamp>,
+        groups: Vec<GroupId>,
+    },
 }
 
 impl Event {
@@ -78,7 +87,9 @@ impl Event {
             | Event::Typing { group_id, .. }
             | Event::Read { group_id, .. }
             | Event::PoolMatched { group_id, .. } => Some(*group_id),
-            Event::AnnouncementCreated { .. } | Event::UserBanned { .. } => None,
+            Event::AnnouncementCreated { .. }
+            | Event::UserBanned { .. }
+            | Event::Presence { .. } => None,
         }
     }
 

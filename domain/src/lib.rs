@@ -21,6 +21,7 @@ mod otp;
 mod password;
 pub mod policy;
 pub mod pool;
+pub mod presence;
 pub mod reaction;
 mod report;
 mod search;

@@ -44,6 +44,9 @@ pub struct User {
     pub created_at: Timestamp,
     /// Whether an admin banned the account: it can neither log in nor use any token.
     pub banned: bool,
+    /// When the user's last socket closed, as of their latest offline announcement (`None`:
+    /// never seen). Shown only to those who may see their presence.
+    pub last_seen_at: Option<Timestamp>,
 }
 
 impl User {

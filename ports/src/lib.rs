@@ -13,6 +13,7 @@ pub mod hasher;
 pub mod images;
 pub mod mail;
 pub mod otp;
+pub mod presence;
 pub mod rate_limit;
 pub mod service;
 pub mod store;
@@ -27,6 +28,8 @@ use std::sync::Arc;
 pub struct Ports {
     pub users: Arc<dyn store::Users>,
     pub blocks: Arc<dyn store::Blocks>,
+    /// Who shares a group with whom, and when users were last seen (presence).
+    pub circles: Arc<dyn store::Circles>,
     pub groups: Arc<dyn store::Groups>,
     pub messages: Arc<dyn store::Messages>,
     pub announcements: Arc<dyn store::Announcements>,
@@ -40,6 +43,8 @@ pub struct Ports {
     pub tokens: Arc<dyn tokens::TokenIssuer>,
     pub limiter: Arc<dyn rate_limit::RateLimiter>,
     pub bus: Arc<dyn bus::EventBus>,
+    /// Where users' sockets are across instances (only the presence use case uses it).
+    pub presence: Arc<dyn presence::PresenceBoard>,
     /// Outstanding one-time codes.
     pub otp_codes: Arc<dyn store::OneTimeCodes>,
     pub codes: Arc<dyn otp::CodeMaker>,

@@ -420,6 +420,31 @@ fn sqlite_path(dir: &TempDir) -> std::path::PathBuf {
     dir.path().join("confab.db")
 }
 
+/// Instantiates each case of a shared port's suite (an `async fn(Backend)`, `Backend` being the
+/// suite's own enum with `Local` and `Redis`) once per adapter, in modules named after it, so a
+/// failure reads `limiter::local::<case>` or `presence_board::redis::<case>`.
+#[macro_export]
+macro_rules! adapter_tests {
+    ($($case:ident),* $(,)?) => {
+        mod local {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::Backend::Local).await;
+                }
+            )*
+        }
+        mod redis {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::Backend::Redis).await;
+                }
+            )*
+        }
+    };
+}
+
 /// Instantiates test cases once per store, in a module named after the store, so a failure
 /// reads `auth::sqlite::<name>` or `auth::postgres::<name>`.
 ///

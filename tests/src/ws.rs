@@ -5,6 +5,10 @@
 //!
 //! Every read has a deadline, so a missing frame fails the test with what did arrive instead
 //! of hanging it.
+//!
+//! `presence` frames are skipped unless a test asks to hear them ([`Ws::hear_presence`]): they
+//! follow sockets coming and going, which every other suite does all the time, and they are
+//! held to their own rules by `tests/tests/api/presence.rs` and the cluster suite.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -62,6 +66,8 @@ pub struct Ws {
     backlog: VecDeque<Value>,
     /// How the socket ended, once it has.
     ended: Option<Ended>,
+    /// Whether `presence` frames are handed out (skipped otherwise).
+    presence: bool,
 }
 
 impl TestServer {
@@ -95,6 +101,7 @@ impl TestServer {
                 stream,
                 backlog: VecDeque::new(),
                 ended: None,
+                presence: false,
             }),
             Err(tungstenite::Error::Http(resp)) => {
                 let body = resp
@@ -231,9 +238,12 @@ impl Ws {
             };
             match msg {
                 Message::Text(t) => {
-                    return Some(serde_json::from_str(t.as_str()).unwrap_or_else(|e| {
+                    let frame: Value = serde_json::from_str(t.as_str()).unwrap_or_else(|e| {
                         panic!("the server sent a text frame that is not JSON ({e}): {t}")
-                    }));
+                    });
+                    if self.presence || kind(&frame) != "presence" {
+                        return Some(frame);
+                    }
                 }
                 Message::Close(frame) => {
                     self.ended = Some(Ended::Close(frame.map(|f| u16::from(f.code))));
@@ -243,6 +253,11 @@ impl Ws {
                 Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
             }
         }
+    }
+
+    /// From now on, `presence` frames are handed out like any other.
+    pub fn hear_presence(&mut self) {
+        self.presence = true;
     }
 
     /// How the socket ended, if it has.

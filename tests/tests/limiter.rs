@@ -71,7 +71,7 @@ impl Limiters {
 
 async fn redis_limiter(server: &RedisServer, quotas: Quotas) -> Arc<dyn RateLimiter> {
     let timing = confab_redis::Timing::default();
-    let redis = confab_redis::connect(&server.url(), quotas, timing).await;
+    let redis = confab_redis::connect(&server.url(), quotas, timing, Default::default()).await;
     Arc::new(redis.expect("connect to Redis").limiter)
 }
 
@@ -142,29 +142,7 @@ fn retry_after(result: Result<(), Limited>) -> Duration {
     }
 }
 
-/// Each shared case, once per adapter: `limiter::local::<case>` and `limiter::redis::<case>`.
-macro_rules! limiter_tests {
-    ($($case:ident),* $(,)?) => {
-        mod local {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::Backend::Local).await;
-                }
-            )*
-        }
-        mod redis {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::Backend::Redis).await;
-                }
-            )*
-        }
-    };
-}
-
-limiter_tests!(
+confab_tests::adapter_tests!(
     a_window_allows_its_limit_then_refuses_until_the_oldest_leaves,
     a_window_frees_up_once_its_time_has_passed,
     a_bucket_allows_a_burst_then_refills_steadily,

@@ -14,13 +14,14 @@ mod middleware;
 mod openapi;
 mod refusal;
 mod routes;
+mod seen;
 mod wire;
 pub mod ws;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use confab_ports::service::{Accounts, Conversations, Files, Matchmaking};
+use confab_ports::service::{Accounts, Conversations, Files, Matchmaking, Presence};
 use confab_ports::store::Health;
 
 pub use metrics::install_recorder;
@@ -69,6 +70,8 @@ pub struct AppState {
     pub conversations: Conversations,
     pub files: Files,
     pub pool: Matchmaking,
+    /// Who is online: sockets report to it, `user` objects ask it.
+    pub presence: Presence,
     pub hub: Arc<ws::hub::Hub>,
     pub health: Arc<dyn Health>,
     /// For readiness: a shared bus that cannot reach its backend makes the instance unready.

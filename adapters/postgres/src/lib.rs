@@ -41,6 +41,7 @@ mod batch;
 mod blobs;
 mod blocks;
 mod chat_rows;
+mod circles;
 mod error;
 mod groups;
 mod health;

@@ -10,7 +10,7 @@ pub(crate) use confab_domain::unix_millis as millis;
 
 /// The columns `user_from_row` expects, in order.
 pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.email, u.country, u.is_admin, u.two_factor, u.created_at, \
-     u.banned_at";
+     u.banned_at, u.last_seen_at";
 
 /// A PostgreSQL row as the shared conversions (`confab_ports::store::rows`) read it: ids as
 /// `uuid`, booleans as `boolean`.

@@ -1,6 +1,6 @@
 //! What several instances share through Redis: the event bus (pub/sub, with a heartbeat that
 //! finds a silent subscription, and re-checks against the store whenever something may have
-//! been lost) and the rate limiter (atomic Lua scripts). Redis holds nothing that must
+//! been lost), the rate limiter and the presence board (atomic Lua scripts). Redis holds nothing that must
 //! survive: the database is the truth; losing Redis costs latency and shared limits, never a
 //! message.
 //!
@@ -14,12 +14,15 @@ mod bus;
 mod codec;
 mod limiter;
 mod link;
+mod presence;
 
 use std::time::Duration;
 
 pub use bus::{RedisBus, Timing};
 pub use limiter::RedisRateLimiter;
+pub use presence::RedisPresence;
 
+use confab_ports::presence::BoardSettings;
 use confab_ports::rate_limit::Quotas;
 use redis::Client;
 
@@ -36,11 +39,12 @@ pub enum RedisError {
     Unreachable { at: String, reason: String },
 }
 
-/// A bus and a limiter over one Redis server.
+/// A bus, a limiter and a presence board over one Redis server.
 #[derive(Debug)]
 pub struct Redis {
     pub bus: RedisBus,
     pub limiter: RedisRateLimiter,
+    pub presence: RedisPresence,
 }
 
 /// Where a client connects, for messages: host, port and database, without credentials.
@@ -63,7 +67,12 @@ pub fn parse_url(url: &str) -> Result<Client, RedisError> {
 
 /// Connects to the Redis server at `url`, checks that it answers, and starts the bus's tasks
 /// on the current runtime.
-pub async fn connect(url: &str, quotas: Quotas, timing: Timing) -> Result<Redis, RedisError> {
+pub async fn connect(
+    url: &str,
+    quotas: Quotas,
+    timing: Timing,
+    presence: BoardSettings,
+) -> Result<Redis, RedisError> {
     let client = parse_url(url)?;
     let at = describe(&client);
     // The first contact may take a little longer than the calls that follow.
@@ -82,18 +91,14 @@ pub async fn connect(url: &str, quotas: Quotas, timing: Timing) -> Result<Redis,
             at: at.clone(),
             reason: e.to_string(),
         })?;
-    tracing::info!(redis = %at, "sharing events and limits through Redis");
+    tracing::info!(redis = %at, "sharing events, limits and presence through Redis");
+    let limits = Limits {
+        connect: timing.timeout,
+        response: timing.timeout,
+    };
     Ok(Redis {
         bus: RedisBus::start(client.clone(), timing),
-        limiter: RedisRateLimiter::new(
-            Link::new(
-                client.clone(),
-                Limits {
-                    connect: timing.timeout,
-                    response: timing.timeout,
-                },
-            ),
-            quotas,
-        ),
+        limiter: RedisRateLimiter::new(Link::new(client.clone(), limits), quotas),
+        presence: RedisPresence::new(Link::new(client.clone(), limits), presence),
     })
 }

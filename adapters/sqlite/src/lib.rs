@@ -11,6 +11,7 @@ mod attachments;
 mod blobs;
 mod blocks;
 mod chat_rows;
+mod circles;
 mod error;
 mod extras;
 mod groups;

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_replies_reactions.sql"),
     include_str!("../migrations/0010_blocks_bans.sql"),
     include_str!("../migrations/0011_reports.sql"),
+    include_str!("../migrations/0012_presence.sql"),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction. Refuses a

@@ -7,8 +7,8 @@ use rusqlite::types::{FromSqlError, Type};
 use uuid::Uuid;
 
 /// The columns `user_from_row` expects, in order.
-pub(crate) const USER_COLUMNS: &str =
-    "id, username, display_name, email, country, is_admin, two_factor, created_at, banned_at";
+pub(crate) const USER_COLUMNS: &str = "id, username, display_name, email, country, is_admin, two_factor, created_at, banned_at, \
+     last_seen_at";
 
 fn conversion(idx: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e))

@@ -14,6 +14,7 @@ pub mod api;
 pub mod fanout;
 pub mod idle;
 pub mod limits;
+pub mod presence;
 pub mod sends;
 pub mod stats;
 pub mod storm;
@@ -22,6 +23,7 @@ pub mod ws;
 pub use fanout::{FanoutConfig, FanoutSummary, fanout};
 pub use idle::{IdleConfig, IdleSummary, idle};
 pub use limits::{LimitsConfig, LimitsSummary, limits};
+pub use presence::{PresenceConfig, PresenceSummary, presence};
 pub use sends::{SendsConfig, SendsSummary, sends};
 pub use storm::{StormConfig, StormSummary, storm};
 

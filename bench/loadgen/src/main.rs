@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use confab_bench::{
-    FanoutConfig, IdleConfig, LimitsConfig, Over, SendsConfig, StormConfig, Summary, fanout, idle,
-    limits, sends, stats::open_file_warning, storm,
+    FanoutConfig, IdleConfig, LimitsConfig, Over, PresenceConfig, SendsConfig, StormConfig,
+    Summary, fanout, idle, limits, presence, sends, stats::open_file_warning, storm,
 };
 
 /// Load generator for confab. Start the server with throttling out of the way:
@@ -111,6 +111,34 @@ enum Scenario {
         /// Seconds a client may take to reconnect and catch up.
         #[arg(long, default_value_t = 60.0)]
         timeout: f64,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// N users connect, reload and disconnect, in groups with an observer each: what presence
+    /// costs the server (CPU, Redis commands) per change, and how soon the observers hear it.
+    Presence {
+        #[arg(long)]
+        url: String,
+        /// Churning users, one socket each.
+        #[arg(long, default_value_t = 1_000)]
+        sockets: usize,
+        /// Churners per group (each group also has one observer).
+        #[arg(long, default_value_t = 10)]
+        group_size: usize,
+        #[arg(long, default_value_t = 2)]
+        rounds: usize,
+        /// Seconds each phase is held after its changes: more than the grace plus the gap.
+        #[arg(long, default_value_t = 12.0)]
+        hold: f64,
+        /// The server's process id, to read its CPU time from /proc/<pid>/stat.
+        #[arg(long)]
+        pid: Option<u32>,
+        /// Redis host:port, to count its commands (INFO commandstats).
+        #[arg(long)]
+        redis: Option<String>,
+        /// Sockets opened, reloaded or closed at once.
+        #[arg(long, default_value_t = 256)]
+        concurrency: usize,
         #[command(flatten)]
         out: Out,
     },
@@ -237,6 +265,30 @@ async fn run(cli: Cli) -> Result<()> {
             };
             warn_files(clients);
             report("storm", &storm(&cfg).await?, out)
+        }
+        Scenario::Presence {
+            url,
+            sockets,
+            group_size,
+            rounds,
+            hold,
+            pid,
+            redis,
+            concurrency,
+            out,
+        } => {
+            let cfg = PresenceConfig {
+                url,
+                sockets,
+                group_size,
+                rounds,
+                hold,
+                pid,
+                redis,
+                concurrency,
+            };
+            warn_files(sockets + sockets.div_ceil(group_size.max(1)));
+            report("presence", &presence(&cfg).await?, out)
         }
         Scenario::Limits {
             dir,

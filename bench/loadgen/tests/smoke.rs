@@ -3,8 +3,8 @@
 //! for sanity.
 
 use confab_bench::{
-    FanoutConfig, IdleConfig, LimitsConfig, Over, SendsConfig, StormConfig, Summary, fanout, idle,
-    limits, sends, storm,
+    FanoutConfig, IdleConfig, LimitsConfig, Over, PresenceConfig, SendsConfig, StormConfig,
+    Summary, fanout, idle, limits, presence, sends, storm,
 };
 use confab_tests::{Store, TestServer};
 
@@ -168,5 +168,56 @@ async fn limits_measures_the_disk_and_loopback() {
         })
         .count();
     assert_eq!(left, 0);
+    serde_json::to_string(&summary).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn presence_is_heard_once_per_change_and_never_for_a_reload() {
+    let server = TestServer::start_with(
+        Store::Sqlite,
+        &[
+            "--request-burst",
+            "100000",
+            "--requests-per-second",
+            "100000",
+            "--presence-grace",
+            "300ms",
+            "--presence-gap",
+            "300ms",
+        ],
+    )
+    .await;
+    let cfg = PresenceConfig {
+        url: format!("http://{}", server.addr),
+        sockets: 6,
+        group_size: 3,
+        rounds: 2,
+        hold: 1.5,
+        // The server runs in this process.
+        pid: Some(std::process::id()),
+        redis: None,
+        concurrency: 4,
+    };
+    let summary = presence(&cfg).await.unwrap();
+    println!("{}", summary.line());
+    assert_eq!(summary.failed, 0, "{summary:?}");
+    assert_eq!(summary.groups, 2);
+    assert_eq!(summary.online_heard, 12, "{summary:?}");
+    assert_eq!(summary.offline_heard, 12, "{summary:?}");
+    assert_eq!(summary.reload_frames, 0, "{summary:?}");
+    assert_eq!(summary.observers_lost, 0);
+    assert_eq!(summary.phases.len(), 6);
+    assert!(summary.per_connect.server_cpu_ms.is_some());
+    // Each change is one announcement, to its observer and the churner's other group members.
+    assert!(
+        summary
+            .per_connect
+            .presence_frames_out
+            .is_some_and(|n| n > 0.0)
+    );
+    assert!(
+        summary.per_connect.presence_board_calls > 0.0,
+        "{summary:?}"
+    );
     serde_json::to_string(&summary).unwrap();
 }

@@ -11,6 +11,7 @@ mod messaging;
 mod moderation;
 mod otp;
 mod pool;
+mod presence;
 mod profile;
 mod reactions;
 mod reports;
@@ -24,6 +25,7 @@ pub use files::{Files, FilesSwept, InMemory, UploadHeader, UploadSettings};
 pub use messaging::{Draft, MESSAGES_DEFAULT, MESSAGES_MAX, search_terms};
 pub use otp::{OtpRequest, PasswordReset};
 pub use pool::{Matchmaking, PoolOutcome, PoolSettings};
+pub use presence::{Presence, PresenceSettings, PresenceWorker};
 pub use profile::{
     ProfilePatch, USER_SEARCH_DEFAULT, USER_SEARCH_MAX, USER_SEARCH_QUERY_MAX, UserLookup,
     page_limit,

@@ -7,6 +7,7 @@
 mod announcements;
 mod attachments;
 mod blocks;
+mod circles;
 mod groups;
 mod health;
 mod messages;
@@ -37,6 +38,7 @@ pub fn pending_migrations(
 pub use announcements::{AnnouncementPage, Announcements, NewAnnouncement};
 pub use attachments::{Attachments, NewAttachment};
 pub use blocks::{Blocked, Blocks};
+pub use circles::Circles;
 pub use groups::{
     Closing, GroupView, Groups, Member, MyMembership, NewGroup, Removal, RoleChanged,
 };
@@ -55,6 +57,8 @@ pub use announcements::MockAnnouncements;
 pub use attachments::MockAttachments;
 #[cfg(test)]
 pub use blocks::MockBlocks;
+#[cfg(test)]
+pub use circles::MockCircles;
 #[cfg(test)]
 pub use groups::MockGroups;
 #[cfg(test)]

@@ -57,6 +57,7 @@ pub const USER: &[&str] = &[
     "two_factor",
     "created_at",
     "banned_at",
+    "last_seen_at",
 ];
 
 /// The columns [`group`] reads, in order.
@@ -152,6 +153,7 @@ pub fn user(row: &impl ReadRow, at: usize) -> Result<User, BadColumn> {
         two_factor: row.flag(at + 6)?,
         created_at: time(row, at + 7)?,
         banned: row.opt_int(at + 8)?.is_some(),
+        last_seen_at: opt_time(row, at + 9)?,
     })
 }
 

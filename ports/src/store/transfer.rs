@@ -109,6 +109,7 @@ pub const TABLES: &[Table] = &[
             req("created_at", Kind::Int),
             opt("banned_at", Kind::Int),
             opt("ban_reason", Kind::Text),
+            opt("last_seen_at", Kind::Int),
         ],
         key: &["id"],
     },

@@ -1,7 +1,7 @@
 //! Register, login, refresh (with rotation and reuse detection), logout, durability.
 
 use confab_tests::{Store, TestServer};
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn is_rfc3339_ms_utc(s: &str) -> bool {
     // 2026-11-24T09:18:07.123Z
@@ -31,11 +31,18 @@ async fn register_answers_201_with_user_and_tokens(s: &TestServer) {
             "created_at",
             "display_name",
             "id",
+            "last_seen_at",
+            "online",
             "roles",
             "username"
         ]
     );
     assert_eq!(user["username"], "alice");
+    // Presence: a new account was never seen (its own, so shown).
+    assert_eq!(
+        (&user["online"], &user["last_seen_at"]),
+        (&json!(false), &Value::Null)
+    );
     assert_eq!(user["display_name"], "Alice A.");
     assert_eq!(user["country"], "DE");
     assert_eq!(user["roles"], json!([]));

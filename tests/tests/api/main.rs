@@ -24,6 +24,7 @@ mod ops;
 mod otp;
 mod outage;
 mod pool;
+mod presence;
 mod reactions;
 mod read_state;
 mod reports;

@@ -17,7 +17,11 @@ async fn next_json(
             .expect("socket open")
             .expect("frame");
         if let Message::Text(t) = msg {
-            return serde_json::from_str(t.as_str()).unwrap();
+            let frame: Value = serde_json::from_str(t.as_str()).unwrap();
+            // Sockets coming and going are the presence suite's business.
+            if frame["type"] != "presence" {
+                return frame;
+            }
         }
     }
 }

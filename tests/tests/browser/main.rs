@@ -17,8 +17,7 @@ mod edit_search;
 mod members;
 mod moderation;
 mod pool;
-// Enabled once the presence branch is merged: the server has no presence yet.
-// mod presence; // needs the presence branch
+mod presence;
 mod reconnect;
 mod refresh;
 mod reports;

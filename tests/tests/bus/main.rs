@@ -47,7 +47,9 @@ async fn redis() -> Instances {
     let mut buses: Vec<Box<dyn EventBus>> = Vec::new();
     for _ in 0..2 {
         let timing = confab_redis::Timing::default();
-        let redis = confab_redis::connect(&server.url(), Quotas::default(), timing).await;
+        let redis =
+            confab_redis::connect(&server.url(), Quotas::default(), timing, Default::default())
+                .await;
         buses.push(Box::new(redis.expect("connect to Redis").bus));
     }
     let instances = Instances {

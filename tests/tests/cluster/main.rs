@@ -10,5 +10,6 @@ mod failures;
 mod fanout;
 mod instances;
 mod moderation;
+mod presence;
 mod shared;
 mod team;

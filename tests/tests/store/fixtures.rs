@@ -9,8 +9,8 @@ use confab_domain::{
 use confab_ports::blobs::Blobs;
 use confab_ports::hasher::PasswordHash;
 use confab_ports::store::{
-    Announcements, Attachments, Blocks, Groups, Health, MatchPool, Messages, NewGroup, NewMessage,
-    NewUser, OneTimeCodes, Reports, Sessions, Transfer, Users,
+    Announcements, Attachments, Blocks, Circles, Groups, Health, MatchPool, Messages, NewGroup,
+    NewMessage, NewUser, OneTimeCodes, Reports, Sessions, Transfer, Users,
 };
 use confab_tests::TestDatabase;
 use tempfile::TempDir;
@@ -39,6 +39,7 @@ pub struct Fresh {
     pub health: Arc<dyn Health>,
     pub transfer: Arc<dyn Transfer>,
     pub attachments: Arc<dyn Attachments>,
+    pub circles: Arc<dyn Circles>,
     /// The store's own blobs (their suite is `tests/tests/blobs`; here, for cases that need
     /// bytes next to their rows).
     #[allow(dead_code)]
@@ -67,6 +68,7 @@ macro_rules! every_port {
             health: s.clone(),
             transfer: s.clone(),
             attachments: s.clone(),
+            circles: s.clone(),
             blobs: s,
             _dir: $dir,
             _database: $database,

@@ -6,6 +6,7 @@
 
 mod announcements;
 mod attachments;
+mod circles;
 mod fixtures;
 mod groups;
 mod health;

@@ -22,7 +22,12 @@ pub async fn register(
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> ApiResult<(StatusCode, NoStore, Json<AuthResponse>)> {
     let done = s.accounts.register(req.into_registration()).await?;
-    Ok((StatusCode::CREATED, NO_STORE, Json(done.into())))
+    let seen = s.own_presence(&done.user).await?;
+    Ok((
+        StatusCode::CREATED,
+        NO_STORE,
+        Json(AuthResponse::new(done, seen)),
+    ))
 }
 
 /// Answers that carry tokens must never sit in a cache.
@@ -48,7 +53,8 @@ pub async fn login(
         .accounts
         .login_with_otp(&req.login, &req.password, req.otp.as_deref(), &ip)
         .await?;
-    Ok((NO_STORE, Json(done.into())))
+    let seen = s.own_presence(&done.user).await?;
+    Ok((NO_STORE, Json(AuthResponse::new(done, seen))))
 }
 
 /// Trade a refresh token for a new pair. Presenting a used token revokes its whole login.
@@ -63,7 +69,8 @@ pub async fn refresh(
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<(NoStore, Json<AuthResponse>)> {
     let done = s.accounts.refresh(&req.refresh_token).await?;
-    Ok((NO_STORE, Json(done.into())))
+    let seen = s.own_presence(&done.user).await?;
+    Ok((NO_STORE, Json(AuthResponse::new(done, seen))))
 }
 
 /// End the login a refresh token belongs to (its access tokens stop working too).

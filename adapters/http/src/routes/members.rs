@@ -25,7 +25,7 @@ pub async fn members(
 ) -> ApiResult<Json<MembersBody>> {
     let members = s.conversations.members(&p, GroupId::from_uuid(id)).await?;
     Ok(Json(MembersBody {
-        members: members.iter().map(MemberBody::from).collect(),
+        members: s.member_bodies(&members).await,
     }))
 }
 
@@ -55,7 +55,7 @@ pub async fn add_member(
             req.role.as_deref(),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(MemberBody::from(&member))))
+    Ok((StatusCode::CREATED, Json(s.member_body(&member).await)))
 }
 
 /// Change a member's role. Owner only; `owner` transfers ownership.
@@ -83,7 +83,7 @@ pub async fn change_role(
             &req.role,
         )
         .await?;
-    Ok(Json(MemberBody::from(&member)))
+    Ok(Json(s.member_body(&member).await))
 }
 
 /// Remove a member (owner or admin; never the owner), or leave when `user_id` is the caller.

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Caller};
-use crate::wire::{BanRequest, UserBody, UsersBody};
+use crate::wire::{BanRequest, UsersBody};
 
 /// The users the caller blocks, most recently blocked first.
 #[utoipa::path(get, path = "/api/v1/users/me/blocks", tag = "users", security(("bearer" = [])),
@@ -18,7 +18,7 @@ use crate::wire::{BanRequest, UserBody, UsersBody};
 pub async fn blocks(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<UsersBody>> {
     let users = s.conversations.blocked_users(&p).await?;
     Ok(Json(UsersBody {
-        users: users.iter().map(UserBody::from).collect(),
+        users: s.user_bodies(&p, &users).await?,
     }))
 }
 

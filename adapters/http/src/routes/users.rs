@@ -15,7 +15,9 @@ use crate::wire::{MeBody, PatchMeRequest, RolePath, UserBody, UserQuery, UsersBo
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
     responses((status = 200, description = "the caller's account", body = MeBody)))]
 pub async fn me(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<MeBody>> {
-    Ok(Json(MeBody::from(&s.accounts.me(&p).await?)))
+    let user = s.accounts.me(&p).await?;
+    let seen = s.own_presence(&user).await?;
+    Ok(Json(MeBody::new(&user, seen)))
 }
 
 /// Change the caller's profile: absent fields stay, `null` clears.
@@ -31,9 +33,9 @@ pub async fn update_me(
     Caller(p): Caller,
     ApiJson(req): ApiJson<PatchMeRequest>,
 ) -> ApiResult<Json<MeBody>> {
-    Ok(Json(MeBody::from(
-        &s.accounts.update_me(&p, req.into()).await?,
-    )))
+    let user = s.accounts.update_me(&p, req.into()).await?;
+    let seen = s.own_presence(&user).await?;
+    Ok(Json(MeBody::new(&user, seen)))
 }
 
 /// Any user by id.
@@ -49,7 +51,7 @@ pub async fn user(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<UserBody>> {
     let user = s.accounts.user(UserId::from_uuid(id)).await?;
-    Ok(Json(UserBody::seen_by(&user, p.is_admin)))
+    Ok(Json(s.user_body(&p, &user).await?))
 }
 
 /// Find people by username or display-name prefix (`q`), or by exact `email`.
@@ -67,10 +69,7 @@ pub async fn find_users(
 ) -> ApiResult<Json<UsersBody>> {
     let users = s.accounts.find_users(q.try_into()?).await?;
     Ok(Json(UsersBody {
-        users: users
-            .iter()
-            .map(|u| UserBody::seen_by(u, p.is_admin))
-            .collect(),
+        users: s.user_bodies(&p, &users).await?,
     }))
 }
 

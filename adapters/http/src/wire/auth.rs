@@ -1,3 +1,4 @@
+use confab_domain::presence::Seen;
 use confab_ports::service::{Authenticated, IssuedTokens, Registration};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -92,10 +93,11 @@ pub struct AuthResponse {
     pub tokens: TokensBody,
 }
 
-impl From<Authenticated> for AuthResponse {
-    fn from(a: Authenticated) -> Self {
+impl AuthResponse {
+    /// The account (with its own presence) and its new tokens.
+    pub fn new(a: Authenticated, seen: Seen) -> Self {
         Self {
-            user: UserBody::from(&a.user),
+            user: UserBody::new(&a.user, seen),
             tokens: a.tokens.into(),
         }
     }

@@ -1,4 +1,5 @@
 use confab_domain::UserId;
+use confab_domain::presence::Seen;
 use confab_ports::service::DirectWith;
 use confab_ports::store::{GroupView, Member};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -97,10 +98,11 @@ pub struct MemberBody {
     pub last_read_seq: u64,
 }
 
-impl From<&Member> for MemberBody {
-    fn from(m: &Member) -> Self {
+impl MemberBody {
+    /// A member, with their presence (members see each other's).
+    pub fn new(m: &Member, seen: Seen) -> Self {
         Self {
-            user: UserBody::from(&m.user),
+            user: UserBody::new(&m.user, seen),
             role: m.role.as_str(),
             joined_at: rfc3339_ms(m.joined_at),
             last_read_seq: m.last_read_seq,
@@ -381,6 +383,7 @@ mod tests {
             two_factor: false,
             created_at: at(1_800_000_000),
             banned: false,
+            last_seen_at: None,
         };
         let member = Member {
             user,
@@ -388,11 +391,17 @@ mod tests {
             joined_at: at(1_800_000_000),
             last_read_seq: 7,
         };
-        let json = serde_json::to_value(MemberBody::from(&member)).unwrap();
+        let seen = Seen {
+            online: false,
+            last_seen_at: Some(at(1_800_000_002)),
+        };
+        let json = serde_json::to_value(MemberBody::new(&member, seen)).unwrap();
         assert_eq!(json["role"], "admin");
         assert_eq!(json["user"]["username"], "alice");
         assert!(json["user"].get("email").is_none());
         assert_eq!(json["joined_at"], "2027-01-15T08:00:00.000Z");
         assert_eq!(json["last_read_seq"], 7);
+        assert_eq!(json["user"]["online"], false);
+        assert_eq!(json["user"]["last_seen_at"], "2027-01-15T08:00:02.000Z");
     }
 }

@@ -1,4 +1,5 @@
 use confab_domain::User;
+use confab_domain::presence::Seen;
 use confab_ports::service::{ProfilePatch, UserLookup};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -19,17 +20,39 @@ pub struct UserBody {
     /// RFC 3339, UTC, milliseconds.
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// Whether the user has a socket open (or closed their last one less than 5 s ago).
+    /// Always `false` to anyone who shares no group with them.
+    pub online: bool,
+    /// When their last socket closed, RFC 3339, UTC, milliseconds: `null` while online, when
+    /// never seen, and to anyone who shares no group with them.
+    #[schema(required = true, format = DateTime)]
+    pub last_seen_at: Option<String>,
     /// Whether the account is banned: shown to server admins only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub banned: Option<bool>,
 }
 
 impl UserBody {
+    /// The user with the presence the viewer may see (`Seen::HIDDEN` for a stranger).
+    pub fn new(u: &User, seen: Seen) -> Self {
+        Self {
+            id: u.id.as_uuid(),
+            username: u.username.as_str().to_owned(),
+            display_name: u.display_name.as_ref().map(|d| d.as_str().to_owned()),
+            country: u.country.as_ref().map(|c| c.as_str().to_owned()),
+            roles: u.roles().into_iter().map(|r| r.as_str()).collect(),
+            created_at: rfc3339_ms(u.created_at),
+            online: seen.online,
+            last_seen_at: seen.last_seen_at.map(rfc3339_ms),
+            banned: None,
+        }
+    }
+
     /// The user as `viewer_is_admin` may see them: `banned` for admins only.
-    pub fn seen_by(u: &User, viewer_is_admin: bool) -> Self {
+    pub fn seen_by(u: &User, seen: Seen, viewer_is_admin: bool) -> Self {
         Self {
             banned: viewer_is_admin.then_some(u.banned),
-            ..Self::from(u)
+            ..Self::new(u, seen)
         }
     }
 }
@@ -43,20 +66,6 @@ pub struct BanRequest {
     pub reason: Option<String>,
 }
 
-impl From<&User> for UserBody {
-    fn from(u: &User) -> Self {
-        Self {
-            id: u.id.as_uuid(),
-            username: u.username.as_str().to_owned(),
-            display_name: u.display_name.as_ref().map(|d| d.as_str().to_owned()),
-            country: u.country.as_ref().map(|c| c.as_str().to_owned()),
-            roles: u.roles().into_iter().map(|r| r.as_str()).collect(),
-            created_at: rfc3339_ms(u.created_at),
-            banned: None,
-        }
-    }
-}
-
 /// The caller's own account: a user plus what only its owner sees.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeBody {
@@ -67,10 +76,11 @@ pub struct MeBody {
     pub two_factor: bool,
 }
 
-impl From<&User> for MeBody {
-    fn from(u: &User) -> Self {
+impl MeBody {
+    /// The caller's account, with their own presence.
+    pub fn new(u: &User, seen: Seen) -> Self {
         Self {
-            user: UserBody::from(u),
+            user: UserBody::new(u, seen),
             email: u.email.as_ref().map(|e| e.as_str().to_owned()),
             two_factor: u.two_factor,
         }

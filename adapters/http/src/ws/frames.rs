@@ -222,6 +222,13 @@ pub enum ServerFrame {
     AnnouncementCreated { announcement: AnnouncementBody },
     #[serde(rename = "pool.matched")]
     PoolMatched { group: GroupBody },
+    #[serde(rename = "presence")]
+    Presence {
+        user_id: Uuid,
+        online: bool,
+        /// RFC 3339, UTC, milliseconds; `null` while online.
+        last_seen_at: Option<String>,
+    },
 }
 
 impl ServerFrame {
@@ -247,6 +254,7 @@ impl ServerFrame {
             ServerFrame::Read { .. } => "read",
             ServerFrame::AnnouncementCreated { .. } => "announcement.created",
             ServerFrame::PoolMatched { .. } => "pool.matched",
+            ServerFrame::Presence { .. } => "presence",
         }
     }
 
@@ -333,5 +341,15 @@ mod tests {
         assert_eq!(v, serde_json::json!({"type": "pong", "ref": null}));
         let v = serde_json::to_value(ServerFrame::ack(serde_json::json!("a"))).unwrap();
         assert_eq!(v, serde_json::json!({"type": "ack", "ref": "a"}));
+        let v = serde_json::to_value(ServerFrame::Presence {
+            user_id: Uuid::nil(),
+            online: false,
+            last_seen_at: None,
+        })
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "presence", "user_id": Uuid::nil(), "online": false, "last_seen_at": null})
+        );
     }
 }

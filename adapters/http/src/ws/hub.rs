@@ -167,6 +167,18 @@ impl Index {
             Event::AnnouncementCreated { .. } => self.sessions.keys().copied().collect(),
             // Addressed to the banned user's own sockets, which it ends.
             Event::UserBanned { user_id } => self.sessions_of(*user_id),
+            // To everyone in a group with the user (closed ones too), and the user's own.
+            Event::Presence {
+                user_id, groups, ..
+            } => {
+                let mut to = self.sessions_of(*user_id);
+                for group in groups {
+                    to.extend(self.in_group(*group));
+                }
+                to.sort_unstable();
+                to.dedup();
+                to
+            }
             Event::PoolMatched { group_id, members } => {
                 // Addressed to the matched users themselves, on every socket of theirs.
                 let mut to = Vec::new();

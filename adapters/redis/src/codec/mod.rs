@@ -18,7 +18,8 @@ use uuid::Uuid;
 use wire::WireEvent;
 
 /// The layout version this build writes and reads.
-/// 2: messages carry their attachments; 3: replies, reactions, mentions and pins; 4: bans.
+/// 2: messages carry their attachments; 3: replies, reactions, mentions and pins; 4: bans and
+/// presence (both issue 18, one version: neither was released alone).
 pub(crate) const VERSION: u8 = 4;
 
 /// What an instance says on the channel.

@@ -128,6 +128,18 @@ fn every_event() -> Vec<Event> {
             members: vec![u, v],
         },
         Event::UserBanned { user_id: v },
+        Event::Presence {
+            user_id: u,
+            online: true,
+            last_seen_at: None,
+            groups: vec![g, GroupId::new()],
+        },
+        Event::Presence {
+            user_id: v,
+            online: false,
+            last_seen_at: Some(datetime!(2026-12-03 09:30:00.250 UTC)),
+            groups: Vec::new(),
+        },
     ]
 }
 

@@ -159,6 +159,12 @@ pub(super) enum WireEvent {
     UserBanned {
         user_id: Uuid,
     },
+    Presence {
+        user_id: Uuid,
+        online: bool,
+        last_seen_at: Option<i64>,
+        groups: Vec<Uuid>,
+    },
 }
 
 /// Encodes what `origin` says: the version byte, then the body.
@@ -344,6 +350,17 @@ impl From<&Event> for WireEvent {
             Event::UserBanned { user_id } => WireEvent::UserBanned {
                 user_id: user_id.as_uuid(),
             },
+            Event::Presence {
+                user_id,
+                online,
+                last_seen_at,
+                groups,
+            } => WireEvent::Presence {
+                user_id: u(user_id),
+                online: *online,
+                last_seen_at: last_seen_at.map(unix_millis),
+                groups: ids(groups, g),
+            },
         }
     }
 }
@@ -427,6 +444,17 @@ impl TryFrom<WireEvent> for Event {
             },
             WireEvent::UserBanned { user_id } => Event::UserBanned {
                 user_id: UserId::from_uuid(user_id),
+            },
+            WireEvent::Presence {
+                user_id,
+                online,
+                last_seen_at,
+                groups,
+            } => Event::Presence {
+                user_id: u(user_id),
+                online,
+                last_seen_at: last_seen_at.map(time).transpose()?,
+                groups: groups.into_iter().map(g).collect(),
             },
         })
     }

@@ -17,6 +17,7 @@ mod files;
 mod moderation;
 mod otp;
 mod pool;
+mod presence;
 mod reports;
 mod transfer;
 
@@ -26,7 +27,10 @@ use std::time::Duration;
 use confab_domain::{SessionId, Timestamp, User, UserId, Username};
 use time::macros::datetime;
 
-use super::{Accounts, Conversations, Files, Matchmaking, PoolSettings, UploadSettings};
+use super::{
+    Accounts, Conversations, Files, Matchmaking, PoolSettings, Presence, PresenceSettings,
+    UploadSettings,
+};
 use crate::blobs::MockBlobs;
 use crate::bus::{EventBus, Subscription};
 use crate::clock::Clock;
@@ -34,10 +38,11 @@ use crate::hasher::MockPasswordHasher;
 use crate::images::MockImages;
 use crate::mail::MockMailer;
 use crate::otp::{MockCodeMaker, OtpSettings};
+use crate::presence::MockPresenceBoard;
 use crate::rate_limit::MockRateLimiter;
 use crate::store::{
-    MockAnnouncements, MockAttachments, MockBlocks, MockGroups, MockHealth, MockMatchPool,
-    MockMessages, MockOneTimeCodes, MockReports, MockSessions, MockUsers, Principal,
+    MockAnnouncements, MockAttachments, MockBlocks, MockCircles, MockGroups, MockHealth,
+    MockMatchPool, MockMessages, MockOneTimeCodes, MockReports, MockSessions, MockUsers, Principal,
 };
 use crate::tokens::MockTokenIssuer;
 use crate::{AuthFailure, Error, Ports, Result};
@@ -96,6 +101,7 @@ impl EventBus for RecordingBus {
 struct Mocks {
     users: MockUsers,
     blocks: MockBlocks,
+    circles: MockCircles,
     groups: MockGroups,
     messages: MockMessages,
     announcements: MockAnnouncements,
@@ -115,6 +121,7 @@ struct Mocks {
     uploads: UploadSettings,
     /// Keeps what the use cases published: tests hold a clone to see it.
     bus: Arc<RecordingBus>,
+    presence: MockPresenceBoard,
 }
 
 impl Mocks {
@@ -122,6 +129,7 @@ impl Mocks {
         Ports {
             users: Arc::new(self.users),
             blocks: Arc::new(self.blocks),
+            circles: Arc::new(self.circles),
             groups: Arc::new(self.groups),
             messages: Arc::new(self.messages),
             announcements: Arc::new(self.announcements),
@@ -135,6 +143,7 @@ impl Mocks {
             tokens: Arc::new(self.tokens),
             limiter: Arc::new(self.limiter),
             bus: self.bus,
+            presence: Arc::new(self.presence),
             otp_codes: Arc::new(self.otp_codes),
             codes: Arc::new(self.codes),
             mailer: Arc::new(self.mailer),
@@ -161,6 +170,10 @@ impl Mocks {
     fn matchmaking(self) -> Matchmaking {
         Matchmaking::new(self.ports(), PoolSettings::default())
     }
+
+    fn presence(self) -> Presence {
+        Presence::new(self.ports(), PresenceSettings::default())
+    }
 }
 
 fn user_named(name: &str) -> User {
@@ -174,6 +187,7 @@ fn user_named(name: &str) -> User {
         two_factor: false,
         created_at: NOW,
         banned: false,
+        last_seen_at: None,
     }
 }
 

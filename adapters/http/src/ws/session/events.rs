@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use confab_domain::{Event, GroupId};
 
-use super::{End, ServerFrame, Session, Step, me};
+use super::{End, ServerFrame, Session, Step, encode, me};
 use crate::wire::GroupBody;
 use crate::ws::hub::Live;
 
@@ -63,7 +63,37 @@ impl Session {
             }
             Event::UserBanned { user_id } if *user_id == mine => Err(End::Banned),
             Event::UserBanned { .. } => Ok(()),
+            Event::Presence { .. } => self.on_presence(live).await,
         }
+    }
+
+    /// Someone came online or went offline: told if they are this user, or share a group this
+    /// socket holds (routing can be stale for a moment). The frame is encoded once for all.
+    async fn on_presence(&mut self, live: &Live) -> Step {
+        let Event::Presence {
+            user_id,
+            online,
+            last_seen_at,
+            groups,
+        } = live.event.as_ref()
+        else {
+            return Ok(());
+        };
+        let shares = groups.iter().any(|g| self.cursors.contains_key(g));
+        if *user_id != me(&self.principal) && !shares {
+            return Ok(());
+        }
+        let (text, kind) = live
+            .shared_frame(|| {
+                let frame = ServerFrame::Presence {
+                    user_id: user_id.as_uuid(),
+                    online: *online,
+                    last_seen_at: last_seen_at.map(crate::wire::rfc3339_ms),
+                };
+                Some((encode(&frame).ok()?, frame.kind()))
+            })
+            .ok_or(End::Failed)?;
+        self.send_text(text, kind).await
     }
 
     /// A group came, changed, closed or went (a pool match brings one).

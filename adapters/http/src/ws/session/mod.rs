@@ -161,6 +161,11 @@ pub async fn run(socket: WebSocket, state: AppState, principal: Principal, expir
         connected_at: time::OffsetDateTime::now_utc(),
     };
     let (key, end) = session.serve(&mut stream).await;
+    // Presence counts the socket from its attach to the end of its session, not to the end
+    // of its closing handshake.
+    if key.is_some() {
+        session.state.presence.disconnected(me(&session.principal));
+    }
     if end == End::Overflow {
         metrics::counter!("ws_outbox_closes_total").increment(1);
     }
@@ -239,6 +244,7 @@ impl Session {
         let hub = Arc::clone(&self.state.hub);
         let (key, mut inbox) = hub.attach(me(&self.principal), []);
         self.hub_key = Some(key);
+        self.state.presence.connected(me(&self.principal));
         // The start-up futures are boxed: they are done before the socket idles, and an idle
         // socket's task must not keep room for them.
         let views = match Box::pin(self.state.conversations.list_groups(&self.principal)).await {

@@ -51,6 +51,7 @@ fn stored(u: NewUser) -> User {
         two_factor: false,
         created_at: u.created_at,
         banned: false,
+        last_seen_at: None,
     }
 }
 
