@@ -6,8 +6,7 @@ use std::sync::Arc;
 use confab_ports::blobs::Blobs;
 use confab_ports::store::{
     Announcements, Attachments, Blocks, Circles, Groups, Health, MatchPool, Messages, OneTimeCodes,
-    Reports,
-    Sessions, Transfer, Users,
+    Reports, Sessions, Transfer, Users,
 };
 use confab_postgres::{PgSettings, PgStore};
 use confab_sqlite::SqliteStore;
