@@ -32,6 +32,7 @@ impl JwtIssuer {
     /// An issuer for `secret`, whose access tokens live `access_ttl` and refresh tokens
     /// `refresh_ttl`. The caller checks the secret's length (see `MIN_SECRET_LEN`).
     pub fn new(secret: &[u8], access_ttl: time::Duration, refresh_ttl: time::Duration) -> Self {
+        crate::hs256::install();
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -154,6 +155,22 @@ mod tests {
         assert!(i.verify_access(&tampered, now()).is_err());
         assert!(i.verify_access("not a token", now()).is_err());
         assert!(i.verify_access("", now()).is_err());
+    }
+
+    /// A token that names another algorithm is refused, even one signed with the same secret
+    /// by a library that knows that algorithm: only HS256 is ever checked.
+    #[test]
+    fn another_algorithm_is_refused() {
+        let i = issuer(&[7; 32]);
+        let t = i.issue_access(UserId::new(), SessionId::new(), now()).token;
+        let (_, rest) = t.split_once('.').unwrap();
+        for alg in ["HS384", "HS512", "RS256", "ES256", "EdDSA", "PS256"] {
+            let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#));
+            assert!(
+                i.verify_access(&format!("{header}.{rest}"), now()).is_err(),
+                "{alg}"
+            );
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod codes;
+mod hs256;
 mod jwt;
 mod passwords;
 mod random;

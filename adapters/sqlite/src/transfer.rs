@@ -28,6 +28,7 @@ fn store_only_table(name: &str) -> bool {
         || name == "search_pending"
         || name == "blobs"
         || name == "blob_chunks"
+        || name == "confab_migrations"
 }
 
 /// `"name"`: the names come from the static description, quoted all the same.

@@ -11,6 +11,7 @@ mod circles;
 mod groups;
 mod health;
 mod messages;
+mod migrations;
 mod otp;
 mod pool;
 mod reports;
@@ -18,22 +19,6 @@ pub mod rows;
 mod sessions;
 mod transfer;
 mod users;
-
-/// The migrations a database at schema `current` still needs, of the `known` this build has
-/// (numbered from 1): both stores refuse a database written by a newer confab rather than guess
-/// at a schema they do not know.
-pub fn pending_migrations(
-    current: i64,
-    known: usize,
-) -> std::result::Result<std::ops::RangeInclusive<i64>, String> {
-    let known = i64::try_from(known).unwrap_or(i64::MAX);
-    if current > known {
-        return Err(format!(
-            "its schema version {current} is newer than this confab knows ({known}); upgrade confab"
-        ));
-    }
-    Ok(current.max(0) + 1..=known)
-}
 
 pub use announcements::{AnnouncementPage, Announcements, NewAnnouncement};
 pub use attachments::{Attachments, NewAttachment};
@@ -44,6 +29,7 @@ pub use groups::{
 };
 pub use health::Health;
 pub use messages::{Appended, Changed, Cursor, Messages, NewMessage, Page};
+pub use migrations::{Migration, check_applied, pending_migrations};
 pub use otp::{NewOtp, OneTimeCodes};
 pub use pool::{Joined, MatchPool, PoolJoin, Swept};
 pub use reports::{NewReport, ReportPage, Reports};
@@ -77,17 +63,3 @@ pub use sessions::MockSessions;
 pub use transfer::MockTransfer;
 #[cfg(test)]
 pub use users::MockUsers;
-
-#[cfg(test)]
-mod tests {
-    use super::pending_migrations;
-
-    #[test]
-    fn pending_migrations_are_those_after_the_current_schema_and_a_newer_one_is_refused() {
-        assert_eq!(pending_migrations(0, 6), Ok(1..=6));
-        assert_eq!(pending_migrations(4, 6), Ok(5..=6));
-        assert!(pending_migrations(6, 6).unwrap().is_empty());
-        let refused = pending_migrations(7, 6).unwrap_err();
-        assert!(refused.contains("newer") && refused.contains("upgrade confab"));
-    }
-}

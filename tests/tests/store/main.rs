@@ -12,6 +12,7 @@ mod groups;
 mod health;
 mod members;
 mod messages;
+mod migrations;
 mod moderation;
 mod otp;
 mod pool;
