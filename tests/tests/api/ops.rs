@@ -25,24 +25,35 @@ async fn metrics_count_requests_by_route_and_status(s: &TestServer) {
             .starts_with("text/plain")
     );
     assert!(
-        r.text.lines().any(|l| l.starts_with("http_requests_total")
-            && l.contains("route=\"/api/v1/auth/register\"")
-            && l.contains("status=\"201\"")),
+        r.text
+            .lines()
+            .any(|l| l.starts_with("confab_http_requests_total")
+                && l.contains("route=\"/api/v1/auth/register\"")
+                && l.contains("status=\"201\"")),
         "{}",
         r.text
     );
-    assert!(r.text.lines().any(|l| l.starts_with("http_requests_total")
-        && l.contains("route=\"/api/v1/users/me\"")
-        && l.contains("status=\"401\"")));
-    assert!(r.text.contains("http_request_duration_seconds_bucket"));
+    assert!(
+        r.text
+            .lines()
+            .any(|l| l.starts_with("confab_http_requests_total")
+                && l.contains("route=\"/api/v1/users/me\"")
+                && l.contains("status=\"401\""))
+    );
+    assert!(
+        r.text
+            .contains("confab_http_request_duration_seconds_bucket")
+    );
     // Unknown routes are counted too, under one label (not one per probed path).
     s.call(Method::GET, "/api/v1/probe-123", None, Body::None)
         .await;
     let r = s.call(Method::GET, "/metrics", None, Body::None).await;
     assert!(
-        r.text.lines().any(|l| l.starts_with("http_requests_total")
-            && l.contains("route=\"unmatched\"")
-            && l.contains("status=\"404\"")),
+        r.text
+            .lines()
+            .any(|l| l.starts_with("confab_http_requests_total")
+                && l.contains("route=\"unmatched\"")
+                && l.contains("status=\"404\"")),
         "{}",
         r.text
     );
