@@ -113,7 +113,12 @@ fn admin_commands_do_not_warn_about_the_log_mailer() {
 
 #[test]
 fn a_bad_metrics_listen_address_stops_the_start_with_one_line() {
-    for bad in ["nonsense", "127.0.0.1:99999", "", "127.0.0.1:80\n\u{1b}[31m"] {
+    for bad in [
+        "nonsense",
+        "127.0.0.1:99999",
+        "",
+        "127.0.0.1:80\n\u{1b}[31m",
+    ] {
         let d = migrated_dir();
         let out = run(d.path(), ["--listen", ANY, "--metrics-listen", bad]);
         assert_one_error_line(&out, &["--metrics-listen"]);
