@@ -26,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default when no subcommand is given).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage accounts without SQL: create users, grant or revoke admin, ban and unban, reset
     /// passwords.
     #[command(subcommand)]

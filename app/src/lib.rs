@@ -209,7 +209,7 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
 pub async fn run(cli: Cli) -> Result<(), StartError> {
     match cli.command {
         None => run_server(cli.serve).await,
-        Some(Command::Serve(args)) => run_server(args).await,
+        Some(Command::Serve(args)) => run_server(*args).await,
         Some(Command::User(cmd)) => admin::run(cmd).await,
         Some(Command::Migrate(store)) => {
             store::open_store(&store).await?;
