@@ -187,7 +187,7 @@ mod tests {
         let calls = parse_commandstats(stats);
         assert_eq!(calls["evalsha"], 12);
         assert_eq!(calls["publish"], 7);
-        let text = "# TYPE x counter\npresence_board_calls_total{call=\"mark\"} 4\n\
+        let text = "# TYPE x counter\nconfab_presence_board_calls_total{call=\"mark\"} 4\n\
                     confab_presence_board_calls_total{call=\"read\"} 2\n\
                     confab_ws_frames_out_total{type=\"presence\"} 9\nconfab_ws_frames_out_total{type=\"ack\"} 1\n\
                     confab_bus_events_published_total 3\n";
