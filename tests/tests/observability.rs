@@ -7,7 +7,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use confab_tests::{Store, TestServer};
+use confab_tests::{Body, Resp, Store, TestServer};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_confab-node");
@@ -43,6 +44,11 @@ async fn wait_for(s: &TestServer, found: impl Fn(&str, &Value) -> bool) -> (Stri
     panic!("no such log entry; the log:\n{}", s.log());
 }
 
+/// `GET path` on the public port.
+async fn get(s: &TestServer, path: &str) -> Resp {
+    s.call(Method::GET, path, None, Body::None).await
+}
+
 fn message(f: &Value) -> &str {
     f["message"].as_str().unwrap_or("")
 }
@@ -68,14 +74,7 @@ async fn metrics_listen_serves_metrics_there_and_not_on_the_public_port() {
     assert!(text.contains("# TYPE confab_process_resident_memory_bytes gauge"));
 
     // The public port answers as for any unknown path; the side port serves nothing else.
-    let public = s
-        .call(
-            reqwest::Method::GET,
-            "/metrics",
-            None,
-            confab_tests::Body::None,
-        )
-        .await;
+    let public = get(&s, "/metrics").await;
     assert_eq!(public.status, 404);
     assert_eq!(public.json["error"]["code"], "not_found");
     for path in ["/healthz", "/api/v1/openapi.json", "/", "/metrics/x"] {
@@ -94,14 +93,7 @@ async fn metrics_listen_serves_metrics_there_and_not_on_the_public_port() {
 async fn without_metrics_listen_metrics_stay_on_the_public_port() {
     let dir = tempfile::tempdir().unwrap();
     let s = spawn(dir.path(), &[]).await;
-    let r = s
-        .call(
-            reqwest::Method::GET,
-            "/metrics",
-            None,
-            confab_tests::Body::None,
-        )
-        .await;
+    let r = get(&s, "/metrics").await;
     r.expect(200);
     assert!(r.text.contains("confab_build_info{"));
     assert!(!s.log().contains("metrics are served"));
@@ -169,14 +161,7 @@ async fn the_access_log_has_its_fields_and_no_path_ids_query_or_body() {
     assert_eq!(line["route"], "/api/v1/users/me");
     assert_eq!(line["status"], 401);
     // An unknown path is logged under one name.
-    s.call(
-        reqwest::Method::GET,
-        "/probe-8812?x=1",
-        None,
-        confab_tests::Body::None,
-    )
-    .await
-    .expect(404);
+    get(&s, "/probe-8812?x=1").await.expect(404);
     wait_for(&s, |_, f| {
         message(f) == "request" && f["route"] == "unmatched" && f["status"] == 404
     })
