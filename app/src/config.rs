@@ -26,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default when no subcommand is given).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage accounts without SQL: create users, grant or revoke admin, ban and unban, reset
     /// passwords.
     #[command(subcommand)]
@@ -188,6 +188,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "CONFAB_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Serve /metrics on this address of its own (e.g. 127.0.0.1:9090) instead of on --listen,
+    /// where it then answers 404. Unset: /metrics is served on --listen.
+    #[arg(long, env = "CONFAB_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
     /// Redis for fan-out and limits shared by several instances on one PostgreSQL database
     /// (none: in-process): redis://[:password@]host:port[/db], or rediss:// for TLS.
     #[arg(long, env = "CONFAB_REDIS_URL", hide_env_values = true)]

@@ -11,6 +11,7 @@ mod connections_config;
 mod demo;
 mod logging;
 mod mail_config;
+mod metrics_listen;
 mod open_files;
 mod port;
 mod presence_config;
@@ -32,6 +33,13 @@ pub use config::{Cli, Command, ServeArgs};
 pub use demo::{DEMO_PASSWORD, demo};
 pub use logging::init_logging;
 pub use port::port;
+
+/// The commit this binary was built from: `CONFAB_COMMIT` at build time (set by the build, or
+/// by whoever builds), else `unknown`.
+const BUILD_COMMIT: &str = match option_env!("CONFAB_COMMIT") {
+    Some(commit) => commit,
+    None => "unknown",
+};
 
 /// Start-up failed; the text is one line for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +84,7 @@ pub async fn build_with_clock(
 ) -> Result<App, StartError> {
     // Before any adapter counts anything (the Redis bus starts counting at once).
     confab_http::install_recorder();
+    confab_http::record_build_info(env!("CARGO_PKG_VERSION"), BUILD_COMMIT);
     let ports = wiring::ports(args, clock).await?;
     let accounts = confab_ports::service::Accounts::new(ports.clone());
     let bus = std::sync::Arc::clone(&ports.bus);
@@ -200,7 +209,7 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
 pub async fn run(cli: Cli) -> Result<(), StartError> {
     match cli.command {
         None => run_server(cli.serve).await,
-        Some(Command::Serve(args)) => run_server(args).await,
+        Some(Command::Serve(args)) => run_server(*args).await,
         Some(Command::User(cmd)) => admin::run(cmd).await,
         Some(Command::Migrate(store)) => {
             store::open_store(&store).await?;
@@ -217,6 +226,7 @@ async fn run_server(args: ServeArgs) -> Result<(), StartError> {
     let stop = shutdown_signal();
     // Bind first: a taken port should be reported before the database is created or migrated.
     let listener = bind(&args.listen).await?;
+    let metrics_listener = metrics_listen::bind(args.metrics_listen.as_deref()).await?;
     let app = build(&args).await?;
     let addr = listener
         .local_addr()
@@ -224,10 +234,16 @@ async fn run_server(args: ServeArgs) -> Result<(), StartError> {
     let database = config::DatabaseUrl::parse(&args.store.database_url)
         .map(|url| url.to_string())
         .unwrap_or_default();
+    args.mail.warn_if_logged();
+    let metrics = metrics_listener.map(metrics_listen::spawn).transpose()?;
     tracing::info!(%addr, %database, "confab is listening");
-    serve(app, listener, stop)
+    let served = serve(app, listener, stop)
         .await
-        .map_err(|e| StartError(format!("server failed: {e}")))
+        .map_err(|e| StartError(format!("server failed: {e}")));
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
+    served
 }
 
 /// The program: parses the command line, runs, and turns any start-up failure into one clear

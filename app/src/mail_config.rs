@@ -73,10 +73,21 @@ impl MailArgs {
         })
     }
 
+    /// Warns the operator at start when one-time codes would go to the log instead of a mailbox:
+    /// fine to try the server, not for real use (whoever reads the log can use any code).
+    pub(crate) fn warn_if_logged(&self) {
+        if self.smtp_host.is_none() {
+            tracing::warn!(
+                "no --smtp-host: one-time codes (email verification, two-factor login, password \
+                 resets) are written to this log instead of being mailed; set --smtp-host for real use"
+            );
+        }
+    }
+
     /// The SMTP mailer when a relay is configured, else the log mailer.
     pub(crate) fn mailer(&self) -> Result<Arc<dyn Mailer>, StartError> {
-        // No start-up warning: the admin subcommands build the same ports and print exactly
-        // one line; the log mailer says what it is with every mail it writes.
+        // No warning here: the admin subcommands build the same ports and print exactly one
+        // line; the server warns at start ([`MailArgs::warn_if_logged`]).
         let Some(host) = &self.smtp_host else {
             return Ok(Arc::new(LogMailer));
         };

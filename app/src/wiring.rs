@@ -251,6 +251,7 @@ pub(crate) fn router(
             ws_outbox,
             ws_outbox_bytes: usize::try_from(args.ws_outbox_bytes).unwrap_or(usize::MAX),
             upload_limit: args.attachments.attachment_max_bytes,
+            public_metrics: args.metrics_listen.is_none(),
         },
     });
     (router, hub)

@@ -4,6 +4,7 @@
 //! Errors are mapped to statuses once, in [`error`]. Only this crate knows JSON and HTTP.
 #![forbid(unsafe_code)]
 
+mod access_log;
 mod error;
 mod extract;
 mod files;
@@ -24,7 +25,7 @@ use std::time::Duration;
 use confab_ports::service::{Accounts, Conversations, Files, Matchmaking, Presence};
 use confab_ports::store::Health;
 
-pub use metrics::install_recorder;
+pub use metrics::{install_recorder, metrics_router, record_build_info};
 pub use refusal::ConnectionRefusal;
 pub use routes::router;
 pub use wire::rfc3339_ms;
@@ -47,6 +48,8 @@ pub struct HttpConfig {
     /// Largest upload (`--attachment-max-bytes`): an upload's body is held to this, not to
     /// `body_limit`, and is not bound by `request_timeout` (a stall of that long ends it).
     pub upload_limit: u64,
+    /// Whether `/metrics` is served here; false when `--metrics-listen` serves it elsewhere.
+    pub public_metrics: bool,
 }
 
 impl Default for HttpConfig {
@@ -59,6 +62,7 @@ impl Default for HttpConfig {
             ws_outbox: 1024,
             ws_outbox_bytes: 40 * 1024,
             upload_limit: confab_ports::service::UploadSettings::default().max_bytes,
+            public_metrics: true,
         }
     }
 }

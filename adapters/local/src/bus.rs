@@ -20,11 +20,11 @@ pub struct LocalBus {
 #[async_trait]
 impl EventBus for LocalBus {
     async fn publish(&self, event: Event) {
-        metrics::counter!("bus_events_published_total").increment(1);
+        metrics::counter!("confab_bus_events_published_total").increment(1);
         // No subscriber (no hub running, e.g. the CLI) is not an error.
         let reach = self.feeds.deliver(&Arc::new(event));
-        metrics::counter!("bus_events_received_total").increment(reach.queued);
-        metrics::counter!("bus_events_dropped_total").increment(reach.dropped);
+        metrics::counter!("confab_bus_events_received_total").increment(reach.queued);
+        metrics::counter!("confab_bus_events_dropped_total").increment(reach.dropped);
     }
 
     fn subscribe(&self) -> Subscription {

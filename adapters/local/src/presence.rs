@@ -79,7 +79,7 @@ fn now() -> Timestamp {
 
 /// Counts a call, under the same name as the Redis board's (where each is a round trip).
 fn counted(call: &'static str) {
-    metrics::counter!("presence_board_calls_total", "call" => call).increment(1);
+    metrics::counter!("confab_presence_board_calls_total", "call" => call).increment(1);
 }
 
 #[async_trait]

@@ -29,9 +29,9 @@ macro_rules! in_tx {
     };
 }
 
-/// Counts a committed write transaction (`store_commits_total`, as the SQLite store counts).
+/// Counts a committed write transaction (`confab_store_commits_total`, as the SQLite store counts).
 fn committed() {
-    metrics::counter!("store_commits_total").increment(1);
+    metrics::counter!("confab_store_commits_total").increment(1);
 }
 
 mod announcements;

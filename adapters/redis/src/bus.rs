@@ -132,7 +132,7 @@ impl Shared {
 
     fn deliver(&self, event: &Arc<Event>) {
         let reach = self.feeds.deliver(event);
-        metrics::counter!("bus_events_dropped_total").increment(reach.dropped);
+        metrics::counter!("confab_bus_events_dropped_total").increment(reach.dropped);
     }
 
     /// Handles one payload read from the channel.
@@ -140,7 +140,7 @@ impl Shared {
         let envelope = match codec::decode(payload) {
             Ok(envelope) => envelope,
             Err(e) => {
-                metrics::counter!("bus_undecodable_total").increment(1);
+                metrics::counter!("confab_bus_undecodable_total").increment(1);
                 if !self.told_undecodable.swap(true, Ordering::Relaxed) {
                     tracing::warn!(error = %e, "skipping a bus message this build cannot read (logged once)");
                 }
@@ -162,7 +162,7 @@ impl Shared {
                 self.peers().remove(&envelope.origin);
             }
             Said::Event(event) => {
-                metrics::counter!("bus_events_received_total").increment(1);
+                metrics::counter!("confab_bus_events_received_total").increment(1);
                 self.deliver(&Arc::new(*event));
             }
             Said::Lost => self.feeds.missed(),
@@ -240,9 +240,9 @@ impl EventBus for RedisBus {
     async fn publish(&self, event: Event) {
         let payload = codec::encode(self.shared.origin, Saying::Event(&event));
         self.shared.deliver(&Arc::new(event));
-        metrics::counter!("bus_events_published_total").increment(1);
+        metrics::counter!("confab_bus_events_published_total").increment(1);
         if self.outgoing.try_send(Outgoing::Payload(payload)).is_err() {
-            metrics::counter!("bus_events_dropped_total").increment(1);
+            metrics::counter!("confab_bus_events_dropped_total").increment(1);
             self.shared.lost.store(true, Ordering::Release);
         }
     }
@@ -329,7 +329,7 @@ async fn publish_loop(shared: Arc<Shared>, link: Link, mut queued: mpsc::Receive
             .await;
         if let Err(e) = sent {
             let events = batch.len() - signals;
-            metrics::counter!("bus_events_dropped_total").increment(events as u64);
+            metrics::counter!("confab_bus_events_dropped_total").increment(events as u64);
             shared.lost.store(true, Ordering::Release);
             tracing::debug!(error = %e, dropped = events, "publishing to Redis failed");
         }
@@ -420,9 +420,10 @@ async fn watchdog(shared: Arc<Shared>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        metrics::gauge!("bus_heartbeat_age_seconds").set(shared.heartbeat_age().as_secs_f64());
+        metrics::gauge!("confab_bus_heartbeat_age_seconds")
+            .set(shared.heartbeat_age().as_secs_f64());
         let (peer_silent, peers_heard) = shared.peer_silent();
-        metrics::gauge!("bus_peers_heard").set(peers_heard as f64);
+        metrics::gauge!("confab_bus_peers_heard").set(peers_heard as f64);
         if !shared.healthy() || peer_silent {
             shared.feeds.missed();
         }

@@ -181,7 +181,7 @@ fn commit_group(conn: &Connection, group: Vec<Job>, before_commit: BeforeCommit)
     }
     match exec(conn, "COMMIT") {
         Ok(()) => {
-            metrics::counter!("store_commits_total").increment(1);
+            metrics::counter!("confab_store_commits_total").increment(1);
             for (reply, result) in done {
                 let _ = reply.send(result);
             }

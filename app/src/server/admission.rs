@@ -83,7 +83,7 @@ impl Admission {
             None => {
                 counts.total += 1;
                 counts.per_address.insert(key, held + 1);
-                metrics::gauge!("http_connections_open").set(counts.total);
+                metrics::gauge!("confab_http_connections_open").set(counts.total);
                 Admit::Serve(self.slot(SlotKind::Served(key)))
             }
             Some(why) if counts.refusing < REFUSING_SLOTS => {
@@ -112,7 +112,7 @@ impl Drop for Slot {
         match self.kind {
             SlotKind::Served(key) => {
                 counts.total = counts.total.saturating_sub(1);
-                metrics::gauge!("http_connections_open").set(counts.total);
+                metrics::gauge!("confab_http_connections_open").set(counts.total);
                 if let Some(held) = counts.per_address.get_mut(&key) {
                     *held = held.saturating_sub(1);
                     if *held == 0 {
@@ -130,7 +130,7 @@ fn count_refusal(why: Refusal) {
         Refusal::TooManyFromAddress => "address",
         Refusal::ServerFull => "full",
     };
-    metrics::counter!("http_connections_refused_total", "reason" => reason).increment(1);
+    metrics::counter!("confab_http_connections_refused_total", "reason" => reason).increment(1);
 }
 
 /// The unit one client is counted by: an IPv4 address, or an IPv6 /64 (one subscriber's

@@ -204,7 +204,7 @@ fn spawn_connection(
             },
             () = activity.idle_for(idle_timeout) => {
                 tracing::debug!(%addr, "idle connection closed");
-                metrics::counter!("http_connections_idle_closed_total").increment(1);
+                metrics::counter!("confab_http_connections_idle_closed_total").increment(1);
             }
         }
     });

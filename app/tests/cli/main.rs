@@ -12,6 +12,7 @@ mod h;
 mod demo;
 mod help;
 mod migrate;
+mod observe;
 mod port;
 mod reports;
 mod serve;

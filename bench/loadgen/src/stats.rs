@@ -144,15 +144,15 @@ mod tests {
     #[test]
     fn commits_are_counted_from_counters_summed_over_labels() {
         let before = commit_metrics(
-            "# TYPE store_commits_total counter\nstore_commits_total{store=\"a\"} 3\n",
+            "# TYPE confab_store_commits_total counter\nconfab_store_commits_total{store=\"a\"} 3\n",
         );
         let after = commit_metrics(
-            "store_commits_total{store=\"a\"} 10\nstore_commits_total{store=\"b\"} 2\n\
+            "confab_store_commits_total{store=\"a\"} 10\nconfab_store_commits_total{store=\"b\"} 2\n\
              store_commit_seconds_count 12\nhttp_requests_total 99\n",
         );
         assert_eq!(
             commits_between(&before, &after),
-            (Some(9.0), vec!["store_commits_total".to_owned()])
+            (Some(9.0), vec!["confab_store_commits_total".to_owned()])
         );
         assert_eq!(commits_between(&before, &BTreeMap::new()), (None, vec![]));
     }

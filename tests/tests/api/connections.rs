@@ -141,7 +141,7 @@ async fn idle_connections_are_closed_after_the_idle_timeout_while_others_are_ans
     let closed: f64 = metrics
         .text
         .lines()
-        .find_map(|l| l.strip_prefix("http_connections_idle_closed_total "))
+        .find_map(|l| l.strip_prefix("confab_http_connections_idle_closed_total "))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or_else(|| panic!("no idle-closed count in /metrics"));
     assert!(closed >= 5_000.0, "{closed} idle closes counted");

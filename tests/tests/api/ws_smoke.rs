@@ -84,11 +84,11 @@ async fn smoke(s: &TestServer) {
         )
         .await;
     for series in [
-        "ws_sockets_connected",
-        "ws_frames_in_total{type=\"message.send\"}",
-        "ws_frames_out_total{type=\"ready\"}",
-        "ws_frames_out_total{type=\"message.created\"}",
-        "ws_events_fanned_out_total",
+        "confab_ws_sockets_connected",
+        "confab_ws_frames_in_total{type=\"message.send\"}",
+        "confab_ws_frames_out_total{type=\"ready\"}",
+        "confab_ws_frames_out_total{type=\"message.created\"}",
+        "confab_ws_events_fanned_out_total",
     ] {
         assert!(m.text.contains(series), "{series} missing:\n{}", m.text);
     }

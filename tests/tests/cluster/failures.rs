@@ -168,9 +168,9 @@ async fn readyz_reports_redis_and_metrics_show_the_bus() {
             .await
             .text;
         for name in [
-            "bus_heartbeat_age_seconds",
-            "bus_rechecks_total",
-            "bus_peers_heard",
+            "confab_bus_heartbeat_age_seconds",
+            "confab_bus_rechecks_total",
+            "confab_bus_peers_heard",
         ] {
             assert!(metrics.contains(name), "{name} missing from /metrics");
         }
@@ -182,7 +182,10 @@ async fn readyz_reports_redis_and_metrics_show_the_bus() {
         .call(Method::GET, "/metrics", None, Body::None)
         .await
         .text;
-    for name in ["bus_events_published_total", "bus_events_received_total"] {
+    for name in [
+        "confab_bus_events_published_total",
+        "confab_bus_events_received_total",
+    ] {
         assert!(metrics.contains(name), "{name} missing from /metrics");
     }
     block_in_place(|| cluster.redis.kill());

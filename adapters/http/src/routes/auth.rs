@@ -52,9 +52,28 @@ pub async fn login(
     let done = s
         .accounts
         .login_with_otp(&req.login, &req.password, req.otp.as_deref(), &ip)
-        .await?;
+        .await
+        .inspect_err(|e| log_failure(e, &ip, &req.login))?;
     let seen = s.own_presence(&done.user).await?;
     Ok((NO_STORE, Json(AuthResponse::new(done, seen))))
+}
+
+/// The longest part of an attempted login that goes into the log.
+const LOGGED_LOGIN_CHARS: usize = 64;
+
+/// Logs a refused login for the operator (and fail2ban, see docs/operations.md): the client
+/// address first, then the login as a quoted, escaped string (a login cannot forge a field or a
+/// line), cut to [`LOGGED_LOGIN_CHARS`]. Never the password.
+fn log_failure(e: &confab_ports::Error, client: &str, login: &str) {
+    use confab_ports::{AuthFailure, Error};
+    let reason = match e {
+        Error::Unauthorized(AuthFailure::InvalidCredentials) => "invalid_credentials",
+        Error::RateLimited { .. } => "rate_limited",
+        Error::Banned => "banned",
+        _ => return,
+    };
+    let login: String = login.chars().take(LOGGED_LOGIN_CHARS).collect();
+    tracing::warn!(%client, login = login.as_str(), reason, "login failed");
 }
 
 /// Trade a refresh token for a new pair. Presenting a used token revokes its whole login.

@@ -1,6 +1,7 @@
 //! The router: every route, its layers, and the OpenAPI document built from the same list.
 
 mod announcements;
+mod api_docs;
 mod attachments;
 mod auth;
 mod groups;
@@ -30,7 +31,7 @@ use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
-use crate::{AppState, metrics, middleware};
+use crate::{AppState, access_log, metrics, middleware};
 
 /// Every route, each described in the OpenAPI document as it is added.
 fn api() -> OpenApiRouter<AppState> {
@@ -80,6 +81,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
+        .routes(routes!(api_docs::page))
+        .routes(routes!(api_docs::file))
         .routes(routes!(crate::ws::connect))
         .routes(routes!(web::index))
         .routes(routes!(web::asset))
@@ -114,6 +117,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(CatchPanicLayer::custom(middleware::panic_response))
                 .layer(mw::from_fn(middleware::json_errors))
                 .layer(mw::from_fn(middleware::limit_request_head))
+                .layer(mw::from_fn(access_log::log))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(TraceLayer::new_for_http())
                 .layer(PropagateRequestIdLayer::x_request_id())

@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
@@ -28,16 +28,21 @@ pub async fn readyz(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(json!({"status": "ok"})))
 }
 
-/// Prometheus text format.
+/// Prometheus text format; 404 here when the server serves it on `--metrics-listen` instead.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
-pub async fn metrics(Extension(handle): Extension<PrometheusHandle>) -> impl IntoResponse {
-    handle.run_upkeep();
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        handle.render(),
-    )
+    responses(
+        (status = 200, description = "Prometheus text exposition", content_type = "text/plain"),
+        (status = 404, description = "`not_found`: metrics are served on another address (`--metrics-listen`)", body = ErrorBody),
+    ))]
+pub async fn metrics(
+    State(s): State<AppState>,
+    Extension(handle): Extension<PrometheusHandle>,
+) -> Response {
+    if !s.config.public_metrics {
+        // As the router's own 404: nothing tells a prober metrics exist elsewhere.
+        return ApiError::for_status(StatusCode::NOT_FOUND).into_response();
+    }
+    crate::metrics::exposition(&handle)
 }
 
 /// This document: OpenAPI 3.1, generated from the routes.

@@ -70,7 +70,19 @@ pub async fn asset(Path(AssetPath { path }): Path<AssetPath>, headers: HeaderMap
 }
 
 fn serve(path: &str, request: &HeaderMap) -> Response {
-    let (Some(file), Some(content_type)) = (Files::get(path), content_type(path)) else {
+    let policy = (path == "index.html").then_some(CONTENT_SECURITY_POLICY);
+    serve_embedded(Files::get(path), path, request, policy)
+}
+
+/// Answers with an embedded file (or 404 when there is none, or its type is not one we serve):
+/// its type, ETag, `no-cache`; with `policy`, the page's Content-Security-Policy and no framing.
+pub(super) fn serve_embedded(
+    file: Option<rust_embed::EmbeddedFile>,
+    path: &str,
+    request: &HeaderMap,
+    policy: Option<&'static str>,
+) -> Response {
+    let (Some(file), Some(content_type)) = (file, content_type(path)) else {
         return ApiError::not_found("no such file").into_response();
     };
     let etag = etag(&file.metadata.sha256_hash());
@@ -95,10 +107,10 @@ fn serve(path: &str, request: &HeaderMap) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    if path == "index.html" {
+    if let Some(policy) = policy {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            HeaderValue::from_static(policy),
         );
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }

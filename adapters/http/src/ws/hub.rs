@@ -216,7 +216,7 @@ impl Hub {
                     Notice::Event(event) => hub.dispatch(event),
                     Notice::Missed => {
                         tracing::debug!("the bus may have lost events; sessions re-check");
-                        metrics::counter!("bus_rechecks_total").increment(1);
+                        metrics::counter!("confab_bus_rechecks_total").increment(1);
                         hub.resync_all();
                     }
                 }
@@ -253,7 +253,7 @@ impl Hub {
         for group in groups {
             index.by_group.entry(group).or_default().insert(key);
         }
-        metrics::gauge!("ws_sockets_connected").set(index.sessions.len() as f64);
+        metrics::gauge!("confab_ws_sockets_connected").set(index.sessions.len() as f64);
         (key, rx)
     }
 
@@ -307,7 +307,7 @@ impl Hub {
         self.running.fetch_sub(1, Ordering::SeqCst);
         let mut index = self.lock();
         index.remove(key);
-        metrics::gauge!("ws_sockets_connected").set(index.sessions.len() as f64);
+        metrics::gauge!("confab_ws_sockets_connected").set(index.sessions.len() as f64);
     }
 
     fn dispatch(&self, event: Arc<Event>) {
@@ -325,7 +325,7 @@ impl Hub {
                 overflowed.push(*key);
             }
         }
-        metrics::counter!("ws_events_fanned_out_total").increment(recipients.len() as u64);
+        metrics::counter!("confab_ws_events_fanned_out_total").increment(recipients.len() as u64);
         for key in overflowed {
             // Dropping the entry drops its inbox sender: the session sees the end and closes
             // with 1013 (and counts it).

@@ -109,7 +109,7 @@ impl RedisPresence {
         name: &'static str,
         call: ScriptInvocation<'_>,
     ) -> confab_ports::Result<T> {
-        metrics::counter!("presence_board_calls_total", "call" => name).increment(1);
+        metrics::counter!("confab_presence_board_calls_total", "call" => name).increment(1);
         self.link
             .run(|mut c| async move { call.invoke_async::<T>(&mut c).await })
             .await

@@ -32,12 +32,12 @@ pub struct Cost {
     pub redis_commands: Option<u64>,
     /// Of those, per command (only the ones that ran).
     pub redis_by_command: BTreeMap<String, u64>,
-    /// Presence's calls to its board (`presence_board_calls_total`), per call: over Redis each
+    /// Presence's calls to its board (`confab_presence_board_calls_total`), per call: over Redis each
     /// is one round trip (one script).
     pub presence_board_calls: BTreeMap<String, u64>,
-    /// `presence` frames the server sent (`ws_frames_out_total{type="presence"}`).
+    /// `presence` frames the server sent (`confab_ws_frames_out_total{type="presence"}`).
     pub presence_frames_out: Option<u64>,
-    /// Events the server published (`bus_events_published_total`).
+    /// Events the server published (`confab_bus_events_published_total`).
     pub events_published: Option<u64>,
 }
 
@@ -98,11 +98,13 @@ fn parse_metrics(text: &str) -> BTreeMap<String, f64> {
         let Ok(value) = value.parse::<f64>() else {
             continue;
         };
-        let key = if let Some(rest) = series.strip_prefix("presence_board_calls_total{") {
+        let key = if let Some(rest) = series.strip_prefix("confab_presence_board_calls_total{") {
             label(rest, "call").map(|c| format!("presence:{c}"))
-        } else if series.starts_with("ws_frames_out_total{") && series.contains("\"presence\"") {
+        } else if series.starts_with("confab_ws_frames_out_total{")
+            && series.contains("\"presence\"")
+        {
             Some("presence_frames".to_owned())
-        } else if series == "bus_events_published_total" {
+        } else if series == "confab_bus_events_published_total" {
             Some("published".to_owned())
         } else {
             None
@@ -185,10 +187,10 @@ mod tests {
         let calls = parse_commandstats(stats);
         assert_eq!(calls["evalsha"], 12);
         assert_eq!(calls["publish"], 7);
-        let text = "# TYPE x counter\npresence_board_calls_total{call=\"mark\"} 4\n\
-                    presence_board_calls_total{call=\"read\"} 2\n\
-                    ws_frames_out_total{type=\"presence\"} 9\nws_frames_out_total{type=\"ack\"} 1\n\
-                    bus_events_published_total 3\n";
+        let text = "# TYPE x counter\nconfab_presence_board_calls_total{call=\"mark\"} 4\n\
+                    confab_presence_board_calls_total{call=\"read\"} 2\n\
+                    confab_ws_frames_out_total{type=\"presence\"} 9\nconfab_ws_frames_out_total{type=\"ack\"} 1\n\
+                    confab_bus_events_published_total 3\n";
         let m = parse_metrics(text);
         assert_eq!(m["presence:mark"], 4.0);
         assert_eq!(m["presence:read"], 2.0);

@@ -167,7 +167,7 @@ pub async fn run(socket: WebSocket, state: AppState, principal: Principal, expir
         session.state.presence.disconnected(me(&session.principal));
     }
     if end == End::Overflow {
-        metrics::counter!("ws_outbox_closes_total").increment(1);
+        metrics::counter!("confab_ws_outbox_closes_total").increment(1);
     }
     if let Some((code, reason)) = end.close() {
         // In order after what is queued when there is room (acks before a 1001); past the
@@ -216,7 +216,7 @@ impl Session {
             .push(Outgoing::Text(text), SEND_WAIT)
             .await
             .map_err(|_| End::Overflow)?;
-        metrics::counter!("ws_frames_out_total", "type" => kind).increment(1);
+        metrics::counter!("confab_ws_frames_out_total", "type" => kind).increment(1);
         Ok(())
     }
 
@@ -386,7 +386,7 @@ impl Session {
         let value: Value = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(e) => {
-                metrics::counter!("ws_frames_in_total", "type" => "invalid").increment(1);
+                metrics::counter!("confab_ws_frames_in_total", "type" => "invalid").increment(1);
                 return self
                     .error(None, ApiError::bad_request(format!("not JSON: {e}")))
                     .await;
@@ -396,13 +396,13 @@ impl Session {
         let frame: ClientFrame = match serde_json::from_value(value) {
             Ok(f) => f,
             Err(e) => {
-                metrics::counter!("ws_frames_in_total", "type" => "invalid").increment(1);
+                metrics::counter!("confab_ws_frames_in_total", "type" => "invalid").increment(1);
                 return self
                     .error(reference, ApiError::bad_request(format!("bad frame: {e}")))
                     .await;
             }
         };
-        metrics::counter!("ws_frames_in_total", "type" => frame.kind()).increment(1);
+        metrics::counter!("confab_ws_frames_in_total", "type" => frame.kind()).increment(1);
         // Pings are free, typing has its own limit; every other command spends the same
         // per-user request budget as HTTP.
         if !matches!(frame, ClientFrame::Ping { .. } | ClientFrame::Typing { .. })

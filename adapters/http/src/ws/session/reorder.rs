@@ -108,7 +108,7 @@ impl Session {
             if self.held.hold(group, message.rev, Arc::clone(live)) {
                 return Ok(());
             }
-            metrics::counter!("ws_gap_fills_total").increment(1);
+            metrics::counter!("confab_ws_gap_fills_total").increment(1);
             Box::pin(self.fill(group, cursor)).await?;
         } else {
             self.send_in_step(live, message, cursor).await?;
@@ -135,7 +135,7 @@ impl Session {
         self.held.deadline = None;
         for group in self.held.groups() {
             if let Some(&cursor) = self.cursors.get(&group) {
-                metrics::counter!("ws_gap_fills_total").increment(1);
+                metrics::counter!("confab_ws_gap_fills_total").increment(1);
                 Box::pin(self.fill(group, cursor)).await?;
             }
             self.release(group).await?;
