@@ -9,11 +9,14 @@
 
 mod h;
 
+mod backup;
 mod demo;
 mod help;
+mod manual;
 mod migrate;
 mod port;
 mod reports;
 mod serve;
 mod serve_config;
 mod user;
+mod user_ops;
