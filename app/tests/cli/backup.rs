@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::h::{
-    self, PASSWORD, Server, assert_one_error_line, assert_usage_error, bearer, call, created, dir,
-    get, json_str, migrated_dir, poll, run, run_env, text,
+    self, Server, assert_one_error_line, assert_usage_error, bearer, call, create_users, created,
+    dir, get, json_str, migrated_dir, poll, run, run_env, text,
 };
 
 /// Posts messages to `group` until `stop`, recording each acknowledged (201) id in order.
@@ -79,8 +79,7 @@ fn a_backup_under_write_load_restores_every_acknowledged_message() {
     let d = dir();
     let files = d.path().join("files");
     let files_flag = files.to_str().unwrap().to_owned();
-    let out = run(d.path(), ["user", "create", "ada", "--password", PASSWORD]);
-    assert!(out.status.success(), "{}", text(&out));
+    create_users(d.path(), &[("ada", false)]);
     // No rate limit in the way of the writer: the load is the point.
     let unlimited = [
         "--request-burst",

@@ -245,6 +245,18 @@ pub fn json_str(json: &str, key: &str) -> Option<String> {
     Some(json[start..start + len].to_owned())
 }
 
+/// Creates users in `dir` with [`PASSWORD`]: `(name, admin)`.
+pub fn create_users(dir: &std::path::Path, who: &[(&str, bool)]) {
+    for (name, admin) in who {
+        let mut args = vec!["user", "create", name, "--password", PASSWORD];
+        if *admin {
+            args.push("--admin");
+        }
+        let out = run(dir, &args);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+}
+
 /// The access token of `user`, logged in.
 pub fn bearer(port: u16, user: &str) -> String {
     let r = login(port, user, PASSWORD);

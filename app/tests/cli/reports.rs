@@ -2,7 +2,8 @@
 //! (open ones by default), `--status` and `--limit`, and a clear refusal of a bad `--status`.
 
 use crate::h::{
-    self, PASSWORD, Server, bearer, call, created, dir, json_str, login, run, stderr, stdout, text,
+    self, PASSWORD, Server, bearer, call, create_users, created, dir, json_str, login, run, stderr,
+    stdout, text,
 };
 
 /// A database with three reports: ada reports bob's message (with a long body and a reason of
@@ -10,14 +11,7 @@ use crate::h::{
 /// working directory and (message id, ids of the three reports).
 fn with_reports() -> (tempfile::TempDir, String, [String; 3]) {
     let d = dir();
-    for (name, admin) in [("root", true), ("ada", false), ("bob", false)] {
-        let mut args = vec!["user", "create", name, "--password", PASSWORD];
-        if admin {
-            args.push("--admin");
-        }
-        let out = run(d.path(), &args);
-        assert!(out.status.success(), "{}", text(&out));
-    }
+    create_users(d.path(), &[("root", true), ("ada", false), ("bob", false)]);
     let server = Server::start(d.path(), &[]);
     let port = server.port;
     let (ada, bob, root) = (

@@ -4,21 +4,9 @@
 //! without `--yes` when nobody can be asked, and turning two-factor login off.
 
 use crate::h::{
-    PASSWORD, Server, assert_one_error_line, assert_usage_error, bearer, call, created, dir, get,
-    json_str, login, run, stderr, stdout, text,
+    PASSWORD, Server, assert_one_error_line, assert_usage_error, bearer, call, create_users,
+    created, dir, get, json_str, login, run, stderr, stdout, text,
 };
-
-/// Creates users in `dir`: `(name, admin)`.
-fn users(dir: &std::path::Path, who: &[(&str, bool)]) {
-    for (name, admin) in who {
-        let mut args = vec!["user", "create", name, "--password", PASSWORD];
-        if *admin {
-            args.push("--admin");
-        }
-        let out = run(dir, &args);
-        assert!(out.status.success(), "{}", text(&out));
-    }
-}
 
 /// `confab user list ARGS`: the lines' fields.
 fn list(dir: &std::path::Path, args: &[&str]) -> Vec<Vec<String>> {
@@ -38,7 +26,7 @@ fn user_list_prints_one_tab_separated_line_per_user_by_username() {
     assert!(stdout(&out).is_empty(), "{}", text(&out));
     assert!(stderr(&out).contains("no users"), "{}", text(&out));
 
-    users(d.path(), &[("zed", true), ("ada", false), ("bob", false)]);
+    create_users(d.path(), &[("zed", true), ("ada", false), ("bob", false)]);
     let all = list(d.path(), &[]);
     let names: Vec<&str> = all.iter().map(|f| f[1].as_str()).collect();
     assert_eq!(names, ["ada", "bob", "zed"]);
@@ -73,7 +61,7 @@ fn user_list_prints_one_tab_separated_line_per_user_by_username() {
 #[test]
 fn user_delete_asks_for_yes_and_names_unknown_users() {
     let d = dir();
-    users(d.path(), &[("ada", false)]);
+    create_users(d.path(), &[("ada", false)]);
     // No terminal to ask on (stdin is /dev/null): refused, and nothing changed.
     let out = run(d.path(), ["user", "delete", "ada"]);
     assert_one_error_line(&out, &["--yes", "ada"]);
@@ -93,7 +81,7 @@ fn user_delete_asks_for_yes_and_names_unknown_users() {
 #[test]
 fn a_deleted_user_cannot_log_in_their_messages_stay_and_their_groups_go_on() {
     let d = dir();
-    users(d.path(), &[("ada", false), ("bob", false), ("cyd", false)]);
+    create_users(d.path(), &[("ada", false), ("bob", false), ("cyd", false)]);
     let server = Server::start(d.path(), &[]);
     let port = server.port;
     let (ada, bob, cy) = (
@@ -187,7 +175,7 @@ fn a_deleted_user_cannot_log_in_their_messages_stay_and_their_groups_go_on() {
     assert!(chat.body.contains(r#""closed_at":"20"#), "{chat:?}");
 
     // The name is free again: a new, unrelated account.
-    users(d.path(), &[("ada", false)]);
+    create_users(d.path(), &[("ada", false)]);
     let new_ada = login(port, "ada", PASSWORD);
     assert_eq!(new_ada.status, 200);
     assert_ne!(json_str(&new_ada.body, "id").expect("id"), ada_id);
