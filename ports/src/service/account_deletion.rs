@@ -34,14 +34,11 @@ impl Accounts {
     /// step is done by name until the last one renames the account.
     pub async fn admin_delete_user(&self, username: &str) -> Result<DeletedUser> {
         let user = self.by_username(username).await?;
-        let now = self.ports.clock.now();
-        // First stop them everywhere: every login ends, they leave the matching pool, and the
-        // running servers' ban watch closes their sockets within seconds.
+        // First stop them everywhere, as a ban does: every login ends, they leave the matching
+        // pool, and their sockets close (at once through the bus this process reaches, else
+        // within seconds through the running servers' ban watch).
         let reason = BanReason::parse("account deleted")?;
-        self.ports
-            .users
-            .set_banned(user.id, true, Some(reason), now)
-            .await?;
+        self.apply_ban(user.id, Some(reason)).await?;
         let conversations = self.leave_everything(user.id).await?;
         let erasure = Erasure {
             username: self.deleted_name()?,
@@ -53,6 +50,7 @@ impl Accounts {
                 .await?,
         };
         let username = erasure.username.clone();
+        let now = self.ports.clock.now();
         self.ports.users.erase_user(user.id, erasure, now).await?;
         Ok(DeletedUser {
             id: user.id,
