@@ -28,8 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default when no subcommand is given).
     Serve(ServeArgs),
-    /// Manage accounts without SQL: create users, grant or revoke admin, ban and unban, reset
-    /// passwords.
+    /// Manage accounts without SQL: list, create and delete users, grant or revoke admin, ban
+    /// and unban, reset passwords, turn off two-factor login.
     #[command(subcommand)]
     User(UserCommand),
     /// Apply database migrations and exit (serve also does this at start).
