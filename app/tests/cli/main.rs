@@ -15,6 +15,7 @@ mod help;
 mod manual;
 mod migrate;
 mod port;
+mod prompt;
 mod reports;
 mod serve;
 mod serve_config;
