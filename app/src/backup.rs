@@ -4,7 +4,7 @@
 //! never overwrites anything, and leaves no half-made PATH behind when it fails. PostgreSQL is
 //! refused: pg_dump does that job better than we could.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use confab_files::DirBlobs;
 
@@ -90,7 +90,7 @@ async fn copy(source: &Path, target: &Path, args: &BackupArgs) -> Result<Copied,
 }
 
 /// Copies every committed attachment file through the `Blobs` port, each checked after.
-async fn copy_attachments(from: &Path, to: &PathBuf) -> Result<u64, StartError> {
+async fn copy_attachments(from: &Path, to: &Path) -> Result<u64, StartError> {
     if !from.is_dir() {
         return Err(StartError(format!(
             "there is no attachments directory at {}",
