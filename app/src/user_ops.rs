@@ -46,7 +46,9 @@ fn format_line(user: &User) -> String {
 /// `confab user delete NAME [--yes]`.
 pub(crate) async fn delete(args: UserDeleteArgs) -> Result<(), StartError> {
     let name = args.username;
-    let accounts = accounts(args.store).await?;
+    let ports = crate::admin::ports(args.store).await?;
+    let bus = std::sync::Arc::clone(&ports.bus);
+    let accounts = confab_ports::service::Accounts::new(ports);
     // Looked up first, so that the question is only asked about an account that exists.
     let user = accounts
         .admin_find_user(&name)
@@ -72,7 +74,11 @@ pub(crate) async fn delete(args: UserDeleteArgs) -> Result<(), StartError> {
     let deleted = accounts
         .admin_delete_user(&name)
         .await
-        .map_err(fail_for(&name))?;
+        .map_err(fail_for(&name));
+    // With Redis configured, the queued events (member.left, group.closed, the ban) go out
+    // before the process exits.
+    bus.close().await;
+    let deleted = deleted?;
     println!(
         "deleted {}: logged out, left {} conversation(s); their messages now show as {}",
         deleted.former_username, deleted.conversations, deleted.username
