@@ -21,6 +21,8 @@ pub enum BackupError {
     },
     #[error("cannot write the copy {path}: {detail}")]
     Target { path: String, detail: String },
+    #[error("{0} is not a confab database (no migration was ever applied to it)")]
+    NotConfab(String),
     #[error("the database stayed locked for {0:?}; try again")]
     Busy(Duration),
     #[error("the copy {path} failed its integrity check: {detail}")]
@@ -51,6 +53,17 @@ pub fn backup(source: &Path, target: &Path, busy_timeout: Duration) -> Result<u6
         path: shown(source),
         source: e,
     })?;
+    // Read before anything is created: a file that is no database, or not confab's, is the
+    // wrong path, not something to copy.
+    let version: i64 = src
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| BackupError::Source {
+            path: shown(source),
+            source: e,
+        })?;
+    if version == 0 {
+        return Err(BackupError::NotConfab(shown(source)));
+    }
     // Created here, exclusively: a file that appeared meanwhile is never overwritten.
     std::fs::OpenOptions::new()
         .write(true)
@@ -119,10 +132,13 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let src = d.path().join("src.db");
         let conn = Connection::open(&src).unwrap();
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2);",
-        )
-        .unwrap();
+        conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER);")
+            .unwrap();
+        let not_yet = backup(&src, &d.path().join("early.db"), RETRY).unwrap_err();
+        assert!(matches!(not_yet, BackupError::NotConfab(_)), "{not_yet}");
+        assert!(!d.path().join("early.db").exists());
+        conn.execute_batch("PRAGMA user_version = 1; INSERT INTO t VALUES (1), (2);")
+            .unwrap();
         let dst = d.path().join("copy.db");
         assert!(backup(&src, &dst, Duration::from_secs(1)).unwrap() > 0);
         let copy = Connection::open(&dst).unwrap();
@@ -136,5 +152,10 @@ mod tests {
         let missing = backup(&d.path().join("none.db"), &d.path().join("x.db"), RETRY);
         assert!(matches!(missing, Err(BackupError::NoSource(_))));
         assert!(!d.path().join("x.db").exists());
+        let junk = d.path().join("junk.db");
+        std::fs::write(&junk, vec![0x5a_u8; 8192]).unwrap();
+        let err = backup(&junk, &d.path().join("y.db"), RETRY).unwrap_err();
+        assert!(matches!(err, BackupError::Source { .. }), "{err}");
+        assert!(!d.path().join("y.db").exists());
     }
 }

@@ -205,6 +205,24 @@ fn a_backup_never_overwrites_and_says_why_it_cannot_write() {
         !d.path().join("x").exists(),
         "a failed backup leaves nothing"
     );
+    std::fs::write(
+        d.path().join("junk.db"),
+        "not a database at all, just text: ".repeat(200),
+    )
+    .unwrap();
+    std::fs::write(d.path().join("empty.db"), "").unwrap();
+    for (db, says) in [
+        ("junk.db", "not a database"),
+        ("empty.db", "not a confab database"),
+    ] {
+        let url = format!("sqlite://{db}");
+        let out = run(d.path(), ["backup", "w", "--database-url", &url]);
+        assert_one_error_line(&out, &[db, says]);
+        assert!(
+            !d.path().join("w").exists(),
+            "a failed backup leaves nothing"
+        );
+    }
     let out = run(d.path(), ["backup", "y", "--attachments-dir", "missing"]);
     assert_one_error_line(&out, &["no attachments directory", "missing"]);
     assert!(
