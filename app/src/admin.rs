@@ -1,6 +1,5 @@
 //! The `user` subcommands: account chores for operators, through the same use cases as the API.
 
-use std::io::BufRead;
 use std::sync::Arc;
 
 use confab_ports::Ports;
@@ -8,11 +7,15 @@ use confab_ports::clock::SystemClock;
 use confab_ports::service::{Accounts, Registration};
 
 use crate::config::{ServeArgs, StoreArgs, UserCommand};
+use crate::password_prompt::new_password;
 use crate::{StartError, wiring};
 
 /// Runs one `user …` subcommand and prints what it did.
 pub(crate) async fn run(cmd: UserCommand) -> Result<(), StartError> {
     match cmd {
+        UserCommand::List(args) => crate::user_ops::list(args).await?,
+        UserCommand::Delete(args) => crate::user_ops::delete(args).await?,
+        UserCommand::Disable2fa(args) => crate::user_ops::disable_two_factor(args).await?,
         UserCommand::Create {
             store,
             username,
@@ -23,7 +26,7 @@ pub(crate) async fn run(cmd: UserCommand) -> Result<(), StartError> {
             password,
         } => {
             let accounts = accounts(store).await?;
-            let password = password_or_stdin(password)?;
+            let password = new_password(password)?;
             let reg = Registration {
                 username,
                 password,
@@ -81,7 +84,7 @@ pub(crate) async fn run(cmd: UserCommand) -> Result<(), StartError> {
             password,
         } => {
             let accounts = accounts(store).await?;
-            let password = password_or_stdin(password)?;
+            let password = new_password(password)?;
             let user = accounts
                 .admin_reset_password(&username, &password)
                 .await
@@ -95,19 +98,19 @@ pub(crate) async fn run(cmd: UserCommand) -> Result<(), StartError> {
     Ok(())
 }
 
-fn fail(e: confab_ports::Error) -> StartError {
+pub(crate) fn fail(e: confab_ports::Error) -> StartError {
     StartError(e.to_string())
 }
 
 /// Like [`fail`], naming the user an operator asked for when there is none.
-fn fail_for(username: &str) -> impl Fn(confab_ports::Error) -> StartError + '_ {
+pub(crate) fn fail_for(username: &str) -> impl Fn(confab_ports::Error) -> StartError + '_ {
     move |e| match e {
         confab_ports::Error::NotFound(_) => StartError(format!("user {username:?} not found")),
         other => fail(other),
     }
 }
 
-async fn accounts(store: StoreArgs) -> Result<Accounts, StartError> {
+pub(crate) async fn accounts(store: StoreArgs) -> Result<Accounts, StartError> {
     Ok(Accounts::new(ports(store).await?))
 }
 
@@ -118,22 +121,4 @@ pub(crate) async fn ports(store: StoreArgs) -> Result<Ports, StartError> {
         .map_err(|e| StartError(format!("bad settings in the environment: {e}")))?;
     args.store = store;
     wiring::ports(&args, Arc::new(SystemClock)).await
-}
-
-fn password_or_stdin(password: Option<String>) -> Result<String, StartError> {
-    if let Some(p) = password {
-        return Ok(p);
-    }
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| StartError(format!("cannot read the password from stdin: {e}")))?;
-    let line = line.trim_end_matches(['\r', '\n']).to_owned();
-    if line.is_empty() {
-        return Err(StartError(
-            "no password: pass --password, set CONFAB_NEW_PASSWORD, or write it on stdin".into(),
-        ));
-    }
-    Ok(line)
 }

@@ -10,7 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "confab",
-    version,
+    // The commit too (build.rs): a bug report names the very build.
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("CONFAB_COMMIT"), ")"),
     about,
     args_conflicts_with_subcommands = true
 )]
@@ -27,8 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default when no subcommand is given).
     Serve(Box<ServeArgs>),
-    /// Manage accounts without SQL: create users, grant or revoke admin, ban and unban, reset
-    /// passwords.
+    /// Manage accounts without SQL: list, create and delete users, grant or revoke admin, ban
+    /// and unban, reset passwords, turn off two-factor login.
     #[command(subcommand)]
     User(UserCommand),
     /// Apply database migrations and exit (serve also does this at start).
@@ -43,6 +44,13 @@ pub enum Command {
     /// --status says otherwise): id, time, status, reporter, reported user, message id or -,
     /// reason, the reported body as it was (shortened).
     Reports(ReportsArgs),
+    /// Copy a running server's SQLite database (online, consistent: SQLite's backup API) and
+    /// its attachments directory into a new directory. PostgreSQL: use pg_dump.
+    Backup(crate::ops_config::BackupArgs),
+    /// Print a shell completion script on stdout, e.g. `confab completions bash`.
+    Completions(crate::ops_config::CompletionsArgs),
+    /// Print the man page (roff) on stdout, e.g. `confab man | man -l -`.
+    Man,
 }
 
 /// `confab reports [--status S] [--limit N]`.
@@ -90,7 +98,17 @@ pub struct PortArgs {
 /// Operator tasks on accounts.
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user. The password comes from --password, CONFAB_NEW_PASSWORD, or one line on stdin.
+    /// List users, one line each, by username: id, username, admin, banned, 2fa, created
+    /// (tab-separated; yes/no flags).
+    List(crate::ops_config::UserListArgs),
+    /// Delete an account: it is logged out, leaves its groups and direct chats, and loses its
+    /// name, email and password; its messages stay, shown from a `deleted-…` user.
+    Delete(crate::ops_config::UserDeleteArgs),
+    /// Turn off two-factor login (for a user who lost access to their email).
+    #[command(name = "disable-2fa")]
+    Disable2fa(crate::ops_config::UserNameArgs),
+    /// Create a user. The password comes from --password, CONFAB_NEW_PASSWORD, a prompt on a
+    /// terminal (not echoed), or one line on stdin.
     Create {
         #[command(flatten)]
         store: StoreArgs,
@@ -137,7 +155,8 @@ pub enum UserCommand {
         username: String,
     },
     /// Set a new password and end every login of the user. The password comes from
-    /// --password, CONFAB_NEW_PASSWORD, or one line on stdin.
+    /// --password, CONFAB_NEW_PASSWORD, a prompt on a terminal (not echoed), or one line on
+    /// stdin.
     ResetPassword {
         #[command(flatten)]
         store: StoreArgs,
@@ -486,6 +505,13 @@ impl Cli {
             Some(Command::Migrate(s) | Command::Demo(s)) => s.log_format,
             Some(Command::Port(p)) => p.log_format,
             Some(Command::Reports(r)) => r.store.log_format,
+            Some(Command::Backup(b)) => b.store.log_format,
+            Some(Command::Completions(_) | Command::Man) => LogFormat::Text,
+            Some(Command::User(
+                UserCommand::List(crate::ops_config::UserListArgs { store, .. })
+                | UserCommand::Delete(crate::ops_config::UserDeleteArgs { store, .. })
+                | UserCommand::Disable2fa(crate::ops_config::UserNameArgs { store, .. }),
+            )) => store.log_format,
             Some(Command::User(
                 UserCommand::Create { store, .. }
                 | UserCommand::GrantAdmin { store, .. }

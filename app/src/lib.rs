@@ -5,20 +5,25 @@
 
 mod admin;
 mod attachments_config;
+mod backup;
 mod ban_watch;
 pub mod config;
 mod connections_config;
 mod demo;
 mod logging;
 mod mail_config;
+mod manual;
 mod metrics_listen;
 mod open_files;
+pub mod ops_config;
+mod password_prompt;
 mod port;
 mod presence_config;
 mod reports;
 mod server;
 mod store;
 mod sweeper;
+mod user_ops;
 mod wiring;
 
 use std::future::Future;
@@ -219,6 +224,9 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
         Some(Command::Port(args)) => port::run(args).await,
         Some(Command::Reports(args)) => reports::run(args).await,
         Some(Command::Demo(store)) => demo::run(store).await,
+        Some(Command::Backup(args)) => backup::run(args).await,
+        Some(Command::Completions(args)) => manual::completions(args.shell),
+        Some(Command::Man) => manual::man(),
     }
 }
 

@@ -375,6 +375,16 @@ impl TestServer {
         format!("http://{}{path}", self.addr)
     }
 
+    /// Deletes `username` the way `confab user delete --yes` does (with this server's bus).
+    pub async fn delete_user(&self, username: &str) -> confab_ports::service::DeletedUser {
+        self.accounts
+            .as_ref()
+            .expect("an in-process server")
+            .admin_delete_user(username)
+            .await
+            .expect("delete the user")
+    }
+
     /// Makes `username` a server admin the way the `confab user grant-admin` command does.
     pub async fn make_admin(&self, username: &str) {
         self.accounts

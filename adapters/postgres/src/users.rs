@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use confab_domain::decide;
 use confab_domain::{BanReason, Email, Timestamp, User, UserId, Username};
 use confab_ports::hasher::PasswordHash;
-use confab_ports::store::{Credentials, NewSession, NewUser, ProfileChange, Users};
+use confab_ports::store::{Credentials, Erasure, NewSession, NewUser, ProfileChange, Users};
 use confab_ports::{Error, Result};
 use sqlx::{AssertSqlSafe, PgConnection, Row};
 
@@ -236,6 +236,10 @@ impl Users for PgStore {
         ))
     }
 
+    async fn erase_user(&self, id: UserId, erasure: Erasure, now: Timestamp) -> Result<()> {
+        in_tx!(self, |tx| erase_user(&mut tx, id, &erasure, now))
+    }
+
     async fn banned_since(&self, since: Timestamp) -> Result<Vec<UserId>> {
         self.run(async {
             let ids: Vec<uuid::Uuid> =
@@ -247,6 +251,34 @@ impl Users for PgStore {
         })
         .await
     }
+}
+
+/// `Users::erase_user`, in its transaction.
+async fn erase_user(
+    conn: &mut PgConnection,
+    id: UserId,
+    erasure: &Erasure,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let done = sqlx::query(
+        "UPDATE users SET username = $2, password_hash = $3, display_name = NULL, email = NULL,
+                country = NULL, is_admin = FALSE, two_factor = FALSE
+         WHERE id = $1",
+    )
+    .bind(id.as_uuid())
+    .bind(erasure.username.as_str())
+    .bind(&erasure.password_hash.0)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound("user").into());
+    }
+    revoke_logins(conn, id, now).await?;
+    sqlx::query("DELETE FROM blocks WHERE blocker_id = $1")
+        .bind(id.as_uuid())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Ends every login of the account.

@@ -8,6 +8,7 @@
 
 mod announcements;
 mod attachments;
+mod backup;
 mod blobs;
 mod blocks;
 mod chat_rows;
@@ -36,6 +37,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use backup::{BackupError, backup};
 pub use error::OpenError;
 use readers::Readers;
 use writer::Writer;

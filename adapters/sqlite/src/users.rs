@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use confab_domain::decide;
 use confab_domain::{BanReason, Email, Timestamp, User, UserId, Username};
 use confab_ports::hasher::PasswordHash;
-use confab_ports::store::{Credentials, NewSession, NewUser, ProfileChange, Users};
+use confab_ports::store::{Credentials, Erasure, NewSession, NewUser, ProfileChange, Users};
 use confab_ports::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -212,6 +212,13 @@ impl Users for SqliteStore {
             .await?)
     }
 
+    async fn erase_user(&self, id: UserId, erasure: Erasure, now: Timestamp) -> Result<()> {
+        Ok(self
+            .writer
+            .write(move |conn| erase_user(conn, id, &erasure, now))
+            .await?)
+    }
+
     async fn banned_since(&self, since: Timestamp) -> Result<Vec<UserId>> {
         Ok(self
             .readers
@@ -225,6 +232,26 @@ impl Users for SqliteStore {
             })
             .await?)
     }
+}
+
+/// `Users::erase_user`, in the writer's transaction.
+fn erase_user(conn: &Connection, id: UserId, erasure: &Erasure, now: Timestamp) -> StoreResult<()> {
+    let done = conn.execute(
+        "UPDATE users SET username = ?2, password_hash = ?3, display_name = NULL, email = NULL,
+                country = NULL, is_admin = 0, two_factor = 0
+         WHERE id = ?1",
+        params![
+            id.to_string(),
+            erasure.username.as_str(),
+            erasure.password_hash.0
+        ],
+    )?;
+    if done == 0 {
+        return Err(Error::NotFound("user").into());
+    }
+    revoke_logins(conn, id, now)?;
+    conn.execute("DELETE FROM blocks WHERE blocker_id = ?1", [id.to_string()])?;
+    Ok(())
 }
 
 /// Ends every login of the account.

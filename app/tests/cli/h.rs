@@ -245,6 +245,49 @@ pub fn json_str(json: &str, key: &str) -> Option<String> {
     Some(json[start..start + len].to_owned())
 }
 
+/// Creates users in `dir` with [`PASSWORD`]: `(name, admin)`.
+pub fn create_users(dir: &std::path::Path, who: &[(&str, bool)]) {
+    for (name, admin) in who {
+        let mut args = vec!["user", "create", name, "--password", PASSWORD];
+        if *admin {
+            args.push("--admin");
+        }
+        let out = run(dir, &args);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+}
+
+/// The access token of `user`, logged in.
+pub fn bearer(port: u16, user: &str) -> String {
+    let r = login(port, user, PASSWORD);
+    assert_eq!(r.status, 200, "{}", r.body);
+    format!(
+        "Bearer {}",
+        json_str(&r.body, "access_token").expect("token")
+    )
+}
+
+/// `method path` with a JSON body as the holder of `bearer`.
+pub fn call(port: u16, method: &str, path: &str, bearer: &str, json: &str) -> Response {
+    http(
+        port,
+        method,
+        path,
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", bearer),
+        ],
+        Some(json),
+    )
+    .expect("request")
+}
+
+/// The `id` of a created object (its first `"id"`).
+pub fn created(r: &Response) -> String {
+    assert_eq!(r.status, 201, "{}", r.body);
+    json_str(&r.body, "id").expect("id")
+}
+
 /// Polls until `done` or the deadline.
 pub fn poll(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;

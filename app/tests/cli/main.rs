@@ -9,12 +9,16 @@
 
 mod h;
 
+mod backup;
 mod demo;
 mod help;
+mod manual;
 mod migrate;
 mod observe;
 mod port;
+mod prompt;
 mod reports;
 mod serve;
 mod serve_config;
 mod user;
+mod user_ops;

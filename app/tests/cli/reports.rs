@@ -1,52 +1,17 @@
 //! `confab reports`: the admins' list on the command line — one tab-separated line per report
 //! (open ones by default), `--status` and `--limit`, and a clear refusal of a bad `--status`.
 
-use crate::h::{self, PASSWORD, Response, Server, dir, json_str, login, run, stderr, stdout, text};
-
-/// The access token of `user`, logged in.
-fn bearer(port: u16, user: &str) -> String {
-    let r = login(port, user, PASSWORD);
-    assert_eq!(r.status, 200, "{}", r.body);
-    format!(
-        "Bearer {}",
-        json_str(&r.body, "access_token").expect("token")
-    )
-}
-
-/// `method path` with a JSON body as the holder of `bearer`.
-fn call(port: u16, method: &str, path: &str, bearer: &str, json: &str) -> Response {
-    h::http(
-        port,
-        method,
-        path,
-        &[
-            ("Content-Type", "application/json"),
-            ("Authorization", bearer),
-        ],
-        Some(json),
-    )
-    .expect("request")
-}
-
-/// The `id` of a created object (its first `"id"`).
-fn created(r: &Response) -> String {
-    assert_eq!(r.status, 201, "{}", r.body);
-    json_str(&r.body, "id").expect("id")
-}
+use crate::h::{
+    self, PASSWORD, Server, bearer, call, create_users, created, dir, json_str, login, run, stderr,
+    stdout, text,
+};
 
 /// A database with three reports: ada reports bob's message (with a long body and a reason of
 /// two lines), then bob as a user; bob reports ada, which root dismisses. Returns the
 /// working directory and (message id, ids of the three reports).
 fn with_reports() -> (tempfile::TempDir, String, [String; 3]) {
     let d = dir();
-    for (name, admin) in [("root", true), ("ada", false), ("bob", false)] {
-        let mut args = vec!["user", "create", name, "--password", PASSWORD];
-        if admin {
-            args.push("--admin");
-        }
-        let out = run(d.path(), &args);
-        assert!(out.status.success(), "{}", text(&out));
-    }
+    create_users(d.path(), &[("root", true), ("ada", false), ("bob", false)]);
     let server = Server::start(d.path(), &[]);
     let port = server.port;
     let (ada, bob, root) = (

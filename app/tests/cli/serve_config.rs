@@ -416,7 +416,7 @@ fn out_of_range_numbers_and_unknown_arguments_are_usage_errors() {
         &["frobnicate"],
         &["--listen", "127.0.0.1:0", "user", "create", "alice"],
         &["user", "create"],
-        &["user", "delete", "alice"],
+        &["user", "erase", "alice"],
     ] {
         let out = run(d.path(), args);
         assert_usage_error(&out, &[]);

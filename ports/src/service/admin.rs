@@ -3,6 +3,7 @@
 use confab_domain::{Password, User, Username};
 
 use crate::service::{Accounts, Registration};
+use crate::store::ProfileChange;
 use crate::{Error, Result};
 
 impl Accounts {
@@ -30,6 +31,29 @@ impl Accounts {
             .replace_password(user.id, hash, now)
             .await?;
         Ok(user)
+    }
+
+    /// Accounts by username, at most `limit` (only admins with `admins_only`), for
+    /// `confab user list`.
+    pub async fn admin_list_users(&self, limit: u32, admins_only: bool) -> Result<Vec<User>> {
+        // The empty prefix matches every account, in username order, on both stores.
+        let wanted = if admins_only { u32::MAX } else { limit };
+        let mut users = self.ports.users.search_users("", wanted).await?;
+        users.retain(|u| u.is_admin || !admins_only);
+        users.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(users)
+    }
+
+    /// Turns off two-factor login (a user who lost their mailbox); answers the account and
+    /// whether it was on. Logins stay: the person logged in is still the account's owner.
+    pub async fn admin_disable_two_factor(&self, username: &str) -> Result<(User, bool)> {
+        let user = self.by_username(username).await?;
+        let change = ProfileChange {
+            two_factor: Some(false),
+            ..ProfileChange::default()
+        };
+        let after = self.ports.users.update_profile(user.id, change).await?;
+        Ok((after, user.two_factor))
     }
 
     /// The account with this username, if any.

@@ -1,5 +1,6 @@
 //! Use cases, written once over the ports and called by every transport (HTTP, WebSocket, CLI).
 
+mod account_deletion;
 mod accounts;
 mod admin;
 mod announcements;
@@ -17,6 +18,7 @@ mod reactions;
 mod reports;
 mod transfer;
 
+pub use account_deletion::{DELETED_PREFIX, DeletedUser};
 pub use accounts::{Accounts, Authenticated, IssuedTokens, Registration};
 pub use announcements::{ANNOUNCEMENTS_DEFAULT, ANNOUNCEMENTS_MAX};
 pub use blob_copy::copy_blobs;

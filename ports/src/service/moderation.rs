@@ -105,7 +105,7 @@ impl Accounts {
         Ok(new)
     }
 
-    async fn apply_ban(&self, target: UserId, reason: Option<BanReason>) -> Result<()> {
+    pub(crate) async fn apply_ban(&self, target: UserId, reason: Option<BanReason>) -> Result<()> {
         let now = self.ports.clock.now();
         self.ports
             .users

@@ -35,7 +35,7 @@ pub use pool::{Joined, MatchPool, PoolJoin, Swept};
 pub use reports::{NewReport, ReportPage, Reports};
 pub use sessions::{NewSession, Principal, Rotation, Sessions};
 pub use transfer::{Column, Kind, NOT_COPIED, Row, TABLES, Table, TableLayout, Transfer, Value};
-pub use users::{Credentials, NewUser, ProfileChange, Users};
+pub use users::{Credentials, Erasure, NewUser, ProfileChange, Users};
 
 #[cfg(test)]
 pub use announcements::MockAnnouncements;

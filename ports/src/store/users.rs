@@ -18,6 +18,14 @@ pub struct NewUser {
     pub created_at: Timestamp,
 }
 
+/// What a deleted account keeps: its id (its messages point at it), a new name no one chose,
+/// and the hash of a password no one knows.
+#[derive(Debug, Clone)]
+pub struct Erasure {
+    pub username: Username,
+    pub password_hash: PasswordHash,
+}
+
 /// A user with the hash to check a login against.
 #[derive(Debug, Clone)]
 pub struct Credentials {
@@ -151,4 +159,13 @@ pub trait Users: Send + Sync {
     /// The accounts banned (and still banned) at or after `since`: every instance asks, so
     /// that a ban made without the bus (by `confab user ban`) still ends their sockets.
     async fn banned_since(&self, since: Timestamp) -> Result<Vec<UserId>>;
+
+    /// Erases a deleted account, keeping its row (and id) for what points at it: messages,
+    /// reactions, reports, uploads.
+    /// MUST, in one transaction: set the username and password hash to `erasure`'s; clear the
+    /// display name, email, country, the admin role and two-factor login; revoke every login of
+    /// the account; delete the blocks it made.
+    /// MUST return `Error::NotFound("user")` if there is no such account, and
+    /// `Error::Conflict { field: "username" }`, changing nothing, if the new name is taken.
+    async fn erase_user(&self, id: UserId, erasure: Erasure, now: Timestamp) -> Result<()>;
 }

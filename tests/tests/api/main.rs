@@ -1,6 +1,7 @@
 //! The black-box API suite: real HTTP against the real server, once per store.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account_deletion;
 mod announcements;
 mod attachments;
 mod attachments_memory;

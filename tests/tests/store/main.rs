@@ -7,6 +7,7 @@
 mod announcements;
 mod attachments;
 mod circles;
+mod erasure;
 mod fixtures;
 mod groups;
 mod health;
