@@ -60,11 +60,15 @@ pub(crate) async fn run(cmd: UserCommand) -> Result<(), StartError> {
             username,
             reason,
         } => {
-            let user = accounts(store)
-                .await?
+            let ports = ports(store).await?;
+            let bus = Arc::clone(&ports.bus);
+            let user = Accounts::new(ports)
                 .admin_ban(&username, reason.as_deref())
                 .await
                 .map_err(fail_for(&username))?;
+            // With Redis configured, the ban goes out on the bus before the process exits, so
+            // running servers close the sockets at once rather than at their next ban watch.
+            bus.close().await;
             println!(
                 "banned {}: every login of theirs ended, and their sockets close within seconds",
                 user.username
