@@ -7,7 +7,7 @@ use confab_ports::Ports;
 use confab_ports::clock::SystemClock;
 use confab_ports::service::{Accounts, Registration};
 
-use crate::config::{ServeArgs, StoreArgs, UserCommand};
+use crate::config::{StoreArgs, UserCommand};
 use crate::{StartError, wiring};
 
 /// Runs one `user …` subcommand and prints what it did.
@@ -114,9 +114,7 @@ async fn accounts(store: StoreArgs) -> Result<Accounts, StartError> {
 /// Every port over the store `store` names, with the other settings from the environment and
 /// the defaults: what an operator's subcommand runs its use cases on.
 pub(crate) async fn ports(store: StoreArgs) -> Result<Ports, StartError> {
-    let mut args = ServeArgs::try_from_flags(std::iter::empty::<String>())
-        .map_err(|e| StartError(format!("bad settings in the environment: {e}")))?;
-    args.store = store;
+    let args = crate::config_file::serve_args(store)?;
     wiring::ports(&args, Arc::new(SystemClock)).await
 }
 

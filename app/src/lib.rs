@@ -7,6 +7,7 @@ mod admin;
 mod attachments_config;
 mod ban_watch;
 pub mod config;
+pub mod config_file;
 mod connections_config;
 mod demo;
 mod logging;
@@ -14,6 +15,7 @@ mod mail_config;
 mod open_files;
 mod port;
 mod presence_config;
+mod redact;
 mod reports;
 mod server;
 mod store;
@@ -22,8 +24,6 @@ mod wiring;
 
 use std::future::Future;
 use std::process::ExitCode;
-
-use clap::Parser;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -224,7 +224,12 @@ async fn run_server(args: ServeArgs) -> Result<(), StartError> {
     let database = config::DatabaseUrl::parse(&args.store.database_url)
         .map(|url| url.to_string())
         .unwrap_or_default();
-    tracing::info!(%addr, %database, "confab is listening");
+    let redis = args
+        .redis_url
+        .as_deref()
+        .map_or_else(|| "none".to_owned(), redact::url);
+    let registration = args.registration.as_str();
+    tracing::info!(%addr, %database, %redis, registration, "confab is listening");
     serve(app, listener, stop)
         .await
         .map_err(|e| StartError(format!("server failed: {e}")))
@@ -233,7 +238,13 @@ async fn run_server(args: ServeArgs) -> Result<(), StartError> {
 /// The program: parses the command line, runs, and turns any start-up failure into one clear
 /// line on stderr.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match config_file::parse_cli(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("confab: {}", one_line(&e.to_string()));
+            return ExitCode::FAILURE;
+        }
+    };
     init_logging(cli.log_format());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

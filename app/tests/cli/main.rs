@@ -9,11 +9,13 @@
 
 mod h;
 
+mod config_file;
 mod demo;
 mod help;
 mod migrate;
 mod port;
 mod reports;
+mod secrets;
 mod serve;
 mod serve_config;
 mod user;
