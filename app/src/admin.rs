@@ -31,6 +31,7 @@ pub(crate) async fn run(cmd: UserCommand) -> Result<(), StartError> {
                 display_name,
                 country,
                 otp: None,
+                invite: None,
             };
             let user = accounts.admin_create_user(reg, admin).await.map_err(fail)?;
             let role = if admin { " (admin)" } else { "" };

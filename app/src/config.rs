@@ -31,6 +31,9 @@ pub enum Command {
     /// passwords.
     #[command(subcommand)]
     User(UserCommand),
+    /// Invite codes for --registration invite: create, list, revoke.
+    #[command(subcommand)]
+    Invite(crate::invites::InviteCommand),
     /// Apply database migrations and exit (serve also does this at start).
     Migrate(StoreArgs),
     /// Create demo users (with a known password), a group and a direct chat to try the server
@@ -477,6 +480,7 @@ impl Cli {
             Some(Command::Migrate(s) | Command::Demo(s)) => s.log_format,
             Some(Command::Port(p)) => p.log_format,
             Some(Command::Reports(r)) => r.store.log_format,
+            Some(Command::Invite(i)) => i.store().log_format,
             Some(Command::User(
                 UserCommand::Create { store, .. }
                 | UserCommand::GrantAdmin { store, .. }

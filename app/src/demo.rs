@@ -77,6 +77,7 @@ async fn create(args: ServeArgs) -> Result<(), StartError> {
                     display_name: Some(display_name.into()),
                     country: Some(country.into()),
                     otp: None,
+                    invite: None,
                 },
                 i == 0,
             )

@@ -10,6 +10,7 @@ pub mod config;
 pub mod config_file;
 mod connections_config;
 mod demo;
+mod invites;
 mod logging;
 mod mail_config;
 mod open_files;
@@ -202,6 +203,7 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
         None => run_server(cli.serve).await,
         Some(Command::Serve(args)) => run_server(args).await,
         Some(Command::User(cmd)) => admin::run(cmd).await,
+        Some(Command::Invite(cmd)) => invites::run(cmd).await,
         Some(Command::Migrate(store)) => {
             store::open_store(&store).await?;
             println!("migrations are up to date");

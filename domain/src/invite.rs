@@ -64,6 +64,15 @@ pub fn may_register(
     }
 }
 
+/// Only server admins make, see and revoke invites.
+pub fn may_invite(is_admin: bool) -> Result<(), crate::Refusal> {
+    if is_admin {
+        Ok(())
+    } else {
+        Err(crate::Refusal::Forbidden("only admins may manage invites"))
+    }
+}
+
 /// An invite code: 8–64 characters of `A-Z a-z 0-9 - _` (what the server makes is 22 of them).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct InviteCode(String);

@@ -40,7 +40,7 @@ pub use ids::{AnnouncementId, AttachmentId, GroupId, MessageId, ReportId, Sessio
 pub use invalid::Invalid;
 pub use invite::{
     INVITE_MAX_USES, Invite, InviteCode, RegistrationPolicy, RegistrationRefused, invite_uses,
-    may_register,
+    may_invite, may_register,
 };
 pub use message::{Body, ClientId, Message, Reaction, ReplyRef};
 pub use otp::{

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_blocks_bans.sql"),
     include_str!("../migrations/0008_reports.sql"),
     include_str!("../migrations/0009_presence.sql"),
+    include_str!("../migrations/0010_invites.sql"),
 ];
 
 /// Key of the advisory lock held while migrating (any constant unlikely to collide).

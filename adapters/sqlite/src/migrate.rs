@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_blocks_bans.sql"),
     include_str!("../migrations/0011_reports.sql"),
     include_str!("../migrations/0012_presence.sql"),
+    include_str!("../migrations/0013_invites.sql"),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction. Refuses a

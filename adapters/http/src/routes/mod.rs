@@ -4,6 +4,7 @@ mod announcements;
 mod attachments;
 mod auth;
 mod groups;
+mod invites;
 mod members;
 mod messages;
 mod moderation;
@@ -75,6 +76,8 @@ fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(reports::report, reports::reports))
         .routes(routes!(reports::decide_report))
+        .routes(routes!(invites::create_invite, invites::invites))
+        .routes(routes!(invites::revoke_invite))
         .routes(routes!(pool::join_pool, pool::leave_pool))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
