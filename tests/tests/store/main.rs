@@ -10,6 +10,7 @@ mod circles;
 mod fixtures;
 mod groups;
 mod health;
+mod invites;
 mod members;
 mod messages;
 mod moderation;
