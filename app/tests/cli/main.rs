@@ -12,6 +12,7 @@ mod h;
 mod config_file;
 mod demo;
 mod help;
+mod invite;
 mod migrate;
 mod port;
 mod reports;

@@ -42,7 +42,8 @@ use crate::presence::MockPresenceBoard;
 use crate::rate_limit::MockRateLimiter;
 use crate::store::{
     MockAnnouncements, MockAttachments, MockBlocks, MockCircles, MockGroups, MockHealth,
-    MockMatchPool, MockMessages, MockOneTimeCodes, MockReports, MockSessions, MockUsers, Principal,
+    MockInvites, MockMatchPool, MockMessages, MockOneTimeCodes, MockReports, MockSessions,
+    MockUsers, Principal,
 };
 use crate::tokens::MockTokenIssuer;
 use crate::{AuthFailure, Error, Ports, Result};
