@@ -6,11 +6,22 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use confab_ports::service::InviteDraft;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::wire::{CreateInviteRequest, InviteBody, InvitesBody};
+
+/// `/invites/{code}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct InvitePath {
+    /// The invite code (anything else is 404).
+    #[param(pattern = r"^[A-Za-z0-9_-]*$", min_length = 8, max_length = 64)]
+    pub code: String,
+}
 
 /// Make an invite code; server admins only.
 #[utoipa::path(post, path = "/api/v1/invites", tag = "auth", security(("bearer" = [])),
@@ -48,7 +59,7 @@ pub async fn invites(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<
 
 /// Revoke an invite code: it admits nobody from then on; server admins only.
 #[utoipa::path(delete, path = "/api/v1/invites/{code}", tag = "auth", security(("bearer" = [])),
-    params(("code" = String, Path)),
+    params(InvitePath),
     responses(
         (status = 204, description = "revoked"),
         (status = 403, description = "`forbidden`: the caller is not a server admin", body = ErrorBody),
@@ -57,8 +68,8 @@ pub async fn invites(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<
 pub async fn revoke_invite(
     State(s): State<AppState>,
     Caller(p): Caller,
-    ApiPath(code): ApiPath<String>,
+    ApiPath(path): ApiPath<InvitePath>,
 ) -> ApiResult<StatusCode> {
-    s.accounts.revoke_invite(&p, &code).await?;
+    s.accounts.revoke_invite(&p, &path.code).await?;
     Ok(StatusCode::NO_CONTENT)
 }
