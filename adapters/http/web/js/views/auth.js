@@ -9,10 +9,14 @@ import * as api from "../api.js";
 
 let onSignedIn = () => {};
 let root = null;
+// An invitation link (`/?invite=CODE`): read when the module loads, before the page's address
+// is tidied; it opens the sign-up form with the code filled in.
+const fromLink = new URLSearchParams(location.search).get("invite");
 
 // `error`: what to say on the login screen (why the session ended), or null.
 export function mount(el, signedIn, error = null) {
   root = el; onSignedIn = signedIn;
+  if (fromLink && !error) return show("register");
   show("login", error ? { error } : {});
 }
 
@@ -90,7 +94,6 @@ function inviteInput(value) { return input("invite", "text", { autocomplete: "of
 function register() {
   const err = errorBox(), info = note();
   const codeSlot = h("div"), inviteSlot = h("div");
-  const fromLink = new URLSearchParams(location.search).get("invite");
   const askInvite = () => {
     if (!form.invite) inviteSlot.replaceChildren(field("Invite code", inviteInput(fromLink), "From an admin of this server."));
     form.invite.focus();
