@@ -7,7 +7,7 @@ mod admin;
 mod attachments_config;
 mod ban_watch;
 pub mod config;
-pub mod config_file;
+mod config_file;
 mod connections_config;
 mod demo;
 mod invites;
