@@ -5,21 +5,23 @@
 /// Query parameters whose value is a secret.
 const SECRET_PARAMS: [&str; 3] = ["password", "sslpassword", "pass"];
 
-/// `url` with the password of its authority and of its query replaced by `***`.
+/// `url` with the password of its authority and of its query replaced by `***`. A password
+/// with an unescaped `/` or `@` in it is still hidden: the user part runs to the last `@` before
+/// any `?`.
 pub(crate) fn url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rfind('@') {
-        Some(at) => match authority[..at].split_once(':') {
-            Some((user, _)) => format!("{user}:***{}", &authority[at..]),
-            None => authority.to_owned(),
-        },
-        None => authority.to_owned(),
+    let query_at = rest.find('?').unwrap_or(rest.len());
+    let (userinfo, after) = match rest[..query_at].rfind('@') {
+        Some(at) => (&rest[..at], &rest[at..]),
+        None => ("", rest),
     };
-    format!("{scheme}://{authority}{}", query(tail))
+    let userinfo = match userinfo.split_once(':') {
+        Some((user, _)) => format!("{user}:***"),
+        None => userinfo.to_owned(),
+    };
+    format!("{scheme}://{userinfo}{}", query(after))
 }
 
 /// The path and query with every secret parameter's value replaced.
@@ -63,6 +65,18 @@ mod tests {
                 "postgres://h/db?PassWord=***",
             ),
             ("not a url", "not a url"),
+            ("postgres://u:s3c/ret@h/db", "postgres://u:***@h/db"),
+            ("postgres://u:s3c:ret@h", "postgres://u:***@h"),
+            ("postgres://:s3cret@h", "postgres://:***@h"),
+            (
+                "redis://default:s3cret@[::1]:6379",
+                "redis://default:***@[::1]:6379",
+            ),
+            (
+                "postgres://u:s3cret@h/db?sslpassword=s3cret&application_name=a@b",
+                "postgres://u:***@h/db?sslpassword=***&application_name=a@b",
+            ),
+            ("postgres://h/db@x", "postgres://h/db@x"),
         ] {
             assert_eq!(url(raw), shown);
             assert!(!url(raw).contains("s3cret"));
