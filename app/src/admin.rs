@@ -6,7 +6,7 @@ use confab_ports::Ports;
 use confab_ports::clock::SystemClock;
 use confab_ports::service::{Accounts, Registration};
 
-use crate::config::{ServeArgs, StoreArgs, UserCommand};
+use crate::config::{StoreArgs, UserCommand};
 use crate::password_prompt::new_password;
 use crate::{StartError, wiring};
 
@@ -34,6 +34,7 @@ pub(crate) async fn run(cmd: UserCommand) -> Result<(), StartError> {
                 display_name,
                 country,
                 otp: None,
+                invite: None,
             };
             let user = accounts.admin_create_user(reg, admin).await.map_err(fail)?;
             let role = if admin { " (admin)" } else { "" };
@@ -121,8 +122,6 @@ pub(crate) async fn accounts(store: StoreArgs) -> Result<Accounts, StartError> {
 /// Every port over the store `store` names, with the other settings from the environment and
 /// the defaults: what an operator's subcommand runs its use cases on.
 pub(crate) async fn ports(store: StoreArgs) -> Result<Ports, StartError> {
-    let mut args = ServeArgs::try_from_flags(std::iter::empty::<String>())
-        .map_err(|e| StartError(format!("bad settings in the environment: {e}")))?;
-    args.store = store;
+    let args = crate::config_file::serve_args(store)?;
     wiring::ports(&args, Arc::new(SystemClock)).await
 }

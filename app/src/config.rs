@@ -32,6 +32,9 @@ pub enum Command {
     /// and unban, reset passwords, turn off two-factor login.
     #[command(subcommand)]
     User(UserCommand),
+    /// Invite codes for --registration invite: create, list, revoke.
+    #[command(subcommand)]
+    Invite(crate::invites::InviteCommand),
     /// Apply database migrations and exit (serve also does this at start).
     Migrate(StoreArgs),
     /// Create demo users (with a known password), a group and a direct chat to try the server
@@ -183,9 +186,14 @@ pub struct StoreArgs {
     #[arg(
         long,
         env = "CONFAB_DATABASE_URL",
-        default_value = "sqlite://confab.db"
+        default_value = "sqlite://confab.db",
+        hide_env_values = true
     )]
     pub database_url: String,
+    /// A TOML file of settings, each by its flag name (`database-url = "…"`); a flag or a
+    /// CONFAB_* variable beats the file, the file beats the default (docs/operations.md).
+    #[arg(long, env = "CONFAB_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// Log format.
     #[arg(long, env = "CONFAB_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -269,6 +277,11 @@ pub struct ServeArgs {
     /// writing), so the default keeps 10,000 sockets that stopped reading under 1 GiB.
     #[arg(long, env = "CONFAB_WS_OUTBOX_BYTES", default_value_t = 40_960, value_parser = clap::value_parser!(u64).range(1024..=67_108_864))]
     pub ws_outbox_bytes: u64,
+    /// Who may register over the API: open (anyone), invite (with a code an admin made:
+    /// POST /api/v1/invites or `confab invite create`) or closed (admins create accounts with
+    /// `confab user create`).
+    #[arg(long, env = "CONFAB_REGISTRATION", default_value = "open", value_parser = confab_domain::RegistrationPolicy::parse)]
+    pub registration: confab_domain::RegistrationPolicy,
     /// Take client addresses from X-Forwarded-For (only behind a proxy that sets it).
     #[arg(long, env = "CONFAB_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
@@ -378,23 +391,8 @@ impl std::fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
-            Self::Postgres(url) => f.write_str(&redact_password(url)),
+            Self::Postgres(url) => f.write_str(&crate::redact::url(url)),
         }
-    }
-}
-
-/// `scheme://user:secret@host/db` → `scheme://user:***@host/db`.
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else {
-        return url.to_owned();
-    };
-    match rest[..at].split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
-        None => url.to_owned(),
     }
 }
 
@@ -460,7 +458,7 @@ mod tests {
             ),
             ("postgres://u:p@ss@h/db", "postgres://u:***@h/db"),
             ("postgres://u@h/db", "postgres://u@h/db"),
-            ("postgres://h/db?password=x", "postgres://h/db?password=x"),
+            ("postgres://h/db?password=x", "postgres://h/db?password=***"),
         ] {
             assert_eq!(DatabaseUrl::parse(url).unwrap().to_string(), shown);
         }
@@ -512,6 +510,7 @@ impl Cli {
                 | UserCommand::Delete(crate::ops_config::UserDeleteArgs { store, .. })
                 | UserCommand::Disable2fa(crate::ops_config::UserNameArgs { store, .. }),
             )) => store.log_format,
+            Some(Command::Invite(i)) => i.store().log_format,
             Some(Command::User(
                 UserCommand::Create { store, .. }
                 | UserCommand::GrantAdmin { store, .. }

@@ -42,9 +42,7 @@ pub async fn demo(database_url: &str) -> Result<(), StartError> {
 /// Creates the demo data and prints how to log in; refuses (changing nothing) when a demo user
 /// already exists.
 pub(crate) async fn run(store: StoreArgs) -> Result<(), StartError> {
-    let mut args = ServeArgs::try_from_flags(std::iter::empty::<String>())
-        .map_err(|e| StartError(format!("bad settings in the environment: {e}")))?;
-    args.store = store;
+    let args = crate::config_file::serve_args(store)?;
     create(args).await
 }
 
@@ -79,6 +77,7 @@ async fn create(args: ServeArgs) -> Result<(), StartError> {
                     display_name: Some(display_name.into()),
                     country: Some(country.into()),
                     otp: None,
+                    invite: None,
                 },
                 i == 0,
             )

@@ -8,8 +8,10 @@ mod attachments_config;
 mod backup;
 mod ban_watch;
 pub mod config;
+mod config_file;
 mod connections_config;
 mod demo;
+mod invites;
 mod logging;
 mod mail_config;
 mod manual;
@@ -19,6 +21,7 @@ pub mod ops_config;
 mod password_prompt;
 mod port;
 mod presence_config;
+mod redact;
 mod reports;
 mod server;
 mod store;
@@ -28,8 +31,6 @@ mod wiring;
 
 use std::future::Future;
 use std::process::ExitCode;
-
-use clap::Parser;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -216,6 +217,7 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
         None => run_server(cli.serve).await,
         Some(Command::Serve(args)) => run_server(*args).await,
         Some(Command::User(cmd)) => admin::run(cmd).await,
+        Some(Command::Invite(cmd)) => invites::run(cmd).await,
         Some(Command::Migrate(store)) => {
             store::open_store(&store).await?;
             println!("migrations are up to date");
@@ -244,7 +246,12 @@ async fn run_server(args: ServeArgs) -> Result<(), StartError> {
         .unwrap_or_default();
     args.mail.warn_if_logged();
     let metrics = metrics_listener.map(metrics_listen::spawn).transpose()?;
-    tracing::info!(%addr, %database, "confab is listening");
+    let redis = args
+        .redis_url
+        .as_deref()
+        .map_or_else(|| "none".to_owned(), redact::url);
+    let registration = args.registration.as_str();
+    tracing::info!(%addr, %database, %redis, registration, "confab is listening");
     let served = serve(app, listener, stop)
         .await
         .map_err(|e| StartError(format!("server failed: {e}")));
@@ -257,7 +264,13 @@ async fn run_server(args: ServeArgs) -> Result<(), StartError> {
 /// The program: parses the command line, runs, and turns any start-up failure into one clear
 /// line on stderr.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match config_file::parse_cli(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("confab: {}", one_line(&e.to_string()));
+            return ExitCode::FAILURE;
+        }
+    };
     init_logging(cli.log_format());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use confab_ports::blobs::Blobs;
 use confab_ports::store::{
-    Announcements, Attachments, Blocks, Circles, Groups, Health, MatchPool, Messages, OneTimeCodes,
-    Reports, Sessions, Transfer, Users,
+    Announcements, Attachments, Blocks, Circles, Groups, Health, Invites, MatchPool, Messages,
+    OneTimeCodes, Reports, Sessions, Transfer, Users,
 };
 use confab_postgres::{PgSettings, PgStore};
 use confab_sqlite::SqliteStore;
@@ -24,6 +24,7 @@ pub(crate) struct Store {
     pub messages: Arc<dyn Messages>,
     pub announcements: Arc<dyn Announcements>,
     pub reports: Arc<dyn Reports>,
+    pub invites: Arc<dyn Invites>,
     pub sessions: Arc<dyn Sessions>,
     pub health: Arc<dyn Health>,
     pub otp_codes: Arc<dyn OneTimeCodes>,
@@ -42,6 +43,7 @@ impl Store {
             + Messages
             + Announcements
             + Reports
+            + Invites
             + Sessions
             + Health
             + OneTimeCodes
@@ -61,6 +63,7 @@ impl Store {
             messages: store.clone(),
             announcements: store.clone(),
             reports: store.clone(),
+            invites: store.clone(),
             sessions: store.clone(),
             otp_codes: store.clone(),
             pool: store.clone(),

@@ -183,6 +183,8 @@ pub(crate) async fn ports(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Por
         bus: shared.bus,
         presence: shared.presence,
         otp_codes: store.otp_codes,
+        invites: store.invites,
+        registration: args.registration,
         codes: Arc::new(HmacCodeMaker::new(&secret)),
         mailer,
         otp,

@@ -16,6 +16,7 @@ mod event;
 mod group;
 mod ids;
 mod invalid;
+mod invite;
 mod message;
 mod otp;
 mod password;
@@ -37,6 +38,10 @@ pub use event::Event;
 pub use group::{Alias, Closed, Group, GroupKind, GroupName, pair_key};
 pub use ids::{AnnouncementId, AttachmentId, GroupId, MessageId, ReportId, SessionId, UserId};
 pub use invalid::Invalid;
+pub use invite::{
+    INVITE_MAX_USES, Invite, InviteCode, RegistrationPolicy, RegistrationRefused, invite_uses,
+    may_invite, may_register,
+};
 pub use message::{Body, ClientId, Message, Reaction, ReplyRef};
 pub use otp::{
     OTP_DIGITS, OTP_MAX_ATTEMPTS, OtpCode, OtpPurpose, OtpState, OtpTarget, OtpVerdict, judge_otp,

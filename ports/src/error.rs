@@ -26,6 +26,10 @@ pub enum Error {
     /// 403 `banned`: the account is banned by an admin (login, refresh, every request).
     #[error("this account is banned")]
     Banned,
+    /// 403 `registration_closed` / `invite_required` / `invite_invalid`: the registration
+    /// policy refuses a registration.
+    #[error(transparent)]
+    RegistrationRefused(#[from] confab_domain::RegistrationRefused),
     /// 404: does not exist, or the caller may not know that it does.
     #[error("{0} not found")]
     NotFound(&'static str),

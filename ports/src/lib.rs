@@ -45,6 +45,10 @@ pub struct Ports {
     pub bus: Arc<dyn bus::EventBus>,
     /// Where users' sockets are across instances (only the presence use case uses it).
     pub presence: Arc<dyn presence::PresenceBoard>,
+    /// Invite codes (for `--registration invite`).
+    pub invites: Arc<dyn store::Invites>,
+    /// Who may register over the API.
+    pub registration: confab_domain::RegistrationPolicy,
     /// Outstanding one-time codes.
     pub otp_codes: Arc<dyn store::OneTimeCodes>,
     pub codes: Arc<dyn otp::CodeMaker>,

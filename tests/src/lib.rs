@@ -385,6 +385,23 @@ impl TestServer {
             .expect("delete the user")
     }
 
+    /// Creates a server admin the way `confab user create --admin` does (whatever the
+    /// registration policy), logged in.
+    pub async fn admin_created_directly(&self, username: &str) -> Session {
+        let reg = confab_ports::service::Registration {
+            username: username.to_owned(),
+            password: "correct horse battery".to_owned(),
+            ..Default::default()
+        };
+        self.accounts
+            .as_ref()
+            .expect("an in-process server")
+            .admin_create_user(reg, true)
+            .await
+            .expect("create admin");
+        self.login(username, "correct horse battery").await
+    }
+
     /// Makes `username` a server admin the way the `confab user grant-admin` command does.
     pub async fn make_admin(&self, username: &str) {
         self.accounts

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use confab_domain::RegistrationRefused;
 use confab_ports::{AuthFailure, Error};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -101,6 +102,18 @@ impl From<Error> for ApiError {
             }
             Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
             Error::Banned => Self::new(StatusCode::FORBIDDEN, "banned", "this account is banned"),
+            Error::RegistrationRefused(why) => {
+                let code = match why {
+                    RegistrationRefused::Closed => "registration_closed",
+                    RegistrationRefused::InviteRequired => "invite_required",
+                    RegistrationRefused::InviteInvalid => "invite_invalid",
+                };
+                let mut err = Self::new(StatusCode::FORBIDDEN, code, why.to_string());
+                if why != RegistrationRefused::Closed {
+                    err.field = Some("invite");
+                }
+                err
+            }
             Error::NotFound(what) => Self::not_found(format!("{what} not found")),
             Error::Conflict { field } => {
                 let message = match field {
@@ -215,6 +228,21 @@ mod tests {
             ),
             (Error::Forbidden("no".into()), 403, "forbidden"),
             (Error::Banned, 403, "banned"),
+            (
+                RegistrationRefused::Closed.into(),
+                403,
+                "registration_closed",
+            ),
+            (
+                RegistrationRefused::InviteRequired.into(),
+                403,
+                "invite_required",
+            ),
+            (
+                RegistrationRefused::InviteInvalid.into(),
+                403,
+                "invite_invalid",
+            ),
             (Error::NotFound("user"), 404, "not_found"),
             (Error::Conflict { field: "email" }, 409, "conflict"),
             (Error::Gone("closed".into()), 410, "gone"),

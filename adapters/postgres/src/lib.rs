@@ -45,6 +45,7 @@ mod circles;
 mod error;
 mod groups;
 mod health;
+mod invites;
 mod messages;
 mod migrate;
 mod otp;

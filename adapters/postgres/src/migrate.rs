@@ -44,6 +44,10 @@ const MIGRATIONS: &[Migration] = &[
         name: "0009_presence.sql",
         sql: include_str!("../migrations/0009_presence.sql"),
     },
+    Migration {
+        name: "0010_invites.sql",
+        sql: include_str!("../migrations/0010_invites.sql"),
+    },
 ];
 
 /// Key of the advisory lock held while migrating (any constant unlikely to collide).

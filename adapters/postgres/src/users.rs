@@ -39,7 +39,7 @@ async fn taken(
         .is_some())
 }
 
-async fn insert_user(conn: &mut PgConnection, u: &NewUser) -> StoreResult<()> {
+pub(crate) async fn insert_user(conn: &mut PgConnection, u: &NewUser) -> StoreResult<()> {
     let username_taken = taken(conn, "username", u.username.as_str(), None).await?;
     let email_taken = match &u.email {
         Some(email) => taken(conn, "email", email.as_str(), None).await?,

@@ -17,6 +17,7 @@ mod error;
 mod extras;
 mod groups;
 mod health;
+mod invites;
 mod messages;
 mod migrate;
 mod otp;

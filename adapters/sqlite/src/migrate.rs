@@ -55,6 +55,10 @@ const MIGRATIONS: &[Migration] = &[
         name: "0012_presence.sql",
         sql: include_str!("../migrations/0012_presence.sql"),
     },
+    Migration {
+        name: "0013_invites.sql",
+        sql: include_str!("../migrations/0013_invites.sql"),
+    },
 ];
 
 /// Applies every migration newer than the database, each in its own transaction with its

@@ -34,7 +34,7 @@ fn taken(
         .is_some())
 }
 
-fn insert_user(conn: &Connection, u: &NewUser) -> StoreResult<()> {
+pub(crate) fn insert_user(conn: &Connection, u: &NewUser) -> StoreResult<()> {
     // The writer is the only writer, so this check cannot race with another insert.
     let username_taken = taken(conn, "username", u.username.as_str(), None)?;
     let email_taken = match &u.email {

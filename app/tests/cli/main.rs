@@ -10,14 +10,17 @@
 mod h;
 
 mod backup;
+mod config_file;
 mod demo;
 mod help;
+mod invite;
 mod manual;
 mod migrate;
 mod observe;
 mod port;
 mod prompt;
 mod reports;
+mod secrets;
 mod serve;
 mod serve_config;
 mod user;

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use confab_domain::{
-    Country, DisplayName, Email, OtpCode, OtpPurpose, OtpTarget, Password, SessionId, User, UserId,
-    Username,
+    Country, DisplayName, Email, InviteCode, OtpCode, OtpPurpose, OtpTarget, Password,
+    RegistrationPolicy, SessionId, User, UserId, Username,
 };
 
 use crate::store::{NewSession, NewUser, Rotation};
@@ -33,6 +33,8 @@ pub struct Registration {
     /// One-time code sent (purpose `register`) to `email`; needed when the server verifies
     /// emails, ignored otherwise.
     pub otp: Option<String>,
+    /// Invite code; needed when the server takes registrations by invite, ignored otherwise.
+    pub invite: Option<String>,
 }
 
 /// A token pair for the client.
@@ -98,7 +100,14 @@ impl Accounts {
     /// When the server verifies emails, `email` and its `register` code are required; the
     /// code is checked last, once everything else is valid, so a typo elsewhere does not use
     /// it up.
+    /// The registration policy is checked first, before anything else is looked at; an invite
+    /// is spent with the account, in one store transaction.
     pub async fn register(&self, reg: Registration) -> Result<Authenticated> {
+        let policy = self.ports.registration;
+        confab_domain::may_register(policy, reg.invite.is_some())?;
+        // Its shape is checked whatever the policy: a client learns of a typo at once.
+        let invite = reg.invite.as_deref().map(InviteCode::parse).transpose()?;
+        let invite = invite.filter(|_| policy == RegistrationPolicy::Invite);
         let otp = reg.otp.clone();
         let new_user = self.new_user(reg, false).await?;
         if self.ports.otp.verify_emails {
@@ -121,11 +130,21 @@ impl Accounts {
         }
         let (session, refresh) = self.new_session(new_user.id);
         let session_id = session.id;
-        let user = self
-            .ports
-            .users
-            .create_user(new_user, Some(session))
-            .await?;
+        let user = match invite {
+            Some(code) => {
+                let now = self.ports.clock.now();
+                self.ports
+                    .invites
+                    .create_user_with_invite(&code, now, new_user, Some(session))
+                    .await?
+            }
+            None => {
+                self.ports
+                    .users
+                    .create_user(new_user, Some(session))
+                    .await?
+            }
+        };
         Ok(self.tokens_for(user, session_id, refresh.token))
     }
 

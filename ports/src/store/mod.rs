@@ -10,6 +10,7 @@ mod blocks;
 mod circles;
 mod groups;
 mod health;
+mod invites;
 mod messages;
 mod migrations;
 mod otp;
@@ -28,6 +29,7 @@ pub use groups::{
     Closing, GroupView, Groups, Member, MyMembership, NewGroup, Removal, RoleChanged,
 };
 pub use health::Health;
+pub use invites::Invites;
 pub use messages::{Appended, Changed, Cursor, Messages, NewMessage, Page};
 pub use migrations::{Migration, check_applied, pending_migrations};
 pub use otp::{NewOtp, OneTimeCodes};
@@ -49,6 +51,8 @@ pub use circles::MockCircles;
 pub use groups::MockGroups;
 #[cfg(test)]
 pub use health::MockHealth;
+#[cfg(test)]
+pub use invites::MockInvites;
 #[cfg(test)]
 pub use messages::MockMessages;
 #[cfg(test)]

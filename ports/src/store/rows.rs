@@ -290,6 +290,31 @@ pub fn report(row: &impl ReadRow) -> Result<confab_domain::Report, BadColumn> {
     })
 }
 
+/// The columns [`invite`] reads, in order.
+pub const INVITE: &[&str] = &[
+    "code",
+    "created_by",
+    "created_at",
+    "expires_at",
+    "max_uses",
+    "uses",
+];
+
+/// An invite from the [`INVITE`] columns.
+pub fn invite(row: &impl ReadRow) -> Result<confab_domain::Invite, BadColumn> {
+    let count =
+        |i: usize| u32::try_from(row.int(i)?).map_err(|_| BadColumn::new(i, "not a count of uses"));
+    Ok(confab_domain::Invite {
+        code: confab_domain::InviteCode::parse(&row.text(0)?)
+            .map_err(|e| BadColumn::new(0, e.to_string()))?,
+        created_by: row.opt_id(1)?.map(UserId::from_uuid),
+        created_at: time(row, 2)?,
+        expires_at: time(row, 3)?,
+        max_uses: count(4)?,
+        uses: count(5)?,
+    })
+}
+
 /// A pool entry from the [`WAITING`] columns.
 pub fn waiting(row: &impl ReadRow) -> Result<confab_domain::pool::Waiting, BadColumn> {
     Ok(confab_domain::pool::Waiting {

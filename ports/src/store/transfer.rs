@@ -260,6 +260,19 @@ pub const TABLES: &[Table] = &[
         ],
         key: &["id"],
     },
+    Table {
+        name: "invites",
+        columns: &[
+            req("code", Kind::Text),
+            // NULL when an operator made it with `confab invite create`.
+            opt("created_by", Kind::Uuid),
+            req("created_at", Kind::Int),
+            req("expires_at", Kind::Int),
+            req("max_uses", Kind::Int),
+            req("uses", Kind::Int),
+        ],
+        key: &["code"],
+    },
 ];
 
 impl Kind {

@@ -94,6 +94,22 @@ impl BrowserServer {
         );
     }
 
+    /// Makes an invite code as an operator does (`confab invite create` on the server's
+    /// database), and returns it.
+    pub fn invite(&self) -> String {
+        let out = Command::new(&self.binary)
+            .args(["invite", "create", "--database-url"])
+            .arg(&self.database_url)
+            .output()
+            .expect("confab invite create runs");
+        assert!(
+            out.status.success(),
+            "confab invite create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
     /// Cuts every connection between the browsers and the server (both ends see the TCP
     /// connection close, no WebSocket close frame): what a network drop looks like.
     pub fn cut_connections(&self) {

@@ -150,6 +150,21 @@ fn table() -> Vec<Row> {
             Some(json!({"status": "resolved"})),
             [401, 403, 200],
         ),
+        // Invite codes are made, read and revoked by server admins only; `{invite}` is a live
+        // code another admin made.
+        row(
+            Method::POST,
+            "/api/v1/invites",
+            Some(json!({})),
+            [401, 403, 201],
+        ),
+        row(Method::GET, "/api/v1/invites", None, [401, 403, 200]),
+        row(
+            Method::DELETE,
+            "/api/v1/invites/{invite}",
+            None,
+            [401, 403, 204],
+        ),
         // Each cell is a fresh user: the user waits (202), then the admin meets them (200).
         row(
             Method::POST,
@@ -202,6 +217,14 @@ async fn report_by(s: &TestServer, other: &Session, n: usize) -> String {
     id(&r.json)
 }
 
+/// A live invite code a fresh admin made.
+async fn invite_by(s: &TestServer, n: usize) -> String {
+    let admin = s.admin(&format!("inviter{n}")).await;
+    let r = s.post("/invites", Some(&admin.access), json!({})).await;
+    r.expect(201);
+    r.json["code"].as_str().unwrap_or_default().to_owned()
+}
+
 async fn every_route_answers_each_caller_as_the_table_says(s: &TestServer) {
     for row in table() {
         for (who, expected) in WHO.iter().zip(row.expect) {
@@ -217,8 +240,14 @@ async fn every_route_answers_each_caller_as_the_table_says(s: &TestServer) {
             } else {
                 String::new()
             };
+            let invite = if row.path.contains("{invite}") {
+                invite_by(s, n).await
+            } else {
+                String::new()
+            };
             let path = row
                 .path
+                .replace("{invite}", &invite)
                 .replace("{id}", &other.user_id)
                 .replace("{user_id}", &other.user_id)
                 .replace("{report}", &report)

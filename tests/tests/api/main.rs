@@ -28,6 +28,7 @@ mod pool;
 mod presence;
 mod reactions;
 mod read_state;
+mod registration;
 mod reports;
 mod reports_admin;
 mod search;

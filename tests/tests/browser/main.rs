@@ -14,6 +14,7 @@ mod attachments;
 mod codes;
 mod conversations;
 mod edit_search;
+mod invites;
 mod members;
 mod moderation;
 mod pool;

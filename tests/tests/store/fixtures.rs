@@ -9,8 +9,8 @@ use confab_domain::{
 use confab_ports::blobs::Blobs;
 use confab_ports::hasher::PasswordHash;
 use confab_ports::store::{
-    Announcements, Attachments, Blocks, Circles, Groups, Health, MatchPool, Messages, NewGroup,
-    NewMessage, NewUser, OneTimeCodes, Reports, Sessions, Transfer, Users,
+    Announcements, Attachments, Blocks, Circles, Groups, Health, Invites, MatchPool, Messages,
+    NewGroup, NewMessage, NewUser, OneTimeCodes, Reports, Sessions, Transfer, Users,
 };
 use confab_tests::TestDatabase;
 use tempfile::TempDir;
@@ -34,6 +34,7 @@ pub struct Fresh {
     pub messages: Arc<dyn Messages>,
     pub announcements: Arc<dyn Announcements>,
     pub reports: Arc<dyn Reports>,
+    pub invites: Arc<dyn Invites>,
     pub pool: Arc<dyn MatchPool>,
     pub otp: Arc<dyn OneTimeCodes>,
     pub health: Arc<dyn Health>,
@@ -63,6 +64,7 @@ macro_rules! every_port {
             messages: s.clone(),
             announcements: s.clone(),
             reports: s.clone(),
+            invites: s.clone(),
             pool: s.clone(),
             otp: s.clone(),
             health: s.clone(),

@@ -11,6 +11,7 @@ mod erasure;
 mod fixtures;
 mod groups;
 mod health;
+mod invites;
 mod members;
 mod messages;
 mod migrations;

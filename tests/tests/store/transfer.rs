@@ -306,6 +306,7 @@ async fn rows_the_store_wrote_itself_read_back(s: &Fresh) {
     assert!(users.iter().any(|r| r[0] == Value::Uuid(ada.as_uuid())));
     assert_eq!(read_all(s, table("messages"), 10).await.len(), 2);
     assert_eq!(read_all(s, table("reports"), 10).await.len(), 1);
+    assert_eq!(read_all(s, table("invites"), 10).await.len(), 1);
 }
 
 /// Writes through the store's own ports: two users (one admin, with a login), a group with
@@ -355,6 +356,17 @@ async fn seed(s: &Fresh) -> UserId {
         .await
         .unwrap();
     s.health.signing_secret_or_init(vec![5; 48]).await.unwrap();
+    s.invites
+        .create_invite(confab_domain::Invite {
+            code: confab_domain::InviteCode::parse("seeded-invite").unwrap(),
+            created_by: Some(ada),
+            created_at: at(3),
+            expires_at: at(3_600),
+            max_uses: 2,
+            uses: 0,
+        })
+        .await
+        .unwrap();
     ada
 }
 

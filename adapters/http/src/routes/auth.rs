@@ -14,8 +14,9 @@ use crate::wire::{AuthResponse, LoginRequest, LogoutRequest, RefreshRequest, Reg
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "the new account, logged in", body = AuthResponse),
+        (status = 403, description = "refused by the server's registration policy (`--registration`), before anything else is looked at: `registration_closed` (admins create accounts), `invite_required` (this server takes registrations with an invite code only; `field: invite`), `invite_invalid` (no such code, or it expired, was used up or revoked; `field: invite`)", body = ErrorBody),
         (status = 409, description = "`conflict`: the username or the email is taken (`field` says which)", body = ErrorBody),
-        (status = 422, description = "`validation_failed`: a field breaks its rule (`field` says which); on a server that verifies emails also a missing email, a missing or wrong code", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a field breaks its rule (`field` says which; `invite` when a code is not of the shape of one); on a server that verifies emails also a missing email, a missing or wrong code", body = ErrorBody),
     ))]
 pub async fn register(
     State(s): State<AppState>,

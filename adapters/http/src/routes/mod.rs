@@ -5,6 +5,7 @@ mod api_docs;
 mod attachments;
 mod auth;
 mod groups;
+mod invites;
 mod members;
 mod messages;
 mod moderation;
@@ -76,6 +77,8 @@ fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(reports::report, reports::reports))
         .routes(routes!(reports::decide_report))
+        .routes(routes!(invites::create_invite, invites::invites))
+        .routes(routes!(invites::revoke_invite))
         .routes(routes!(pool::join_pool, pool::leave_pool))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))

@@ -22,6 +22,11 @@ pub struct RegisterRequest {
     // The code sent (purpose `register`) to `email`: required when the server verifies emails.
     #[schema(schema_with = rules::otp_or_null)]
     pub otp: Option<String>,
+    // An invite code: required when the server takes registrations by invite (403
+    // `invite_required` without one), checked for its shape whatever the policy.
+    #[serde(default)]
+    #[schema(schema_with = rules::invite_or_null)]
+    pub invite: Option<String>,
 }
 
 impl RegisterRequest {
@@ -33,6 +38,7 @@ impl RegisterRequest {
             display_name: self.display_name,
             country: self.country,
             otp: self.otp,
+            invite: self.invite,
         }
     }
 }

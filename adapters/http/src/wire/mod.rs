@@ -5,6 +5,7 @@ mod announcements;
 mod attachments;
 mod auth;
 mod groups;
+mod invites;
 mod messages;
 mod otp;
 mod pool;
@@ -22,6 +23,7 @@ pub use groups::{
     AddMemberRequest, AliasRequest, ChangeRoleRequest, CreateGroupRequest, DirectRequest,
     GroupBody, GroupsBody, MemberBody, MembersBody, ReadRequest, RenameGroupRequest,
 };
+pub use invites::{CreateInviteRequest, InviteBody, InvitesBody};
 pub use messages::{
     EditMessageRequest, HistoryQuery, MessageBody, MessagePageBody, MessagesBody, RepliesQuery,
     SearchQuery, SendMessageRequest,

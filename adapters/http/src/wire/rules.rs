@@ -17,7 +17,7 @@ use confab_domain::attachment::MAX_ATTACHMENTS_PER_MESSAGE;
 use confab_domain::policy::joining_role;
 use confab_domain::{
     Alias, BanReason, Body, ClientId, Country, DisplayName, Email, GlobalRole, GroupKind,
-    GroupName, OTP_DIGITS, OtpCode, OtpPurpose, Password, ReportDecision, ReportReason,
+    GroupName, InviteCode, OTP_DIGITS, OtpCode, OtpPurpose, Password, ReportDecision, ReportReason,
     ReportStatus, Role, Username,
 };
 use confab_ports::service::{
@@ -388,6 +388,23 @@ pub fn otp() -> Object {
 
 pub fn otp_or_null() -> Object {
     or_null(otp())
+}
+
+pub fn invite() -> Object {
+    string()
+        .min_length(Some(InviteCode::MIN))
+        .max_length(Some(InviteCode::MAX))
+        .pattern(Some("^[A-Za-z0-9_-]*$"))
+        .description(Some(format!(
+            "An invite code an admin made: {}–{} of `A-Z a-z 0-9 - _`",
+            InviteCode::MIN,
+            InviteCode::MAX
+        )))
+        .build()
+}
+
+pub fn invite_or_null() -> Object {
+    or_null(invite())
 }
 
 pub fn otp_purpose() -> Object {

@@ -42,7 +42,8 @@ use crate::presence::MockPresenceBoard;
 use crate::rate_limit::MockRateLimiter;
 use crate::store::{
     MockAnnouncements, MockAttachments, MockBlocks, MockCircles, MockGroups, MockHealth,
-    MockMatchPool, MockMessages, MockOneTimeCodes, MockReports, MockSessions, MockUsers, Principal,
+    MockInvites, MockMatchPool, MockMessages, MockOneTimeCodes, MockReports, MockSessions,
+    MockUsers, Principal,
 };
 use crate::tokens::MockTokenIssuer;
 use crate::{AuthFailure, Error, Ports, Result};
@@ -111,6 +112,8 @@ struct Mocks {
     tokens: MockTokenIssuer,
     limiter: MockRateLimiter,
     otp_codes: MockOneTimeCodes,
+    invites: MockInvites,
+    registration: confab_domain::RegistrationPolicy,
     codes: MockCodeMaker,
     mailer: MockMailer,
     otp: OtpSettings,
@@ -145,6 +148,8 @@ impl Mocks {
             bus: self.bus,
             presence: Arc::new(self.presence),
             otp_codes: Arc::new(self.otp_codes),
+            invites: Arc::new(self.invites),
+            registration: self.registration,
             codes: Arc::new(self.codes),
             mailer: Arc::new(self.mailer),
             otp: self.otp,

@@ -230,6 +230,7 @@ async fn every_table_is_copied_in_order_in_batches_and_verified() {
             at("announcements", 4, 4),
             at("reports", 0, 3),
             at("reports", 3, 3),
+            at("invites", 0, 0),
         ]
     );
     let names: Vec<_> = report.tables.iter().map(|t| t.table).collect();
@@ -241,7 +242,7 @@ async fn every_table_is_copied_in_order_in_batches_and_verified() {
         "settings 1 = 1, users 5 = 5, sessions 0 = 0, refresh_tokens 0 = 0, blocks 0 = 0, \
          groups 2 = 2, \
          members 3 = 3, messages 2500 = 2500, attachments 0 = 0, reactions 0 = 0, \
-         mentions 0 = 0, announcements 4 = 4, reports 3 = 3, \
+         mentions 0 = 0, announcements 4 = 4, reports 3 = 3, invites 0 = 0, \
          attachment files 0 (sha256 checked)"
     );
 }

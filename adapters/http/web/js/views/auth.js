@@ -1,5 +1,6 @@
 // views/auth.js — the signed-out screens: log in (with the one-time code step for two-factor
-// accounts), register (with the email code step when the server verifies emails), and reset a
+// accounts), register (with the email code step when the server verifies emails, and an invite
+// code field when the server takes accounts by invite or the link carries `?invite=`), and reset a
 // password by code; the login screen says why the server ended the last session (a ban). It must
 // never keep a password after the request, and never say whether an account exists beyond what
 // the server's answers say.
@@ -8,10 +9,14 @@ import * as api from "../api.js";
 
 let onSignedIn = () => {};
 let root = null;
+// An invitation link (`/?invite=CODE`): read when the module loads, before the page's address
+// is tidied; it opens the sign-up form with the code filled in.
+const fromLink = new URLSearchParams(location.search).get("invite");
 
 // `error`: what to say on the login screen (why the session ended), or null.
 export function mount(el, signedIn, error = null) {
   root = el; onSignedIn = signedIn;
+  if (fromLink && !error) return show("register");
   show("login", error ? { error } : {});
 }
 
@@ -84,16 +89,23 @@ function login(prefill = {}) {
   if (prefill.password) { form.password.value = prefill.password; form.requestSubmit(); }
 }
 
+function inviteInput(value) { return input("invite", "text", { autocomplete: "off", required: true, minlength: 8, maxlength: 64, pattern: "\\s*[A-Za-z0-9_\\-]{8,64}\\s*", value: value || "" }); }
+
 function register() {
   const err = errorBox(), info = note();
-  const codeSlot = h("div");
+  const codeSlot = h("div"), inviteSlot = h("div");
+  const askInvite = () => {
+    if (!form.invite) inviteSlot.replaceChildren(field("Invite code", inviteInput(fromLink), "From an admin of this server."));
+    form.invite.focus();
+  };
   const form = h("form", { "data-testid": "register-form" },
     field("Username", input("username", "text", { autocomplete: "username", required: true, minlength: 3, maxlength: 32, pattern: "[A-Za-z0-9_.\\-]{3,32}" }), "3–32 letters, digits, dot, dash or underscore."),
     field("Password", input("password", "password", { autocomplete: "new-password", required: true, minlength: 8 }), "At least 8 characters."),
     field("Email (optional unless this server asks for it)", input("email", "email", { autocomplete: "email" })),
     field("Display name (optional)", input("display_name", "text", { autocomplete: "name", maxlength: 64 })),
-    codeSlot, err, info,
+    inviteSlot, codeSlot, err, info,
     h("button", { type: "submit", class: "primary" }, "Create account"));
+  if (fromLink) inviteSlot.replaceChildren(field("Invite code", inviteInput(fromLink), "From an admin of this server."));
   async function askCode(email) {
     await api.post("/auth/otp", { purpose: "register", email }, { auth: false });
     if (!form.otp) codeSlot.replaceChildren(field("Code from your email", codeInput(), "Six digits, sent to " + email + "."));
@@ -109,13 +121,22 @@ function register() {
     const dn = form.display_name.value.trim();
     if (dn) body.display_name = dn;
     if (form.otp && form.otp.value.trim()) body.otp = form.otp.value.trim();
+    if (form.invite && form.invite.value.trim()) body.invite = form.invite.value.trim();
     busy(form, true);
     try {
       const r = await api.post("/auth/register", body, { auth: false });
       api.setSession(r);
       onSignedIn();
     } catch (ex) {
-      if (ex.field === "otp" && !body.otp && email) {
+      if (ex.code === "registration_closed") {
+        err.textContent = "This server does not take new accounts: ask its admin for one.";
+      } else if (ex.code === "invite_required") {
+        err.textContent = "This server takes new accounts by invite: enter your invite code.";
+        askInvite();
+      } else if (ex.code === "invite_invalid" || ex.field === "invite") {
+        err.textContent = "That invite code is unknown, expired or used up.";
+        askInvite();
+      } else if (ex.field === "otp" && !body.otp && email) {
         try { await askCode(email); } catch (e2) { err.textContent = api.explain(e2); }
       } else if (ex.field === "otp" && !email) {
         err.textContent = "This server needs a verified email address: enter yours.";

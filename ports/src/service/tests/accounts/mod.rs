@@ -81,6 +81,7 @@ fn valid_registration() -> Registration {
         display_name: Some("  Ada Lovelace ".into()),
         country: Some("de".into()),
         otp: None,
+        invite: None,
     }
 }
 

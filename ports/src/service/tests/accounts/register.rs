@@ -101,6 +101,7 @@ async fn register_reports_the_first_invalid_field_when_several_are_invalid() {
         display_name: Some(" ".into()),
         country: Some("XX".into()),
         otp: None,
+        invite: None,
     };
     register_is_rejected(reg, "username").await;
 }
@@ -218,4 +219,43 @@ async fn register_passes_a_hasher_failure_through_without_storing() {
 
     let res = m.accounts().register(valid_registration()).await;
     assert!(matches!(res, Err(Error::Internal(_))), "{res:?}");
+}
+
+/// The policy is decided before anything else: no hashing, no store call (the mocks expect
+/// none), whatever else the registration holds.
+#[tokio::test]
+async fn the_registration_policy_refuses_before_anything_is_looked_at() {
+    use confab_domain::{RegistrationPolicy, RegistrationRefused};
+    for (policy, invite, why) in [
+        (
+            RegistrationPolicy::Closed,
+            None,
+            RegistrationRefused::Closed,
+        ),
+        (
+            RegistrationPolicy::Closed,
+            Some("abcdefgh"),
+            RegistrationRefused::Closed,
+        ),
+        (
+            RegistrationPolicy::Invite,
+            None,
+            RegistrationRefused::InviteRequired,
+        ),
+    ] {
+        let m = Mocks {
+            registration: policy,
+            ..Mocks::default()
+        };
+        let reg = Registration {
+            username: "x".into(),
+            invite: invite.map(Into::into),
+            ..Registration::default()
+        };
+        let err = m.accounts().register(reg).await.unwrap_err();
+        assert!(
+            matches!(err, Error::RegistrationRefused(r) if r == why),
+            "{err:?}"
+        );
+    }
 }
