@@ -9,12 +9,15 @@
 //! - [`attachments`]: SIGKILL mid-upload (bytes in a directory, or in either database): the
 //!   cut upload leaves no row and no committed bytes, every upload answered 201 is intact
 //!   (sha256), and what is left behind is only partial writes for the sweep.
+//! - [`backup`]: PostgreSQL's `pg_dump` under write load, `pg_restore`, a server on the
+//!   restore: every message acknowledged before the dump is there.
 //!
 //! The servers are processes of their own ([`TestServer::spawn`]), so a SIGKILL is a real
 //! crash: nothing of the process runs after it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod attachments;
+mod backup;
 mod kill;
 mod ledger;
 mod sock;
@@ -63,6 +66,11 @@ impl Db {
                 }
             }
         }
+    }
+
+    /// Its `--database-url`.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// A server process (the real binary) on this database.
