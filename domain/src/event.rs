@@ -61,12 +61,14 @@ pub enum Event {
     UserBanned { user_id: UserId },
     /// `user_id` came online, or went offline (last seen at `last_seen_at`). Heard by the
     /// members of `groups` — every group the user is in, open or closed, read when it was
-    /// announced — and by the user's own sockets.
+    /// announced — but not by `hidden_from` (a block stands between them and the user, read
+    /// then too), and by the user's own sockets.
     Presence {
         user_id: UserId,
         online: bool,
         last_seen_at: Option<Timestamp>,
         groups: Vec<GroupId>,
+        hidden_from: Vec<UserId>,
     },
 }
 

@@ -158,9 +158,11 @@ impl Seen {
 }
 
 /// Whether `viewer` may see `user`'s presence: their own, or that of someone they share a
-/// group with (a named group, a direct chat or a pool room, open or closed).
-pub fn may_see(viewer: UserId, user: UserId, share_a_group: bool) -> bool {
-    viewer == user || share_a_group
+/// group with (a named group, a direct chat or a pool room, open or closed) — unless a block
+/// stands between them, whoever blocked whom: the blocked learn nothing of the blocker, and
+/// the blocker asked to hear no more of the blocked.
+pub fn may_see(viewer: UserId, user: UserId, share_a_group: bool, blocked: bool) -> bool {
+    viewer == user || (share_a_group && !blocked)
 }
 
 #[cfg(test)]
@@ -309,10 +311,15 @@ mod tests {
     }
 
     #[test]
-    fn only_oneself_and_those_sharing_a_group_may_see_presence() {
+    fn only_oneself_and_those_sharing_a_group_without_a_block_may_see_presence() {
         let (me, other) = (UserId::new(), UserId::new());
-        assert!(may_see(me, me, false));
-        assert!(may_see(me, other, true));
-        assert!(!may_see(me, other, false));
+        assert!(may_see(me, me, false, false));
+        assert!(may_see(me, other, true, false));
+        assert!(!may_see(me, other, false, false));
+        // A block hides it both ways, even in a group both are still in.
+        assert!(!may_see(me, other, true, true));
+        assert!(!may_see(me, other, false, true));
+        // Nobody blocks themself: one's own presence is always one's own.
+        assert!(may_see(me, me, false, true));
     }
 }

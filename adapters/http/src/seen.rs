@@ -1,6 +1,7 @@
 //! `user` objects with their presence, as the viewer may see it: the handlers' one way to
 //! answer users. A list costs one store query (who shares a group with the viewer) and one
-//! presence read, whatever its length; a group's members skip the query (they share it).
+//! presence read, whatever its length; a group's members skip it (they share the group), and
+//! only the viewer's blocks are read.
 //! Never builds a `user` without asking presence what the viewer may see.
 
 use confab_domain::User;
@@ -45,16 +46,23 @@ impl AppState {
         Ok(seen.first().copied().unwrap_or(Seen::HIDDEN))
     }
 
-    /// A member of one of the viewer's groups, with their presence.
-    pub(crate) async fn member_body(&self, member: &Member) -> MemberBody {
-        let seen = self.presence.seen_among(&[&member.user]).await;
+    /// A member of one of `viewer`'s groups, with their presence as the viewer may see it.
+    pub(crate) async fn member_body(&self, viewer: &Principal, member: &Member) -> MemberBody {
+        let seen = self
+            .presence
+            .seen_among(viewer.user_id, &[&member.user])
+            .await;
         MemberBody::new(member, seen.first().copied().unwrap_or(Seen::HIDDEN))
     }
 
-    /// Members of one of the viewer's groups, with their presence.
-    pub(crate) async fn member_bodies(&self, members: &[Member]) -> Vec<MemberBody> {
+    /// Members of one of `viewer`'s groups, with their presence as the viewer may see it.
+    pub(crate) async fn member_bodies(
+        &self,
+        viewer: &Principal,
+        members: &[Member],
+    ) -> Vec<MemberBody> {
         let users: Vec<&User> = members.iter().map(|m| &m.user).collect();
-        let seen = self.presence.seen_among(&users).await;
+        let seen = self.presence.seen_among(viewer.user_id, &users).await;
         members
             .iter()
             .zip(seen)

@@ -1,5 +1,6 @@
 //! `Circles` on PostgreSQL: who shares a group with whom (a self-join of `members` on the
-//! `members_user` index), every group of a batch of users, and `last_seen_at` written for a
+//! `members_user` index), the blocks touching a batch of users (both of `blocks`' indexes),
+//! every group of a batch of users, and `last_seen_at` written for a
 //! batch in one statement. Whole lists travel as arrays (`= ANY($1)`, `unnest`): one round
 //! trip per list, never one per user.
 
@@ -30,6 +31,24 @@ impl Circles for PgStore {
             .fetch_all(&self.pool)
             .await?;
             Ok(ids.into_iter().map(UserId::from_uuid).collect())
+        })
+        .await
+    }
+
+    async fn blocks_touching(&self, users: &[UserId]) -> Result<Vec<(UserId, UserId)>> {
+        self.run(async {
+            let pairs: Vec<(Uuid, Uuid)> = sqlx::query_as(
+                "SELECT blocker_id, blocked_id FROM blocks WHERE blocker_id = ANY($1)
+                 UNION ALL
+                 SELECT blocked_id, blocker_id FROM blocks WHERE blocked_id = ANY($1)",
+            )
+            .bind(uuids(users))
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(pairs
+                .into_iter()
+                .map(|(u, o)| (UserId::from_uuid(u), UserId::from_uuid(o)))
+                .collect())
         })
         .await
     }

@@ -1,5 +1,6 @@
 //! `Circles` on SQLite: who shares a group with whom (a self-join of `members` on the
-//! `members_user` index), every group of a batch of users, and `last_seen_at` written for a
+//! `members_user` index), the blocks touching a batch of users (both of `blocks`' indexes),
+//! every group of a batch of users, and `last_seen_at` written for a
 //! batch in one write. A list of ids travels as one JSON array read by `json_each`, so each
 //! list is one statement whatever its length (no limit on bound parameters).
 
@@ -33,6 +34,30 @@ impl Circles for SqliteStore {
                 )?
                 .query_map(params![user.to_string(), others], |row| {
                     uuid_at(row, 0).map(UserId::from_uuid)
+                })?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(Into::into)
+            })
+            .await?)
+    }
+
+    async fn blocks_touching(&self, users: &[UserId]) -> Result<Vec<(UserId, UserId)>> {
+        let users = json_ids(users);
+        Ok(self
+            .readers
+            .read(move |conn| {
+                conn.prepare_cached(
+                    "SELECT blocker_id, blocked_id FROM blocks
+                      WHERE blocker_id IN (SELECT value FROM json_each(?1))
+                     UNION ALL
+                     SELECT blocked_id, blocker_id FROM blocks
+                      WHERE blocked_id IN (SELECT value FROM json_each(?1))",
+                )?
+                .query_map([users], |row| {
+                    Ok((
+                        UserId::from_uuid(uuid_at(row, 0)?),
+                        UserId::from_uuid(uuid_at(row, 1)?),
+                    ))
                 })?
                 .collect::<rusqlite::Result<_>>()
                 .map_err(Into::into)

@@ -1,6 +1,6 @@
 //! Presence (API.md "Presence"): `online` and `last_seen_at` on every `user` object, and
 //! `presence` events, for those who share a group (open or closed) and for oneself; nobody
-//! else learns anything. Going offline waits for the grace, a reconnect within it says
+//! else learns anything, nor does anyone a block stands between (either way). Going offline waits for the grace, a reconnect within it says
 //! nothing, a change is announced at most once per gap and the final state always is.
 //! `last_seen_at` survives a restart (it is in the store).
 //!
@@ -273,6 +273,80 @@ async fn a_closed_direct_chat_still_shares_presence_a_left_group_does_not(store:
     assert_hidden(&user_as(&s, &bob, &alice).await);
 }
 
+/// Waits for `ws` to hear `user` go offline (an earlier online may come first).
+async fn went_offline(ws: &mut Ws, user: &Session) {
+    let deadline = Instant::now() + SOON;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let f = presence_of(ws, user, left).await;
+        let f = f.unwrap_or_else(|| panic!("{} never heard to go offline", user.username));
+        if f["online"] == false {
+            return;
+        }
+    }
+}
+
+async fn a_block_hides_presence_both_ways_even_in_a_shared_group(store: Store) {
+    let s = TestServer::start_with(store, &SHORT).await;
+    let (alice, bob, carol) = (
+        s.register("alice").await,
+        s.register("bob").await,
+        s.register("carol").await,
+    );
+    let g = id(&s.create_group(&carol, "team", &[&alice, &bob]).await);
+    let mut bob_ws = listening(&s, &bob).await;
+    let mut carol_ws = listening(&s, &carol).await;
+    let alice_ws = s.ws(&alice).await;
+    until_online(&s, &bob, &alice, true).await;
+    presence_of(&mut bob_ws, &alice, SOON)
+        .await
+        .expect("bob hears alice come before the block");
+    // Bob blocks alice: neither sees the other any more, in the group they still share.
+    s.put(
+        &format!("/users/me/blocks/{}", alice.user_id),
+        Some(&bob.access),
+    )
+    .await
+    .expect(204);
+    assert_hidden(&user_as(&s, &bob, &alice).await);
+    assert_hidden(&user_as(&s, &alice, &bob).await);
+    let seen_in = |members: &[Value], who: &Session| {
+        let m = members
+            .iter()
+            .find(|m| m["user"]["id"] == who.user_id.as_str())
+            .expect("a member");
+        m["user"].clone()
+    };
+    assert_hidden(&seen_in(&s.members(&bob, &g).await, &alice));
+    assert_hidden(&seen_in(&s.members(&alice, &g).await, &bob));
+    // The witness still sees both.
+    assert_eq!(
+        seen_in(&s.members(&carol, &g).await, &alice)["online"],
+        true
+    );
+    assert_eq!(seen_in(&s.members(&carol, &g).await, &bob)["online"], true);
+    // Alice goes: carol hears it, bob hears nothing.
+    alice_ws.close().await;
+    went_offline(&mut carol_ws, &alice).await;
+    let heard = presences(&mut bob_ws, &alice, Duration::from_millis(500)).await;
+    assert!(heard.is_empty(), "bob heard about alice: {heard:?}");
+    // Nor does alice hear of bob, whoever blocked whom.
+    let mut alice_ws = listening(&s, &alice).await;
+    bob_ws.close().await;
+    went_offline(&mut carol_ws, &bob).await;
+    let heard = presences(&mut alice_ws, &bob, Duration::from_millis(500)).await;
+    assert!(heard.is_empty(), "alice heard about bob: {heard:?}");
+    // Lifted, the group shares presence again.
+    s.delete(
+        &format!("/users/me/blocks/{}", alice.user_id),
+        Some(&bob.access),
+    )
+    .await
+    .expect(204);
+    assert!(user_as(&s, &alice, &bob).await["last_seen_at"].is_string());
+    until_online(&s, &bob, &alice, true).await;
+}
+
 async fn one_sees_their_own_presence(store: Store) {
     let s = TestServer::start_with(store, &SHORT).await;
     let alice = s.register("alice").await;
@@ -348,5 +422,6 @@ confab_tests::store_tests!(
     nobody_outside_a_shared_group_learns_anything,
     a_closed_direct_chat_still_shares_presence_a_left_group_does_not,
     one_sees_their_own_presence,
+    a_block_hides_presence_both_ways_even_in_a_shared_group,
     last_seen_at_survives_a_restart,
 );

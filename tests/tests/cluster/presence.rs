@@ -1,8 +1,8 @@
 //! Presence across instances (shared through Redis): a member on another instance hears a user
 //! come online and go offline, and every instance answers the same `online`/`last_seen_at`;
 //! sockets on two instances are announced once; moving to another instance within the grace is
-//! no change; a SIGKILLed instance's users go offline for the others within the bound
-//! docs/operations.md states.
+//! no change; a block made on one instance hides presence on the others; a SIGKILLed
+//! instance's users go offline for the others within the bound docs/operations.md states.
 
 use std::path::Path;
 use std::time::Duration;
@@ -112,6 +112,47 @@ async fn sockets_on_two_instances_are_one_online_and_moving_within_the_grace_is_
     on_2.close().await;
     let got = heard(&mut bob_ws, &alice, SOON, true).await;
     assert_eq!(got.first().map(|f| &f["online"]), Some(&Value::Bool(false)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_made_on_one_instance_hides_presence_on_the_others() {
+    let cluster = Cluster::start(3, &SHORT).await;
+    let n = &cluster.nodes;
+    let (alice, bob) = pair(&n[0]).await;
+    let carol = n[0].register("carol").await;
+    n[0].create_group(&carol, "witness", &[&alice, &bob]).await;
+    let mut bob_ws = listening(&n[1], &bob).await;
+    let mut carol_ws = listening(&n[2], &carol).await;
+    // Bob blocks alice on instance 0, before she comes.
+    n[0].put(
+        &format!("/users/me/blocks/{}", alice.user_id),
+        Some(&bob.access),
+    )
+    .await
+    .expect(204);
+    let alice_ws = n[2].ws(&alice).await;
+    let witness = heard(&mut carol_ws, &alice, SOON, true).await;
+    assert_eq!(
+        witness.first().map(|f| &f["online"]),
+        Some(&Value::Bool(true)),
+        "carol, on instance 2, hears alice come"
+    );
+    alice_ws.close().await;
+    let witness = heard(&mut carol_ws, &alice, SOON, true).await;
+    assert_eq!(
+        witness.first().map(|f| &f["online"]),
+        Some(&Value::Bool(false))
+    );
+    // Bob, on instance 1, heard neither, and no instance shows him anything.
+    let got = heard(&mut bob_ws, &alice, Duration::from_millis(500), false).await;
+    assert!(got.is_empty(), "bob heard about alice: {got:?}");
+    for node in n {
+        let u = user_as(node, &bob, &alice).await;
+        assert_eq!(
+            (&u["online"], &u["last_seen_at"]),
+            (&Value::Bool(false), &Value::Null)
+        );
+    }
 }
 
 /// The defaults (5 s grace and gap, 10 s instance timeout) on a SIGKILLed instance.

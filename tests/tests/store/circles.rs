@@ -1,6 +1,7 @@
 //! `Circles`: who shares a group with whom (every kind of group, open or closed, but only
-//! while both are members), every group of a batch of users, and `last_seen_at` written for a
-//! batch, never backwards, shown on the user.
+//! while both are members), the blocks touching a batch of users (either way, until lifted),
+//! every group of a batch of users, and `last_seen_at` written for a batch, never backwards,
+//! shown on the user.
 
 use std::collections::HashSet;
 
@@ -15,6 +16,7 @@ crate::store_cases!(
     memberships_are_every_group_of_each_user_open_or_closed,
     last_seen_at_is_written_for_a_batch_and_never_moves_backwards,
     a_new_user_was_never_seen,
+    blocks_touching_are_told_from_each_asked_users_side_whoever_blocked,
 );
 
 async fn sharing(s: &Fresh, user: UserId, others: &[UserId]) -> HashSet<UserId> {
@@ -126,4 +128,36 @@ async fn a_new_user_was_never_seen(s: &Fresh) {
     let a = user(s, "user_a").await;
     let found = s.users.user_by_id(a).await.unwrap().unwrap();
     assert_eq!(found.last_seen_at, None);
+}
+
+async fn blocks_touching_are_told_from_each_asked_users_side_whoever_blocked(s: &Fresh) {
+    let (a, b, c, d) = (
+        user(s, "user_a").await,
+        user(s, "user_b").await,
+        user(s, "user_c").await,
+        user(s, "user_d").await,
+    );
+    s.blocks.block(a, b, T0).await.unwrap();
+    s.blocks.block(c, a, at(1)).await.unwrap();
+    s.blocks.block(c, d, at(2)).await.unwrap();
+    let touching = |users: Vec<UserId>| async move {
+        let pairs = s.circles.blocks_touching(&users).await.unwrap();
+        pairs.into_iter().collect::<HashSet<(UserId, UserId)>>()
+    };
+    // a blocked b, and is blocked by c: both, from a's side.
+    assert_eq!(touching(vec![a]).await, HashSet::from([(a, b), (a, c)]));
+    assert_eq!(touching(vec![b]).await, HashSet::from([(b, a)]));
+    assert_eq!(
+        touching(vec![a, d, UserId::new()]).await,
+        HashSet::from([(a, b), (a, c), (d, c)])
+    );
+    assert!(touching(Vec::new()).await.is_empty());
+    // Both ways at once: each pair told (it may repeat).
+    s.blocks.block(b, a, at(3)).await.unwrap();
+    assert_eq!(touching(vec![b]).await, HashSet::from([(b, a)]));
+    // Lifted, it touches nobody any more.
+    assert!(s.blocks.unblock(a, b).await.unwrap());
+    assert!(s.blocks.unblock(b, a).await.unwrap());
+    assert_eq!(touching(vec![b]).await, HashSet::new());
+    assert_eq!(touching(vec![a]).await, HashSet::from([(a, c)]));
 }

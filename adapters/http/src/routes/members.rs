@@ -25,7 +25,7 @@ pub async fn members(
 ) -> ApiResult<Json<MembersBody>> {
     let members = s.conversations.members(&p, GroupId::from_uuid(id)).await?;
     Ok(Json(MembersBody {
-        members: s.member_bodies(&members).await,
+        members: s.member_bodies(&p, &members).await,
     }))
 }
 
@@ -55,7 +55,7 @@ pub async fn add_member(
             req.role.as_deref(),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(s.member_body(&member).await)))
+    Ok((StatusCode::CREATED, Json(s.member_body(&p, &member).await)))
 }
 
 /// Change a member's role. Owner only; `owner` transfers ownership.
@@ -83,7 +83,7 @@ pub async fn change_role(
             &req.role,
         )
         .await?;
-    Ok(Json(s.member_body(&member).await))
+    Ok(Json(s.member_body(&p, &member).await))
 }
 
 /// Remove a member (owner or admin; never the owner), or leave when `user_id` is the caller.

@@ -19,8 +19,9 @@ use wire::WireEvent;
 
 /// The layout version this build writes and reads.
 /// 2: messages carry their attachments; 3: replies, reactions, mentions and pins; 4: bans and
-/// presence (both issue 18, one version: neither was released alone).
-pub(crate) const VERSION: u8 = 4;
+/// presence (both issue 18, one version: neither was released alone); 5: a presence event
+/// names those a block hides it from.
+pub(crate) const VERSION: u8 = 5;
 
 /// What an instance says on the channel.
 #[derive(Debug, Clone, PartialEq)]

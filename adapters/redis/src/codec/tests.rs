@@ -133,12 +133,14 @@ fn every_event() -> Vec<Event> {
             online: true,
             last_seen_at: None,
             groups: vec![g, GroupId::new()],
+            hidden_from: vec![v],
         },
         Event::Presence {
             user_id: v,
             online: false,
             last_seen_at: Some(datetime!(2026-12-03 09:30:00.250 UTC)),
             groups: Vec::new(),
+            hidden_from: Vec::new(),
         },
     ]
 }
@@ -183,8 +185,9 @@ fn a_message_event_is_compact() {
 #[test]
 fn garbage_an_unknown_version_and_truncation_are_errors_not_panics() {
     assert!(matches!(decode(&[]), Err(DecodeError::Empty)));
-    assert!(matches!(decode(&[3, 0, 0]), Err(DecodeError::Version(3))));
-    assert!(matches!(decode(&[5, 0, 0]), Err(DecodeError::Version(5))));
+    // The version before (presence without the blocked) and the one after.
+    assert!(matches!(decode(&[4, 0, 0]), Err(DecodeError::Version(4))));
+    assert!(matches!(decode(&[6, 0, 0]), Err(DecodeError::Version(6))));
     let good = encode(Uuid::now_v7(), Saying::Event(&every_event()[0]));
     for cut in 1..good.len() {
         assert!(decode(&good[..cut]).is_err(), "cut at {cut}");

@@ -164,6 +164,7 @@ pub(super) enum WireEvent {
         online: bool,
         last_seen_at: Option<i64>,
         groups: Vec<Uuid>,
+        hidden_from: Vec<Uuid>,
     },
 }
 
@@ -355,11 +356,13 @@ impl From<&Event> for WireEvent {
                 online,
                 last_seen_at,
                 groups,
+                hidden_from,
             } => WireEvent::Presence {
                 user_id: u(user_id),
                 online: *online,
                 last_seen_at: last_seen_at.map(unix_millis),
                 groups: ids(groups, g),
+                hidden_from: ids(hidden_from, u),
             },
         }
     }
@@ -450,11 +453,13 @@ impl TryFrom<WireEvent> for Event {
                 online,
                 last_seen_at,
                 groups,
+                hidden_from,
             } => Event::Presence {
                 user_id: u(user_id),
                 online,
                 last_seen_at: last_seen_at.map(time).transpose()?,
                 groups: groups.into_iter().map(g).collect(),
+                hidden_from: users(hidden_from),
             },
         })
     }

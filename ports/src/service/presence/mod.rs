@@ -7,8 +7,9 @@
 //! the grace after the last socket closes, the 5 s gap between announcements) — at once on a
 //! first socket, when the grace ends on a last one. A change it may announce is claimed on the
 //! board (so that no two instances announce it), `last_seen_at` is written for an offline
-//! one, and a `presence` event goes on the bus to every group of the user. Lookups for `user`
-//! objects ([`Presence::seen_by`]) cost one store query (who shares a group with the viewer)
+//! one, and a `presence` event goes on the bus to every group of the user, naming those a
+//! block hides it from. Lookups for `user` objects ([`Presence::seen_by`]) cost at most two
+//! store queries (who shares a group with the viewer; whom the viewer blocks or is blocked by)
 //! and one board read, for a whole list.
 //!
 //! Nothing here may make a socket or a request wait on the board for long: a failing board
@@ -144,8 +145,8 @@ impl Presence {
     }
 
     /// The presence of each of `users` as `viewer` may see it, in order: their own, and that
-    /// of users who share a group with them; everyone else is [`Seen::HIDDEN`]. One store
-    /// query and one board read for the whole list.
+    /// of users who share a group with them and have no block between them; everyone else is
+    /// [`Seen::HIDDEN`]. At most two store queries and one board read for the whole list.
     pub async fn seen_by(&self, viewer: UserId, users: &[&User]) -> Result<Vec<Seen>> {
         let mut others: Vec<UserId> = users
             .iter()
@@ -164,15 +165,39 @@ impl Presence {
                 .into_iter()
                 .collect()
         };
+        // Nobody shares a group: no block can matter.
+        let blocked = if sharing.is_empty() {
+            HashSet::new()
+        } else {
+            self.blocked_with(viewer).await?
+        };
         Ok(self
-            .seen_where(users, |id| may_see(viewer, id, sharing.contains(&id)))
+            .seen_where(users, |id| {
+                may_see(viewer, id, sharing.contains(&id), blocked.contains(&id))
+            })
             .await)
     }
 
-    /// The presence of each of `users`, who all share a group with the viewer (a group's
-    /// members, to one of them): one board read.
-    pub async fn seen_among(&self, users: &[&User]) -> Vec<Seen> {
-        self.seen_where(users, |_| true).await
+    /// The presence of each of `users`, who all share a group with `viewer` (a group's
+    /// members, to one of them), but for those a block stands between: one store query and
+    /// one board read. If the blocks cannot be read, only the viewer's own is shown.
+    pub async fn seen_among(&self, viewer: UserId, users: &[&User]) -> Vec<Seen> {
+        match self.blocked_with(viewer).await {
+            Ok(blocked) => {
+                self.seen_where(users, |id| may_see(viewer, id, true, blocked.contains(&id)))
+                    .await
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "blocks cannot be read; members are shown offline");
+                self.seen_where(users, |id| id == viewer).await
+            }
+        }
+    }
+
+    /// Everyone a block stands between `viewer` and, whoever blocked whom.
+    async fn blocked_with(&self, viewer: UserId) -> Result<HashSet<UserId>> {
+        let pairs = self.shared.ports.circles.blocks_touching(&[viewer]).await?;
+        Ok(pairs.into_iter().map(|(_, other)| other).collect())
     }
 
     async fn seen_where(&self, users: &[&User], visible: impl Fn(UserId) -> bool) -> Vec<Seen> {

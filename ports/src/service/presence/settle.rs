@@ -1,11 +1,12 @@
 //! Judging the users that are due: one board read for the batch, `domain::presence::judge`
 //! for each, one claim for those with something to say (again, with the fresh readings, for
 //! those whose claim lost), then the announcements: `last_seen_at` written for those going
-//! offline, their groups read, one `presence` event each. A user whose grace here is over and
-//! who is settled is released from the board.
+//! offline, their groups and blocks read, one `presence` event each. A user whose grace here
+//! is over and who is settled is released from the board.
 //!
 //! It must never announce without a won claim (that is what keeps instances from saying one
-//! change twice), and never drop a user it could not judge: a failure reschedules them.
+//! change twice), never tell a change past a block, and never drop a user it could not judge:
+//! a failure reschedules them.
 
 use std::collections::HashMap;
 
@@ -149,6 +150,19 @@ impl Worker {
                 tracing::warn!(error = %e, "a presence change reaches no group: the store failed")
             }
         }
+        let mut hidden: HashMap<UserId, Vec<UserId>> = HashMap::new();
+        match circles.blocks_touching(&users).await {
+            Ok(pairs) => {
+                for (user, other) in pairs {
+                    hidden.entry(user).or_default().push(other);
+                }
+            }
+            // Never told past a block: without the blocks, only their own sockets hear it.
+            Err(e) => {
+                tracing::warn!(error = %e, "a presence change reaches no group: blocks unread");
+                groups.clear();
+            }
+        }
         for p in won {
             let user_id = p.claim.user;
             self.shared
@@ -159,6 +173,7 @@ impl Worker {
                     online: p.change.online,
                     last_seen_at: p.change.last_seen_at,
                     groups: groups.remove(&user_id).unwrap_or_default(),
+                    hidden_from: hidden.remove(&user_id).unwrap_or_default(),
                 })
                 .await;
         }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use confab_domain::presence::may_see;
 use confab_domain::{Event, GroupId};
 
 use super::{End, ServerFrame, Session, Step, encode, me};
@@ -68,19 +69,22 @@ impl Session {
     }
 
     /// Someone came online or went offline: told if they are this user, or share a group this
-    /// socket holds (routing can be stale for a moment). The frame is encoded once for all.
+    /// socket holds (routing can be stale for a moment) with no block between them. The frame
+    /// is encoded once for all.
     async fn on_presence(&mut self, live: &Live) -> Step {
         let Event::Presence {
             user_id,
             online,
             last_seen_at,
             groups,
+            hidden_from,
         } = live.event.as_ref()
         else {
             return Ok(());
         };
+        let mine = me(&self.principal);
         let shares = groups.iter().any(|g| self.cursors.contains_key(g));
-        if *user_id != me(&self.principal) && !shares {
+        if !may_see(mine, *user_id, shares, hidden_from.contains(&mine)) {
             return Ok(());
         }
         let (text, kind) = live

@@ -1,6 +1,7 @@
 //! `user` lookups: strangers see nothing, people sharing a group see the board's reading
-//! (with the grace), oneself always; one store query and one board read per list; a failing
-//! board shows users offline instead of failing the request.
+//! (with the grace) unless a block stands between them, oneself always; two store queries at
+//! most and one board read per list; a failing board shows users offline instead of failing
+//! the request, and unreadable blocks hide members.
 
 use confab_domain::UserId;
 use confab_domain::presence::{Seen, Sighting};
@@ -26,6 +27,11 @@ async fn strangers_are_hidden_and_a_list_costs_one_query_and_one_read() {
         .times(1)
         .withf(move |viewer, asked| *viewer == me_id && asked == others.as_slice())
         .returning(move |_, _| Ok(vec![friend_id]));
+    m.circles
+        .expect_blocks_touching()
+        .times(1)
+        .withf(move |users| users == [me_id])
+        .returning(|_| Ok(Vec::new()));
     let mut shown = vec![me.id, friend.id];
     shown.sort_unstable();
     m.presence
@@ -86,6 +92,7 @@ async fn nobody_visible_costs_no_read() {
         .expect_sharing_with()
         .times(1)
         .returning(|_, _| Ok(Vec::new()));
+    m.circles.expect_blocks_touching().never();
     m.presence.expect_read().never();
     let seen = m
         .presence()
@@ -104,7 +111,10 @@ async fn a_failing_board_shows_visible_users_offline_with_their_stored_time() {
         .expect_read()
         .times(1)
         .returning(|_| Err(Error::Unavailable("Redis".into())));
-    let seen = m.presence().seen_among(&[&member]).await;
+    m.circles
+        .expect_blocks_touching()
+        .returning(|_| Ok(Vec::new()));
+    let seen = m.presence().seen_among(UserId::new(), &[&member]).await;
     assert_eq!(
         seen,
         vec![Seen {
@@ -123,4 +133,67 @@ async fn a_failing_store_fails_the_lookup() {
         .returning(|_, _| Err(Error::Unavailable("database".into())));
     let got = m.presence().seen_by(UserId::new(), &[&other]).await;
     assert!(matches!(got, Err(Error::Unavailable(_))), "{got:?}");
+}
+
+#[tokio::test]
+async fn a_block_either_way_hides_a_user_who_shares_a_group() {
+    let mut m = Mocks::default();
+    let (me, friend, foe) = (
+        user_named("myself"),
+        user_named("friend"),
+        user_named("foe"),
+    );
+    let (me_id, friend_id, foe_id) = (me.id, friend.id, foe.id);
+    m.circles
+        .expect_sharing_with()
+        .returning(move |_, _| Ok(vec![friend_id, foe_id]));
+    // Whoever blocked whom, the pair is told from the viewer's side.
+    m.circles
+        .expect_blocks_touching()
+        .times(2)
+        .returning(move |_| Ok(vec![(me_id, foe_id)]));
+    let mut shown = vec![me_id, friend_id];
+    shown.sort_unstable();
+    m.presence
+        .expect_read()
+        .times(2)
+        .withf(move |users| users == shown.as_slice())
+        .returning(|users| {
+            let of = users
+                .iter()
+                .map(|_| reading(Sighting::Connected, None))
+                .collect();
+            Ok(readings(0, of))
+        });
+    let presence = m.presence();
+    let online = Seen {
+        online: true,
+        last_seen_at: None,
+    };
+    let seen = presence
+        .seen_by(me_id, &[&friend, &foe, &me])
+        .await
+        .unwrap();
+    assert_eq!(seen, vec![online, Seen::HIDDEN, online]);
+    // A group's members too: a member list shows the blocked member as never seen.
+    let seen = presence.seen_among(me_id, &[&friend, &foe, &me]).await;
+    assert_eq!(seen, vec![online, Seen::HIDDEN, online]);
+}
+
+#[tokio::test]
+async fn members_are_shown_offline_when_the_blocks_cannot_be_read() {
+    let mut m = Mocks::default();
+    let (me, member) = (user_named("myself"), user_named("member"));
+    m.circles
+        .expect_blocks_touching()
+        .returning(|_| Err(Error::Unavailable("database".into())));
+    let me_id = me.id;
+    m.presence
+        .expect_read()
+        .times(1)
+        .withf(move |users| users == [me_id])
+        .returning(|_| Ok(readings(0, vec![reading(Sighting::Connected, None)])));
+    let seen = m.presence().seen_among(me.id, &[&member, &me]).await;
+    assert_eq!(seen[0], Seen::HIDDEN);
+    assert!(seen[1].online, "one's own presence is still one's own");
 }

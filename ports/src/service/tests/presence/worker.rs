@@ -2,7 +2,8 @@
 //! a last socket is marked away and judged when the grace ends; a reconnect within it says
 //! nothing; the 5 s gap holds a change back until it is over; a lost claim announces
 //! nothing; adopted users are judged and released; a failing board is retried; shutdown hands
-//! the board's last sightings to the store.
+//! the board's last sightings to the store; an announcement names whom blocks hide it from,
+//! and reaches no group when the blocks cannot be read.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -51,6 +52,19 @@ fn expect_release_of(m: &mut Mocks, u: UserId) {
         .returning(|_| Ok(()));
 }
 
+/// One user, read connected, is claimed online at board time 0, and wins.
+fn expect_online_won(m: &mut Mocks) {
+    m.presence
+        .expect_read()
+        .times(1)
+        .returning(|_| Ok(readings(0, vec![reading(Sighting::Connected, None)])));
+    m.presence
+        .expect_claim()
+        .times(1)
+        .withf(|claims| claims.len() == 1 && claims[0].next.online && claims[0].next.at == at(0))
+        .returning(|c| won(c.len(), 0));
+}
+
 fn expect_marks(m: &mut Mocks) -> Marks {
     let marks = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&marks);
@@ -66,19 +80,17 @@ async fn a_first_socket_is_marked_then_announced_online_to_every_group_of_the_us
     let mut m = mocks();
     let (u, g1, g2) = (UserId::new(), GroupId::new(), GroupId::new());
     let marks = expect_marks(&mut m);
-    m.presence
-        .expect_read()
-        .times(1)
-        .returning(|_| Ok(readings(0, vec![reading(Sighting::Connected, None)])));
-    m.presence
-        .expect_claim()
-        .times(1)
-        .withf(|claims| claims.len() == 1 && claims[0].next.online && claims[0].next.at == at(0))
-        .returning(|c| won(c.len(), 0));
+    expect_online_won(&mut m);
     m.circles
         .expect_memberships()
         .times(1)
         .returning(move |_| Ok(vec![(u, g1), (u, g2)]));
+    let foe = UserId::new();
+    m.circles
+        .expect_blocks_touching()
+        .times(1)
+        .withf(move |users| users == [u])
+        .returning(move |_| Ok(vec![(u, foe)]));
     m.circles.expect_record_last_seen().never();
     let (presence, worker, bus) = start_worker(m);
     presence.connected(u);
@@ -96,9 +108,39 @@ async fn a_first_socket_is_marked_then_announced_online_to_every_group_of_the_us
             online: true,
             last_seen_at: None,
             groups: vec![g1, g2],
+            hidden_from: vec![foe],
         }]
     );
     drop(worker);
+}
+
+#[tokio::test(start_paused = true)]
+async fn blocks_that_cannot_be_read_keep_the_announcement_to_the_users_own_sockets() {
+    let mut m = mocks();
+    let (u, g) = (UserId::new(), GroupId::new());
+    expect_marks(&mut m);
+    expect_online_won(&mut m);
+    m.circles
+        .expect_memberships()
+        .returning(move |_| Ok(vec![(u, g)]));
+    m.circles
+        .expect_blocks_touching()
+        .times(1)
+        .returning(|_| Err(Error::Unavailable("database".into())));
+    let (presence, _worker, bus) = start_worker(m);
+    presence.connected(u);
+    run_for(Duration::from_millis(50)).await;
+    assert_eq!(
+        published(&bus),
+        vec![Event::Presence {
+            user_id: u,
+            online: true,
+            last_seen_at: None,
+            groups: Vec::new(),
+            hidden_from: Vec::new(),
+        }],
+        "no group hears what a block might hide"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -132,6 +174,9 @@ async fn a_last_socket_is_judged_when_the_grace_ends_and_announced_offline_with_
     m.circles
         .expect_memberships()
         .returning(move |_| Ok(vec![(u, g)]));
+    m.circles
+        .expect_blocks_touching()
+        .returning(|_| Ok(Vec::new()));
     expect_release_of(&mut m, u);
     let (presence, _worker, bus) = start_worker(m);
     presence.connected(u);
@@ -148,6 +193,7 @@ async fn a_last_socket_is_judged_when_the_grace_ends_and_announced_offline_with_
             online: false,
             last_seen_at: Some(at(0)),
             groups: vec![g],
+            hidden_from: Vec::new(),
         }]
     );
     assert_eq!(marks.lock().unwrap().len(), 2);
@@ -203,6 +249,9 @@ async fn a_change_within_5_s_of_the_last_announcement_waits_for_the_gap() {
         won(c.len(), 3)
     });
     m.circles.expect_memberships().returning(|_| Ok(Vec::new()));
+    m.circles
+        .expect_blocks_touching()
+        .returning(|_| Ok(Vec::new()));
     let (presence, _worker, bus) = start_worker(m);
     presence.connected(u);
     run_for(Duration::from_secs(2)).await;
@@ -233,6 +282,7 @@ async fn a_lost_claim_is_judged_again_on_the_fresh_reading_and_announces_nothing
         })
     });
     m.circles.expect_memberships().never();
+    m.circles.expect_blocks_touching().never();
     let (presence, _worker, bus) = start_worker(m);
     presence.connected(u);
     run_for(Duration::from_secs(10)).await;
@@ -269,6 +319,9 @@ async fn users_adopted_from_a_dead_instance_are_announced_offline_and_released()
         .withf(move |seen| seen == [(u, at(-12))])
         .returning(|_| Ok(()));
     m.circles.expect_memberships().returning(|_| Ok(Vec::new()));
+    m.circles
+        .expect_blocks_touching()
+        .returning(|_| Ok(Vec::new()));
     expect_release_of(&mut m, u);
     let (_presence, _worker, bus) = start_worker(m);
     run_for(Duration::from_millis(100)).await;
