@@ -37,6 +37,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A JSON body whose every field is optional (`{reason?}`, `{same_country?}`): a request that
+/// sends no body at all is `T::default()`, as a client reading API.md expects; a body that is
+/// there follows [`ApiJson`]'s rules (content type, object, shape).
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::body::HttpBody;
+        // Exact only when the length is known: `Content-Length: 0`, or no body framing at all.
+        if req.body().size_hint().exact() == Some(0) {
+            return Ok(Self(T::default()));
+        }
+        let ApiJson(value) = ApiJson::<T>::from_request(req, state).await?;
+        Ok(Self(value))
+    }
+}
+
 fn json_rejection(r: JsonRejection) -> ApiError {
     match r {
         JsonRejection::MissingJsonContentType(_) => {

@@ -712,6 +712,26 @@ async fn an_upload_without_or_with_a_bad_content_type_is_refused(f: Files) {
         )
         .await;
     assert!(r.status == 400 || r.status == 201, "{}", r.text);
+    // A parameter the route does not know (a client's `filename=` would be dropped silently
+    // otherwise), or `name` twice, is a bad request: nothing is stored under a guessed name.
+    for query in [
+        "name=a.txt&filename=b.png",
+        "filename=b.png",
+        "name=a.txt&name=b.txt",
+    ] {
+        let r = s
+            .call(
+                Method::POST,
+                &format!("/api/v1/groups/{g}/attachments?{query}"),
+                Some(&alice.access),
+                Body::Raw {
+                    content_type: Some("text/plain"),
+                    bytes: b"x".to_vec(),
+                },
+            )
+            .await;
+        r.expect_error(400, "bad_request");
+    }
 }
 
 async fn the_size_limit_is_enforced_declared_or_not(store: Store) {

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use confab_tests::chat::{id, text};
 use confab_tests::ws::kind;
-use confab_tests::{Session, Store, TestServer};
+use confab_tests::{Body, Session, Store, TestServer};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 confab_tests::store_tests!(
@@ -279,15 +280,31 @@ async fn a_ban_is_for_admins_never_oneself_and_checks_its_body(s: &TestServer) {
             .await
             .expect_error(400, "bad_request");
     }
-    s.put(&format!("/users/{}/ban", bob.user_id), Some(&admin.access))
-        .await
-        .expect_error(415, "unsupported_media_type");
+    s.call(
+        Method::PUT,
+        &format!("/api/v1/users/{}/ban", bob.user_id),
+        Some(&admin.access),
+        Body::Raw {
+            content_type: Some("text/plain"),
+            bytes: b"{}".to_vec(),
+        },
+    )
+    .await
+    .expect_error(415, "unsupported_media_type");
     // Nothing above banned bob.
     s.get("/users/me", Some(&bob.access)).await.expect(200);
     ban(s, &admin, &bob, json!({"reason": null}))
         .await
         .expect(204);
     ban(s, &admin, &bob, json!({})).await.expect(204);
+    // No body at all is `{}` too: API.md's `{reason?}` leaves every field out.
+    let dora = s.register("dora").await;
+    s.put(&format!("/users/{}/ban", dora.user_id), Some(&admin.access))
+        .await
+        .expect(204);
+    s.get("/users/me", Some(&dora.access))
+        .await
+        .expect_error(403, "banned");
 }
 
 async fn a_banned_user_leaves_the_pool(s: &TestServer) {

@@ -527,6 +527,13 @@ async fn bad_input_on_the_pool_routes(s: &TestServer) {
         .expect(405);
     // None of it joined.
     s.delete("/pool", token).await.expect(204);
+    // No body at all is `{}`: API.md's `{same_country?}` leaves every field out.
+    let waiting = s
+        .call(Method::POST, "/api/v1/pool", token, Body::None)
+        .await;
+    waiting.expect(202);
+    assert_eq!(waiting.json["status"], "waiting");
+    s.delete("/pool", token).await.expect(204);
     let bob = s.register("bob").await;
     waits(s, &bob, json!({})).await;
     matched(s, &alice, json!({"same_country": false}), &bob).await;

@@ -108,6 +108,16 @@ async fn a_reply_carries_what_it_answers_and_a_thread_lists_the_replies(s: &Test
         .await;
     hidden.expect_error(404, "not_found");
     assert_eq!(hidden.json, ghost.json);
+    // A parameter the route does not know (`before` pages history, not threads) or one given
+    // twice is a bad request, not a silent first page.
+    for query in ["before=5", "after=1&after=2", "limit=2&cursor=x"] {
+        s.get(
+            &format!("/messages/{oid}/replies?{query}"),
+            Some(&alice.access),
+        )
+        .await
+        .expect_error(400, "bad_request");
+    }
 }
 
 async fn a_reply_to_another_groups_message_is_refused(s: &TestServer) {

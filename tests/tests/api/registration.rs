@@ -2,7 +2,8 @@
 //! register, the 403 codes that say why not, admins' invites (made, listed, revoked, spent one
 //! use per account, atomically), and hostile codes and requests.
 
-use confab_tests::{Resp, Session, Store, TestServer};
+use confab_tests::{Body, Resp, Session, Store, TestServer};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery";
@@ -240,6 +241,29 @@ async fn only_admins_manage_invites_and_hostile_requests_are_refused(store: Stor
     assert_eq!(first["code"], newer.as_str());
     assert_eq!(first["max_uses"], 2);
     assert_eq!(first["created_by"], root.user_id.as_str());
+    // No body at all is `{}` (every field may be left out): single-use, for 7 days.
+    let bare = s
+        .call(
+            Method::POST,
+            "/api/v1/invites",
+            Some(&root.access),
+            Body::None,
+        )
+        .await;
+    bare.expect(201);
+    assert_eq!(bare.json["max_uses"], 1);
+    // A body that is there still needs the JSON content type.
+    s.call(
+        Method::POST,
+        "/api/v1/invites",
+        Some(&root.access),
+        Body::Raw {
+            content_type: Some("text/plain"),
+            bytes: b"{}".to_vec(),
+        },
+    )
+    .await
+    .expect_error(415, "unsupported_media_type");
 }
 
 confab_tests::store_tests!(

@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, Caller};
+use crate::extract::{ApiPath, Caller, OptionalJson};
 use crate::wire::{CreateInviteRequest, InviteBody, InvitesBody};
 
 /// `/invites/{code}`.
@@ -25,7 +25,7 @@ pub struct InvitePath {
 
 /// Make an invite code; server admins only.
 #[utoipa::path(post, path = "/api/v1/invites", tag = "auth", security(("bearer" = [])),
-    request_body = CreateInviteRequest,
+    request_body = Option<CreateInviteRequest>,
     responses(
         (status = 201, description = "the new invite, with its code (single-use and 7 days unless asked otherwise)", body = InviteBody),
         (status = 403, description = "`forbidden`: the caller is not a server admin", body = ErrorBody),
@@ -34,7 +34,7 @@ pub struct InvitePath {
 pub async fn create_invite(
     State(s): State<AppState>,
     Caller(p): Caller,
-    ApiJson(req): ApiJson<CreateInviteRequest>,
+    OptionalJson(req): OptionalJson<CreateInviteRequest>,
 ) -> ApiResult<(StatusCode, Json<InviteBody>)> {
     let draft = InviteDraft {
         max_uses: req.max_uses,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, Caller};
+use crate::extract::{ApiPath, Caller, OptionalJson};
 use crate::wire::{BanRequest, UsersBody};
 
 /// The users the caller blocks, most recently blocked first.
@@ -61,7 +61,7 @@ pub async fn unblock(
 /// theirs ends at once, on every instance, and they leave the pool. Idempotent.
 #[utoipa::path(put, path = "/api/v1/users/{id}/ban", tag = "users", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    request_body = BanRequest,
+    request_body = Option<BanRequest>,
     responses(
         (status = 204, description = "banned (also when already banned)"),
         (status = 403, description = "`forbidden`: the caller is not a server admin", body = ErrorBody),
@@ -72,7 +72,7 @@ pub async fn ban(
     State(s): State<AppState>,
     Caller(p): Caller,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(req): ApiJson<BanRequest>,
+    OptionalJson(req): OptionalJson<BanRequest>,
 ) -> ApiResult<StatusCode> {
     s.accounts
         .ban(&p, UserId::from_uuid(id), req.reason.as_deref())

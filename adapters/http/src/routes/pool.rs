@@ -7,13 +7,13 @@ use confab_ports::service::PoolOutcome;
 
 use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{Caller, OptionalJson};
 use crate::wire::{GroupBody, JoinPoolRequest, PoolBody};
 
 /// Join the matching pool: 200 with the new room when someone fitting was waiting, else 202
 /// and the caller waits (a match arrives as `pool.matched` on the socket).
 #[utoipa::path(post, path = "/api/v1/pool", tag = "pool", security(("bearer" = [])),
-    request_body = JoinPoolRequest,
+    request_body = Option<JoinPoolRequest>,
     responses(
         (status = 200, description = "matched: the new room", body = PoolBody),
         (status = 202, description = "waiting for a match", body = PoolBody),
@@ -23,7 +23,7 @@ use crate::wire::{GroupBody, JoinPoolRequest, PoolBody};
 pub async fn join_pool(
     State(s): State<AppState>,
     Caller(p): Caller,
-    ApiJson(req): ApiJson<JoinPoolRequest>,
+    OptionalJson(req): OptionalJson<JoinPoolRequest>,
 ) -> ApiResult<(StatusCode, Json<PoolBody>)> {
     let outcome = s.pool.join(&p, req.same_country.unwrap_or(false)).await?;
     Ok(match outcome {

@@ -43,6 +43,7 @@ impl From<&Attachment> for AttachmentBody {
 /// `POST /groups/{id}/attachments` query.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// The file's name; cleaned, never refused (a missing or empty one becomes `file`), and cut
     /// to 255 bytes. Longer names are accepted as long as the request target stays within

@@ -127,6 +127,7 @@ pub struct SendMessageRequest {
 /// `GET /messages/{id}/replies` query.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct RepliesQuery {
     /// Replies with seq greater than this (paging: the last seq received).
     #[param(schema_with = rules::after_seq)]

@@ -3,8 +3,8 @@ use utoipa::ToSchema;
 
 use super::GroupBody;
 
-/// `POST /pool`.
-#[derive(Debug, Deserialize, ToSchema)]
+/// `POST /pool`; no body at all is the same as `{}` (any country).
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JoinPoolRequest {
     /// Only match with a user of the caller's own country (`null` or absent: no such wish;

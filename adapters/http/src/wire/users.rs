@@ -57,8 +57,8 @@ impl UserBody {
     }
 }
 
-/// `PUT /users/{id}/ban`: the body is required (`{}` is enough).
-#[derive(Debug, Deserialize, ToSchema)]
+/// `PUT /users/{id}/ban`; no body at all is the same as `{}` (no reason).
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BanRequest {
     #[serde(default)]
