@@ -189,53 +189,69 @@ impl Browser {
 
     /// [`Self::wait_for`] with a timeout of the test's choosing.
     pub async fn wait_for_within(&self, css: &str, timeout: Duration) -> Element {
-        self.wait_js_for(
-            &format!("{css} to be shown"),
-            timeout,
-            "return q(arguments[0]).some(vis);",
-            vec![json!(css)],
-        )
-        .await;
-        // The first displayed match, by position among all matches.
-        let all = self
-            .client
-            .find_all(Locator::Css(css))
-            .await
-            .expect("find_all");
-        for element in all {
-            if element.is_displayed().await.unwrap_or(false) {
-                return element;
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            self.wait_js_for(
+                &format!("{css} to be shown"),
+                left,
+                "return q(arguments[0]).some(vis);",
+                vec![json!(css)],
+            )
+            .await;
+            // The first displayed match, by position among all matches.
+            let all = self
+                .client
+                .find_all(Locator::Css(css))
+                .await
+                .expect("find_all");
+            for element in all {
+                if element.is_displayed().await.unwrap_or(false) {
+                    return element;
+                }
             }
+            // Replaced by a redraw between the two looks (a row whose data came in): look
+            // again, as a user would, until the time is up.
+            if tokio::time::Instant::now() >= deadline {
+                self.fail(&format!("{css} was shown, then gone")).await
+            }
+            tokio::time::sleep(POLL).await;
         }
-        self.fail(&format!("{css} was shown, then gone")).await
     }
 
     /// Waits until a displayed element matching `css` shows a text containing `text`, and
     /// returns the first such element.
     pub async fn wait_for_text(&self, css: &str, text: &str) -> Element {
-        let index = self
-            .wait_js(
-                &format!("{css} showing {text:?}"),
-                "const i = q(arguments[0]).findIndex((e) => vis(e) && txt(e).includes(arguments[1]));\
-                 return i < 0 ? null : String(i);",
-                vec![json!(css), json!(text)],
-            )
-            .await;
-        let index: usize = index
-            .as_str()
-            .and_then(|i| i.parse().ok())
-            .expect("an index");
-        let all = self
-            .client
-            .find_all(Locator::Css(css))
-            .await
-            .expect("find_all");
-        match all.into_iter().nth(index) {
-            Some(element) => element,
-            None => {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let index = self
+                .wait_js_for(
+                    &format!("{css} showing {text:?}"),
+                    left,
+                    "const i = q(arguments[0]).findIndex((e) => vis(e) && txt(e).includes(arguments[1]));\
+                     return i < 0 ? null : String(i);",
+                    vec![json!(css), json!(text)],
+                )
+                .await;
+            let index: usize = index
+                .as_str()
+                .and_then(|i| i.parse().ok())
+                .expect("an index");
+            let all = self
+                .client
+                .find_all(Locator::Css(css))
+                .await
+                .expect("find_all");
+            if let Some(element) = all.into_iter().nth(index) {
+                return element;
+            }
+            // Redrawn between the two looks: look again until the time is up.
+            if tokio::time::Instant::now() >= deadline {
                 self.fail(&format!("{css} showing {text:?} went away"))
                     .await
             }
+            tokio::time::sleep(POLL).await;
         }
     }
 
