@@ -134,6 +134,9 @@ impl Session {
                 })
                 .await
             }
+            // A group this socket does not hold — left before (its routing may outlive the
+            // leave for a moment), or never shown — has nothing here to end.
+            Event::GroupDeleted { group_id, .. } if !self.cursors.contains_key(group_id) => Ok(()),
             Event::GroupDeleted { group_id, .. } => {
                 self.forget(*group_id);
                 self.send(&ServerFrame::GroupDeleted {
